@@ -1,0 +1,48 @@
+namespace Orleans.Rooms.Delivery;
+
+/// <summary>
+/// The address of one front end inside the cluster, keyed by front end id. The front end attaches its
+/// observer (and renews the lease); senders anywhere in the cluster hand it batches.
+/// </summary>
+[Alias("rooms.IFrontEndGrain")]
+public interface IFrontEndGrain : IGrainWithStringKey
+{
+    /// <summary>Attaches or renews the front end's observer. Must be repeated within <paramref name="lease"/>.</summary>
+    [Alias("Attach")]
+    Task Attach(IFrontEndObserver observer, TimeSpan lease);
+
+    [Alias("Detach")]
+    Task Detach();
+
+    /// <summary>Passes the batch to the front end; completes once the front end has queued it for its sockets.</summary>
+    [Alias("Deliver")]
+    Task Deliver(DeliveryBatch batch);
+}
+
+/// <summary>The list of live front ends (for blasts). Keyed by 0.</summary>
+[Alias("rooms.IFrontEndRegistryGrain")]
+public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
+{
+    [Alias("Register")]
+    Task Register(string frontEndId);
+
+    [Alias("Unregister")]
+    Task Unregister(string frontEndId);
+
+    [Alias("GetFrontEnds")]
+    Task<string[]> GetFrontEnds();
+}
+
+/// <summary>The front end has no attached observer whose lease is current.</summary>
+[GenerateSerializer, Alias("rooms.FrontEndUnavailableException")]
+public sealed class FrontEndUnavailableException : Exception
+{
+    public FrontEndUnavailableException(string frontEndId)
+        : base($"Front end '{frontEndId}' has no live delivery observer.")
+    {
+        FrontEndId = frontEndId;
+    }
+
+    [Id(0)]
+    public string FrontEndId { get; }
+}

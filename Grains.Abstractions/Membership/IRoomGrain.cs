@@ -1,0 +1,44 @@
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// One room, keyed by its name. Holds the members grouped by the front end that holds them, so that a
+/// broadcast costs one message per front end. Only socket grains change it (see <see cref="ISocketGrain"/>);
+/// it calls nothing but the room directory, never a socket grain.
+/// </summary>
+[Alias("rooms.IRoomGrain")]
+public interface IRoomGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task Add(string socketId, string frontEndId, CancellationToken cancellationToken = default);
+
+    [Alias("Remove")]
+    Task Remove(string socketId, string frontEndId, CancellationToken cancellationToken = default);
+
+    [Alias("GetMembers")]
+    Task<RoomMembers> GetMembers(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The members of a room, grouped by front end. Immutable: a snapshot shared between callers.</summary>
+[GenerateSerializer, Immutable, Alias("rooms.RoomMembers")]
+public sealed record RoomMembers([property: Id(0)] FrontEndMembers[] ByFrontEnd)
+{
+    public static RoomMembers Empty { get; } = new([]);
+
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var group in ByFrontEnd)
+            {
+                count += group.SocketIds.Length;
+            }
+
+            return count;
+        }
+    }
+}
+
+/// <summary>The members of a room that one front end holds.</summary>
+[GenerateSerializer, Immutable, Alias("rooms.FrontEndMembers")]
+public sealed record FrontEndMembers([property: Id(0)] string FrontEndId, [property: Id(1)] string[] SocketIds);

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace Orleans.Rooms.Delivery;
+
+/// <summary>
+/// Holds one front end's delivery observer under a lease that the front end renews. Reentrant: it only
+/// forwards, and ordering per sender holds because a sender awaits each delivery before the next.
+/// Calls only the front-end registry.
+/// </summary>
+[Reentrant, KeepAlive]
+internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndGrain> logger) : Grain, IFrontEndGrain
+{
+    private IFrontEndObserver? _observer;
+    private DateTimeOffset _leaseEnds;
+    private bool _registered;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task Attach(IFrontEndObserver observer, TimeSpan lease)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        _observer = observer;
+        _leaseEnds = time.GetUtcNow() + lease;
+        if (!_registered)
+        {
+            await GrainFactory.GetGrain<IFrontEndRegistryGrain>(0).Register(Id);
+            _registered = true;
+        }
+    }
+
+    public async Task Detach()
+    {
+        _observer = null;
+        if (_registered)
+        {
+            await GrainFactory.GetGrain<IFrontEndRegistryGrain>(0).Unregister(Id);
+            _registered = false;
+        }
+
+        DeactivateOnIdle();
+    }
+
+    public Task Deliver(DeliveryBatch batch)
+    {
+        if (_observer is null || time.GetUtcNow() > _leaseEnds)
+        {
+            // The front end is gone (or has not renewed): its sockets are gone with it. Dropping is the
+            // only sensible outcome; the sockets themselves are removed when they are reaped.
+            LogDropped(Id, batch.EventName);
+            return Task.CompletedTask;
+        }
+
+        return _observer.Deliver(batch);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
+    private partial void LogDropped(string frontEndId, string eventName);
+}
