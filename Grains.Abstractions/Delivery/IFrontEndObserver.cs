@@ -17,10 +17,10 @@ public interface IFrontEndObserver : IGrainObserver
 /// <param name="EventName">The client method to invoke.</param>
 /// <param name="Payload">The event's argument, as UTF-8 JSON.</param>
 /// <param name="SocketIds">The target sockets on this front end; null means every socket it holds.</param>
-/// <param name="Except">A socket to leave out (used with <paramref name="SocketIds"/> null).</param>
+/// <param name="Except">Sockets to leave out (used with <paramref name="SocketIds"/> null).</param>
 [GenerateSerializer, Immutable, Alias("rooms.DeliveryBatch")]
 public sealed record DeliveryBatch(
     [property: Id(0)] string EventName,
     [property: Id(1)] byte[] Payload,
     [property: Id(2)] string[]? SocketIds,
-    [property: Id(3)] string? Except);
+    [property: Id(3)] string[]? Except);

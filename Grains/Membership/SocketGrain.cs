@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
 
 namespace Orleans.Rooms.Membership;
 
@@ -9,9 +8,11 @@ namespace Orleans.Rooms.Membership;
 /// never disagree once a call has returned. Room grains never call back into socket grains, so waiting
 /// on them cannot deadlock.
 /// </summary>
-[KeepAlive] // the memberships live in memory; a connected socket must not be collected when idle
+[CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see Connect and Disconnect
 internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISocketGrain
 {
+    private static readonly TimeSpan Pinned = TimeSpan.FromDays(365);
+
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
     private string? _frontEndId;
 
@@ -33,6 +34,9 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
         await Room(Id).Add(Id, frontEndId, cancellationToken);
         _frontEndId = frontEndId;
         _rooms.Add(Id);
+
+        // The memberships live in memory: a connected socket must not be collected however idle it is.
+        DelayDeactivation(Pinned);
     }
 
     public async Task Disconnect(CancellationToken cancellationToken)
@@ -41,9 +45,11 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
         {
             await RemoveFrom([.. _rooms], frontEndId, cancellationToken);
             _frontEndId = null;
-        }
 
-        DeactivateOnIdle();
+            // Left to the normal idle collection rather than deactivated now: deactivating at once makes
+            // calls that race with the disconnect bounce between silos while the directory catches up.
+            DelayDeactivation(TimeSpan.FromSeconds(-1));
+        }
     }
 
     public async Task Join(string[] rooms, CancellationToken cancellationToken)

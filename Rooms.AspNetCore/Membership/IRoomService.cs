@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// The room API that app code calls: the C# counterpart of <c>sails.sockets.*</c>. Every call completes
+/// only once the grains that own the membership have committed its effect, and throws when it failed
+/// (Sails' <c>cb(err)</c>). "A socket" is a <see cref="SocketTarget"/>: an id, a socket request, or a list.
+/// </summary>
+public interface IRoomService
+{
+    /// <summary><c>sails.sockets.join</c>: adds the socket(s) to <paramref name="room"/>, wherever they are connected.</summary>
+    Task JoinAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.leave</c>: removes the socket(s) from <paramref name="room"/>; not being in it is fine.</summary>
+    Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.leaveAll</c>: every member of <paramref name="room"/> leaves every room it is in.</summary>
+    Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.addRoomMembersToRooms</c>: every member of <paramref name="sourceRoom"/> joins each of <paramref name="destRooms"/>.</summary>
+    Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.removeRoomMembersFromRooms</c>: every member of <paramref name="sourceRoom"/> leaves each of <paramref name="destRooms"/>.</summary>
+    Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <c>sails.sockets.broadcast</c>: pushes <paramref name="eventName"/> (default <c>message</c>) with
+    /// <paramref name="data"/> to every member of any of <paramref name="rooms"/>, each socket once, minus <paramref name="except"/>.
+    /// </summary>
+    Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.blast</c>: pushes to every connected socket in the cluster, minus <paramref name="except"/>.</summary>
+    Task BlastAsync(string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.getId</c>: the socket id of a socket request; throws for a plain HTTP request.</summary>
+    string GetId(HttpContext request);
+
+    /// <summary><c>sails.sockets.subscribers</c>: the ids of every member of <paramref name="room"/>, across the cluster.</summary>
+    Task<IReadOnlyList<string>> SubscribersAsync(string room, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.socketRooms</c>: the rooms the socket is in, its own-id room included.</summary>
+    Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default);
+
+    /// <summary><c>sails.sockets.rooms</c>: one page of the rooms that have members, ordinal order, own-id rooms left out.</summary>
+    Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Options of <see cref="IRoomService.LeaveAllAsync"/>, as in Sails.</summary>
+/// <param name="IncludeSocketRooms">Also leave each member's own-id room (default false).</param>
+/// <param name="IncludeSourceRoom">Also leave the source room itself (default true).</param>
+public sealed record LeaveAllOptions(bool IncludeSocketRooms = false, bool IncludeSourceRoom = true);
+
+/// <summary>A page of room names; <see cref="Next"/> is the cursor for the next page, null on the last.</summary>
+public sealed record RoomPage(IReadOnlyList<string> Rooms, string? Next)
+{
+    public const int DefaultLimit = 1000;
+    public const int MaxLimit = 10_000;
+}

@@ -1,0 +1,278 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Directory;
+
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// Drives the grains for <see cref="IRoomService"/>. Room-wide operations read the room's members, then
+/// drive each member's socket grain from here, so calls only ever go API → socket grain → room grain.
+/// Broadcasts are planned here: one batch per front end, the payload serialized once.
+/// </summary>
+internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> options) : IRoomService
+{
+    private const int MaxParallelSocketCalls = 64;
+
+    private readonly RoomsOptions _options = options.Value;
+
+    public Task JoinAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(room, nameof(room));
+        string[] rooms = [room];
+        return ForEachSocket(sockets, nameof(sockets), $"Join of room '{room}'", id => Socket(id).Join(rooms, cancellationToken));
+    }
+
+    public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(room, nameof(room));
+        string[] rooms = [room];
+        return ForEachSocket(sockets, nameof(sockets), $"Leave of room '{room}'", id => Socket(id).Leave(rooms, cancellationToken));
+    }
+
+    public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(room, nameof(room));
+        options ??= new LeaveAllOptions();
+        var keepRoom = options.IncludeSourceRoom ? null : room;
+        var members = await Members(room, cancellationToken);
+        await ForEachMember(members, $"LeaveAll of room '{room}'", id => Socket(id).LeaveAll(!options.IncludeSocketRooms, keepRoom, cancellationToken), cancellationToken);
+    }
+
+    public async Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(sourceRoom, nameof(sourceRoom));
+        var dest = ValidateRooms(destRooms, nameof(destRooms));
+        var members = await Members(sourceRoom, cancellationToken);
+        await ForEachMember(members, $"AddRoomMembersToRooms from '{sourceRoom}'", id => Socket(id).Join(dest, cancellationToken), cancellationToken);
+    }
+
+    public async Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(sourceRoom, nameof(sourceRoom));
+        var dest = ValidateRooms(destRooms, nameof(destRooms));
+        var members = await Members(sourceRoom, cancellationToken);
+        await ForEachMember(members, $"RemoveRoomMembersFromRooms of '{sourceRoom}'", id => Socket(id).Leave(dest, cancellationToken), cancellationToken);
+    }
+
+    public async Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
+    {
+        var targets = ValidateRooms(rooms, nameof(rooms));
+        eventName = ValidateEvent(eventName);
+        var excluded = except?.Resolve(nameof(except));
+        var payload = Serialize(data);
+
+        var memberLists = await Task.WhenAll(targets.Select(r => Room(r).GetMembers(cancellationToken)));
+        var plan = PlanDeliveries(memberLists, excluded);
+        await Task.WhenAll(plan.Select(kv => FrontEnd(kv.Key).Deliver(new DeliveryBatch(eventName, payload, kv.Value, null))));
+    }
+
+    public async Task BlastAsync(string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
+    {
+        eventName = ValidateEvent(eventName);
+        var excluded = except?.Resolve(nameof(except));
+        var payload = Serialize(data);
+        var frontEnds = await grains.GetGrain<IFrontEndRegistryGrain>(0).GetFrontEnds();
+        var batch = new DeliveryBatch(eventName, payload, null, excluded);
+        await Task.WhenAll(frontEnds.Select(id => FrontEnd(id).Deliver(batch)));
+    }
+
+    public string GetId(HttpContext request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ((SocketTarget)request).Resolve(nameof(request))[0];
+    }
+
+    public async Task<IReadOnlyList<string>> SubscribersAsync(string room, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(room, nameof(room));
+        var members = await Members(room, cancellationToken);
+        return members.ByFrontEnd.Length == 1 ? members.ByFrontEnd[0].SocketIds : [.. members.ByFrontEnd.SelectMany(g => g.SocketIds)];
+    }
+
+    public async Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default)
+    {
+        if (!socket.IsSingle)
+        {
+            throw new ArgumentException("SocketRooms takes one socket, not a list.", nameof(socket));
+        }
+
+        return await Socket(socket.Resolve(nameof(socket))[0]).GetRooms(cancellationToken);
+    }
+
+    public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
+    {
+        if (limit is < 1 or > RoomPage.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"limit must be between 1 and {RoomPage.MaxLimit}.");
+        }
+
+        // Each shard is sorted; ask each for one more than a page, merge, and cut. One extra item tells
+        // whether another page exists without a second round trip.
+        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
+            .Select(shard => grains.GetGrain<IRoomDirectoryGrain>(shard).Page(after, limit + 1)));
+        var merged = pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
+        if (merged.Count <= limit)
+        {
+            return new RoomPage(merged, null);
+        }
+
+        merged.RemoveAt(limit);
+        return new RoomPage(merged, merged[^1]);
+    }
+
+    /// <summary>Groups the union of the rooms' members by front end, each socket once, minus the excluded ones.</summary>
+    internal static Dictionary<string, string[]> PlanDeliveries(RoomMembers[] rooms, string[]? excluded)
+    {
+        var plan = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (rooms.Length == 1 && excluded is null)
+        {
+            // The common case needs no de-duplication: hand the room's own snapshot arrays through.
+            foreach (var group in rooms[0].ByFrontEnd)
+            {
+                plan[group.FrontEndId] = group.SocketIds;
+            }
+
+            return plan;
+        }
+
+        var sets = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var room in rooms)
+        {
+            foreach (var group in room.ByFrontEnd)
+            {
+                if (!sets.TryGetValue(group.FrontEndId, out var set))
+                {
+                    set = new HashSet<string>(group.SocketIds.Length, StringComparer.Ordinal);
+                    sets.Add(group.FrontEndId, set);
+                }
+
+                set.UnionWith(group.SocketIds);
+            }
+        }
+
+        foreach (var (frontEndId, set) in sets)
+        {
+            if (excluded is not null)
+            {
+                set.ExceptWith(excluded);
+            }
+
+            if (set.Count > 0)
+            {
+                plan[frontEndId] = [.. set];
+            }
+        }
+
+        return plan;
+    }
+
+    private async Task ForEachSocket(SocketTarget sockets, string paramName, string operation, Func<string, Task> action)
+    {
+        var ids = sockets.Resolve(paramName);
+        if (ids.Length == 1)
+        {
+            await action(ids[0]);
+            return;
+        }
+
+        var calls = ids.Select(action).ToArray();
+        try
+        {
+            await Task.WhenAll(calls);
+        }
+        catch
+        {
+            var succeeded = new List<string>();
+            var failures = new List<KeyValuePair<string, Exception>>();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (calls[i].IsCompletedSuccessfully)
+                {
+                    succeeded.Add(ids[i]);
+                }
+                else
+                {
+                    failures.Add(new(ids[i], calls[i].Exception?.InnerException ?? new TaskCanceledException()));
+                }
+            }
+
+            throw new PartialFailureException(operation, succeeded, failures);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> for every member, bounded in parallelism. A member that disconnected
+    /// since the members were read has left every room already, so its not-found is not a failure.
+    /// </summary>
+    private static async Task ForEachMember(RoomMembers members, string operation, Func<string, Task> action, CancellationToken cancellationToken)
+    {
+        var ids = members.ByFrontEnd.SelectMany(g => g.SocketIds).ToArray();
+        var succeeded = new List<string>();
+        var failures = new List<KeyValuePair<string, Exception>>();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSocketCalls, CancellationToken = cancellationToken }, async (id, _) =>
+        {
+            try
+            {
+                await action(id);
+                lock (succeeded)
+                {
+                    succeeded.Add(id);
+                }
+            }
+            catch (SocketNotFoundException)
+            {
+                // Disconnected in the meantime: nothing is left to change for it.
+            }
+            catch (Exception ex)
+            {
+                lock (failures)
+                {
+                    failures.Add(new(id, ex));
+                }
+            }
+        });
+
+        if (failures.Count > 0)
+        {
+            throw new PartialFailureException(operation, succeeded, failures);
+        }
+    }
+
+    private Task<RoomMembers> Members(string room, CancellationToken cancellationToken) => Room(room).GetMembers(cancellationToken);
+
+    private void ValidateRoom(string? room, string paramName) => Names.ValidateRoom(room, _options.MaxRoomNameLength, paramName);
+
+    private string[] ValidateRooms(IEnumerable<string>? rooms, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(rooms, paramName);
+        var list = rooms.Distinct(StringComparer.Ordinal).ToArray();
+        if (list.Length == 0)
+        {
+            throw new ArgumentException("At least one room is required.", paramName);
+        }
+
+        foreach (var room in list)
+        {
+            ValidateRoom(room, paramName);
+        }
+
+        return list;
+    }
+
+    private string ValidateEvent(string? eventName)
+    {
+        eventName ??= Names.DefaultEventName;
+        Names.ValidateEvent(eventName, _options.MaxEventNameLength, nameof(eventName));
+        return eventName;
+    }
+
+    private static byte[] Serialize(object? data) => JsonSerializer.SerializeToUtf8Bytes(data, JsonSerializerOptions.Web);
+
+    private ISocketGrain Socket(string id) => grains.GetGrain<ISocketGrain>(id);
+
+    private IRoomGrain Room(string room) => grains.GetGrain<IRoomGrain>(room);
+
+    private IFrontEndGrain FrontEnd(string id) => grains.GetGrain<IFrontEndGrain>(id);
+}

@@ -1,0 +1,261 @@
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.Tests.Infrastructure;
+
+namespace Orleans.Rooms.Tests.Membership;
+
+/// <summary>Every call of the room API, written through one silo and read through another.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class MembershipTests(ClusterFixture fixture)
+{
+    private readonly IRoomService _writer = fixture.Api(0);
+    private readonly IRoomService _reader = fixture.Api(1);
+
+    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task JoinIsVisibleToSubscribersAndSocketRoomsOnAnotherSilo()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var room = NewRoom();
+
+        await _writer.JoinAsync(socket, room);
+
+        Assert.Equal([socket], await _reader.SubscribersAsync(room));
+        Assert.Equal(new[] { socket, room }.Order(), (await fixture.Api(2).SocketRoomsAsync(socket)).Order());
+    }
+
+    [Fact]
+    public async Task LeaveIsVisibleOnAnotherSiloAndLeavingARoomNotJoinedSucceeds()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var room = NewRoom();
+        await _writer.JoinAsync(socket, room);
+
+        await _writer.LeaveAsync(socket, room);
+        await _writer.LeaveAsync(socket, room);
+        await _writer.LeaveAsync(socket, NewRoom());
+
+        Assert.Empty(await _reader.SubscribersAsync(room));
+        Assert.Equal([socket], await _reader.SocketRoomsAsync(socket));
+    }
+
+    [Fact]
+    public async Task JoiningTwiceKeepsOneMembership()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var room = NewRoom();
+
+        await _writer.JoinAsync(socket, room);
+        await _reader.JoinAsync(socket, room);
+
+        Assert.Equal([socket], await _reader.SubscribersAsync(room));
+    }
+
+    [Fact]
+    public async Task EverySocketIsInItsOwnIdRoomAndBroadcastToItsIdReachesOnlyIt()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+
+        Assert.Equal([a], await _reader.SubscribersAsync(a));
+        await _writer.BroadcastAsync([a], "direct", new { n = 1 });
+        await _writer.BroadcastAsync([b], "marker", new { n = 2 });
+
+        await frontEnd.InboxOf(b).WaitForAsync("marker", """{"n":2}""");
+        await frontEnd.InboxOf(a).WaitForAsync("direct", """{"n":1}""");
+        Assert.Equal(0, frontEnd.InboxOf(b).Count("direct", """{"n":1}"""));
+    }
+
+    [Fact]
+    public async Task UnknownSocketIdIsReportedAndChangesNothing()
+    {
+        var room = NewRoom();
+        var unknown = "no-such-socket-" + Guid.NewGuid().ToString("N");
+
+        var join = await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(unknown, room));
+        Assert.Equal(unknown, join.SocketId);
+        Assert.Contains(unknown, join.Message);
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.LeaveAsync(unknown, room));
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _reader.SocketRoomsAsync(unknown));
+
+        Assert.Empty(await _reader.SubscribersAsync(room));
+        Assert.DoesNotContain(room, (await _reader.RoomsAsync(limit: RoomPage.MaxLimit)).Rooms);
+    }
+
+    [Fact]
+    public async Task AListWithAnUnknownSocketJoinsTheOthersAndSaysWhichFailed()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+        var room = NewRoom();
+
+        var error = await Assert.ThrowsAsync<PartialFailureException>(() => _writer.JoinAsync(new[] { a, "ghost-socket", b }, room));
+
+        Assert.Equal(new[] { a, b }.Order(), error.Succeeded.Order());
+        var failure = Assert.Single(error.Failures);
+        Assert.Equal("ghost-socket", failure.Key);
+        Assert.IsType<SocketNotFoundException>(failure.Value);
+        Assert.Contains("ghost-socket", error.Message);
+        Assert.Equal(new[] { a, b }.Order(), (await _reader.SubscribersAsync(room)).Order());
+    }
+
+    [Fact]
+    public async Task DisconnectLeavesEveryRoomAndForgetsTheSocket()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var other = await frontEnd.ConnectAsync();
+        var room1 = NewRoom();
+        var room2 = NewRoom();
+        await _writer.JoinAsync(socket, room1);
+        await _writer.JoinAsync(new[] { socket, other }, room2);
+
+        await frontEnd.DisconnectAsync(socket, fixture.Grains(2));
+
+        Assert.Empty(await _reader.SubscribersAsync(room1));
+        Assert.Equal([other], await _reader.SubscribersAsync(room2));
+        Assert.Empty(await _reader.SubscribersAsync(socket));
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _reader.SocketRoomsAsync(socket));
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(socket, room1));
+        var rooms = (await _reader.RoomsAsync(limit: RoomPage.MaxLimit)).Rooms;
+        Assert.DoesNotContain(room1, rooms);
+        Assert.Contains(room2, rooms);
+    }
+
+    [Fact]
+    public async Task LeaveAllByDefaultLeavesEveryRoomButTheOwnIdRoom()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+        var outsider = await frontEnd.ConnectAsync();
+        var (source, other) = (NewRoom(), NewRoom());
+        await _writer.JoinAsync(new[] { a, b }, source);
+        await _writer.JoinAsync(new[] { a, outsider }, other);
+
+        await _writer.LeaveAllAsync(source);
+
+        Assert.Empty(await _reader.SubscribersAsync(source));
+        Assert.Equal([outsider], await _reader.SubscribersAsync(other));
+        Assert.Equal([a], await _reader.SocketRoomsAsync(a));
+        Assert.Equal([b], await _reader.SocketRoomsAsync(b));
+    }
+
+    [Fact]
+    public async Task LeaveAllWithSocketRoomsAndWithoutSourceRoomDoesExactlyThat()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var (source, other) = (NewRoom(), NewRoom());
+        await _writer.JoinAsync(a, source);
+        await _writer.JoinAsync(a, other);
+
+        await _writer.LeaveAllAsync(source, new LeaveAllOptions(IncludeSocketRooms: true, IncludeSourceRoom: false));
+
+        Assert.Equal([source], await _reader.SocketRoomsAsync(a));
+        Assert.Empty(await _reader.SubscribersAsync(a));
+        Assert.Empty(await _reader.SubscribersAsync(other));
+        Assert.Equal([a], await _reader.SubscribersAsync(source));
+    }
+
+    [Fact]
+    public async Task AddRoomMembersToRoomsJoinsEveryMemberToEveryDestination()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+        var (source, dest1, dest2) = (NewRoom(), NewRoom(), NewRoom());
+        await _writer.JoinAsync(new[] { a, b }, source);
+
+        await _writer.AddRoomMembersToRoomsAsync(source, [dest1, dest2]);
+
+        Assert.Equal(new[] { a, b }.Order(), (await _reader.SubscribersAsync(dest1)).Order());
+        Assert.Equal(new[] { a, b }.Order(), (await _reader.SubscribersAsync(dest2)).Order());
+        Assert.Equal(new[] { a, source, dest1, dest2 }.Order(), (await _reader.SocketRoomsAsync(a)).Order());
+    }
+
+    [Fact]
+    public async Task AddRoomMembersToRoomsTakesASocketIdAsTheSource()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var dest = NewRoom();
+
+        await _writer.AddRoomMembersToRoomsAsync(a, [dest]);
+
+        Assert.Equal([a], await _reader.SubscribersAsync(dest));
+    }
+
+    [Fact]
+    public async Task RemoveRoomMembersFromRoomsLeavesOnlyTheDestinations()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+        var c = await frontEnd.ConnectAsync();
+        var (source, dest1, dest2, kept) = (NewRoom(), NewRoom(), NewRoom(), NewRoom());
+        await _writer.JoinAsync(new[] { a, b }, source);
+        await _writer.JoinAsync(new[] { a, b, c }, dest1);
+        await _writer.JoinAsync(new[] { a, c }, dest2);
+        await _writer.JoinAsync(a, kept);
+
+        await _writer.RemoveRoomMembersFromRoomsAsync(source, [dest1, dest2]);
+
+        Assert.Equal([c], await _reader.SubscribersAsync(dest1));
+        Assert.Equal([c], await _reader.SubscribersAsync(dest2));
+        Assert.Equal(new[] { a, b }.Order(), (await _reader.SubscribersAsync(source)).Order());
+        Assert.Equal([a], await _reader.SubscribersAsync(kept));
+    }
+
+    [Fact]
+    public async Task RoomsListsRoomsWithMembersInOrdinalPagesWithoutOwnIdRooms()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var other = await frontEnd.ConnectAsync();
+        var prefix = "page-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        var names = Enumerable.Range(0, 25).Select(i => $"{prefix}{i:D2}").ToArray();
+        for (var i = 0; i < names.Length; i++)
+        {
+            await _writer.JoinAsync(i % 2 == 0 ? socket : other, names[i]);
+        }
+
+        var seen = new List<string>();
+        var ownIdRoomSeen = false;
+        string? cursor = null;
+        for (var pages = 0; pages < 1000; pages++)
+        {
+            var page = await _reader.RoomsAsync(cursor, limit: 7);
+            Assert.True(page.Rooms.Count <= 7);
+            Assert.Equal(page.Rooms.Order(StringComparer.Ordinal), page.Rooms);
+            seen.AddRange(page.Rooms.Where(r => r.StartsWith(prefix, StringComparison.Ordinal)));
+            ownIdRoomSeen |= page.Rooms.Contains(socket) || page.Rooms.Contains(other);
+            if (page.Next is null)
+            {
+                break;
+            }
+
+            Assert.Equal(page.Rooms[^1], page.Next);
+            cursor = page.Next;
+        }
+
+        Assert.Equal(names, seen);
+        Assert.False(ownIdRoomSeen);
+
+        await _writer.LeaveAsync(other, names[3]);
+        Assert.DoesNotContain(names[3], (await _reader.RoomsAsync(prefix, limit: 100)).Rooms);
+    }
+
+    [Fact]
+    public async Task RoomsRejectsALimitOutOfRange()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _reader.RoomsAsync(limit: 0));
+        Assert.Equal("limit", error.ParamName);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _reader.RoomsAsync(limit: RoomPage.MaxLimit + 1));
+    }
+}
