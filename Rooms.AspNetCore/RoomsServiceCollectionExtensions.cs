@@ -1,6 +1,15 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Sockets;
+using Orleans.Rooms.VirtualRequests;
 
 namespace Orleans.Rooms;
 
@@ -12,5 +21,38 @@ public static class RoomsServiceCollectionExtensions
         services.AddRoomsOptions();
         services.TryAddSingleton<IRoomService, RoomService>();
         return services;
+    }
+
+    /// <summary>
+    /// Adds the socket front end: <see cref="IRoomService"/>, the SignalR hub, delivery of broadcasts to this
+    /// front end's sockets, and the virtual-request bridge. Map the hub with <see cref="MapRooms"/>.
+    /// </summary>
+    public static IServiceCollection AddRooms(this IServiceCollection services)
+    {
+        services.AddRoomService();
+        services.AddOptions<FrontEndOptions>().BindConfiguration(FrontEndOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FrontEndOptions>, FrontEndOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSignalR();
+        services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
+        services.TryAddSingleton<LocalSockets>();
+        services.TryAddSingleton<LocalDelivery>();
+        services.TryAddSingleton<FrontEndIdentity>();
+        services.TryAddSingleton<FrontEndLease>();
+        services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());
+        services.TryAddSingleton<ApplicationPipeline>();
+        services.TryAddSingleton<VirtualRequestBridge>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApplicationPipeline.CaptureFilter>());
+        return services;
+    }
+
+    /// <summary>Maps the socket hub (PROTOCOL.md: <c>/sockets</c>).</summary>
+    public static HubEndpointConventionBuilder MapRooms(this IEndpointRouteBuilder endpoints, string pattern = "/sockets", Action<HttpConnectionDispatcherOptions>? configure = null)
+        => endpoints.MapHub<SocketHub>(pattern, options => configure?.Invoke(options));
+
+    private sealed class FrontEndOptionsValidator : IValidateOptions<FrontEndOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, FrontEndOptions options)
+            => options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
     }
 }

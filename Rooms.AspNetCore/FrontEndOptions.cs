@@ -1,0 +1,37 @@
+namespace Orleans.Rooms;
+
+/// <summary>Settings of a web front end, bound from <c>Rooms:FrontEnd</c>.</summary>
+public sealed class FrontEndOptions
+{
+    public const string SectionName = "Rooms:FrontEnd";
+
+    /// <summary>This front end's id in the cluster; a new one is made at start when empty.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>How long the cluster keeps delivering to this front end without hearing from it.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Messages queued for one socket before it counts as too slow and is disconnected.</summary>
+    public int MaxPendingMessagesPerSocket { get; set; } = 1000;
+
+    /// <summary>Returns the first problem with these settings, naming the setting, or null when they are valid.</summary>
+    public string? Validate()
+    {
+        if (Id is { Length: 0 or > 200 })
+        {
+            return $"Rooms:FrontEnd:Id must be 1 to 200 characters when set (was {Id.Length}).";
+        }
+
+        if (Lease < TimeSpan.FromSeconds(1))
+        {
+            return $"Rooms:FrontEnd:Lease must be at least 00:00:01 (was {Lease}).";
+        }
+
+        if (MaxPendingMessagesPerSocket < 1)
+        {
+            return $"Rooms:FrontEnd:MaxPendingMessagesPerSocket must be at least 1 (was {MaxPendingMessagesPerSocket}).";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// The sockets connected to this front end. Writes to each socket go through a bounded count of pending
+/// messages: a client that cannot keep up is disconnected instead of holding up the others or growing
+/// without bound. Writes to one connection keep their order (SignalR serializes them per connection).
+/// </summary>
+internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, ILogger<LocalSockets> logger)
+{
+    private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
+    private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
+
+    public int Count => _sockets.Count;
+
+    public void Add(HubConnectionContext connection) => _sockets[connection.ConnectionId] = new LocalSocket(connection, this);
+
+    public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
+
+    public void Send(string connectionId, SerializedHubMessage message)
+    {
+        if (_sockets.TryGetValue(connectionId, out var socket))
+        {
+            socket.Send(message);
+        }
+    }
+
+    public void SendToAll(SerializedHubMessage message, string[]? except)
+    {
+        foreach (var (id, socket) in _sockets)
+        {
+            if (except is null || Array.IndexOf(except, id) < 0)
+            {
+                socket.Send(message);
+            }
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
+    private partial void LogTooSlow(string socketId, int pending);
+
+    [LoggerMessage(LogLevel.Debug, "Write to socket {SocketId} failed.")]
+    private partial void LogWriteFailed(Exception exception, string socketId);
+
+    private sealed class LocalSocket(HubConnectionContext connection, LocalSockets owner)
+    {
+        private int _pending;
+        private int _aborted;
+
+        public void Send(SerializedHubMessage message)
+        {
+            var pending = Interlocked.Increment(ref _pending);
+            if (pending > owner._maxPending)
+            {
+                Interlocked.Decrement(ref _pending);
+                if (Interlocked.Exchange(ref _aborted, 1) == 0)
+                {
+                    owner.LogTooSlow(connection.ConnectionId, pending - 1);
+                    connection.Abort();
+                }
+
+                return;
+            }
+
+            var write = connection.WriteAsync(message);
+            if (write.IsCompletedSuccessfully)
+            {
+                Interlocked.Decrement(ref _pending);
+                return;
+            }
+
+            _ = AwaitWrite(write);
+        }
+
+        private async Task AwaitWrite(ValueTask write)
+        {
+            try
+            {
+                await write;
+            }
+            catch (Exception ex)
+            {
+                owner.LogWriteFailed(ex, connection.ConnectionId);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Logging;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.VirtualRequests;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// The hub at <c>/sockets</c>. A connection is a socket: registered in the cluster on connect (with this
+/// front end's id), unregistered on every kind of disconnect. <see cref="Request"/> runs a virtual request
+/// through the application's own endpoints.
+/// </summary>
+internal sealed partial class SocketHub(
+    IGrainFactory grains,
+    FrontEndIdentity identity,
+    FrontEndLease lease,
+    VirtualRequestBridge bridge,
+    ILogger<SocketHub> logger) : Hub
+{
+    private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly IGrainFactory _grains = grains;
+    private readonly FrontEndIdentity _identity = identity;
+    private readonly FrontEndLease _lease = lease;
+    private readonly VirtualRequestBridge _bridge = bridge;
+    private readonly ILogger<SocketHub> _logger = logger;
+
+    public override async Task OnConnectedAsync()
+    {
+        // Broadcasts to this socket must find the front end attached, so wait for that first.
+        await _lease.WhenAttached.WaitAsync(AttachTimeout, Context.ConnectionAborted);
+        await _grains.GetGrain<ISocketGrain>(Context.ConnectionId).Connect(_identity.Id, Context.ConnectionAborted);
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        try
+        {
+            await _grains.GetGrain<ISocketGrain>(Context.ConnectionId).Disconnect();
+        }
+        catch (Exception ex)
+        {
+            LogUnregisterFailed(ex, Context.ConnectionId);
+        }
+    }
+
+    /// <summary>Runs an HTTP-shaped request over this socket; always answers with an envelope, never a hub error.</summary>
+    public Task<SocketResponse> Request(JsonElement envelope) => _bridge.InvokeAsync(Context, envelope);
+
+    [LoggerMessage(LogLevel.Warning, "Socket {SocketId} disconnected but could not be unregistered; it stays a member until its front end is reaped.")]
+    private partial void LogUnregisterFailed(Exception exception, string socketId);
+}

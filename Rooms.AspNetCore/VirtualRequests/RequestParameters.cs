@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Orleans.Rooms.VirtualRequests;
+
+/// <summary>
+/// Parameters merged from route values, body and query string, as Sails' <c>req.param()</c> sees them.
+/// Values are JSON: strings from the route, query and forms, any JSON from a JSON body.
+/// </summary>
+public sealed class RequestParameters
+{
+    private readonly Dictionary<string, JsonElement> _values;
+
+    private RequestParameters(Dictionary<string, JsonElement> values)
+    {
+        _values = values;
+    }
+
+    internal static async Task<RequestParameters> ReadAsync(HttpContext context)
+    {
+        var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var request = context.Request;
+
+        // Lowest precedence first; later sources overwrite.
+        foreach (var (name, value) in request.Query)
+        {
+            values[name] = Strings(value);
+        }
+
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(context.RequestAborted);
+            foreach (var (name, value) in form)
+            {
+                values[name.EndsWith("[]", StringComparison.Ordinal) ? name[..^2] : name] = Strings(value);
+            }
+        }
+        else if (request.HasJsonContentType())
+        {
+            JsonElement body;
+            try
+            {
+                body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: context.RequestAborted);
+            }
+            catch (JsonException ex)
+            {
+                throw new BadParameterException("body", $"The request body is not valid JSON: {ex.Message}");
+            }
+
+            if (body.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in body.EnumerateObject())
+                {
+                    values[property.Name] = property.Value;
+                }
+            }
+        }
+
+        foreach (var (name, value) in request.RouteValues)
+        {
+            if (value is string text)
+            {
+                values[name] = JsonSerializer.SerializeToElement(text);
+            }
+        }
+
+        return new RequestParameters(values);
+    }
+
+    /// <summary>True when the parameter is present and not JSON null.</summary>
+    public bool Has(string name) => _values.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    /// <summary>The raw JSON value, or null when absent.</summary>
+    public JsonElement? Get(string name) => _values.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    /// <summary>A string parameter (numbers and booleans are taken as their text); null when absent.</summary>
+    public string? GetString(string name) => Get(name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.String } v => v.GetString(),
+        { ValueKind: JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } v => v.GetRawText(),
+        { ValueKind: JsonValueKind.Array } v when v.GetArrayLength() == 1 => GetStringFrom(v[0], name),
+        var v => throw new BadParameterException(name, $"`{name}` must be a string, not {v.Value.ValueKind.ToString().ToLowerInvariant()}."),
+    };
+
+    /// <summary>A string or a list of strings; null when absent.</summary>
+    public IReadOnlyList<string>? GetStringList(string name) => Get(name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(item => GetStringFrom(item, name))],
+        _ => [GetString(name)!],
+    };
+
+    /// <summary>A boolean (JSON true/false or the strings "true"/"false"); null when absent.</summary>
+    public bool? GetBool(string name) => Get(name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.False } => false,
+        { ValueKind: JsonValueKind.String } v when bool.TryParse(v.GetString(), out var parsed) => parsed,
+        _ => throw new BadParameterException(name, $"`{name}` must be true or false."),
+    };
+
+    /// <summary>An integer (JSON number or its text); null when absent.</summary>
+    public int? GetInt(string name) => Get(name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out var number) => number,
+        { ValueKind: JsonValueKind.String } v when int.TryParse(v.GetString(), out var number) => number,
+        _ => throw new BadParameterException(name, $"`{name}` must be an integer."),
+    };
+
+    private static string GetStringFrom(JsonElement item, string name) => item.ValueKind == JsonValueKind.String
+        ? item.GetString()!
+        : throw new BadParameterException(name, $"`{name}` must be a string or a list of strings.");
+
+    private static JsonElement Strings(Microsoft.Extensions.Primitives.StringValues value)
+        => value.Count == 1 ? JsonSerializer.SerializeToElement(value[0]) : JsonSerializer.SerializeToElement(value.ToArray());
+}
+
+/// <summary>A request parameter is missing or has the wrong shape; the message names it.</summary>
+public sealed class BadParameterException(string parameter, string message) : Exception(message)
+{
+    public string Parameter { get; } = parameter;
+}

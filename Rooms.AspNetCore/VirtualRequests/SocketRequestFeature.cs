@@ -1,0 +1,3 @@
+namespace Orleans.Rooms.VirtualRequests;
+
+internal sealed record SocketRequestFeature(string SocketId) : ISocketRequestFeature;

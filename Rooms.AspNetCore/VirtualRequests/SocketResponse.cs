@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace Orleans.Rooms.VirtualRequests;
+
+/// <summary>
+/// The answer to a virtual request (sails.io.js calls it a JWR): status, headers, and the body as parsed
+/// JSON when the action wrote JSON, else as text.
+/// </summary>
+public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, string> Headers, object? Body)
+{
+    private static readonly IReadOnlyDictionary<string, string> TextHeaders = new Dictionary<string, string> { ["content-type"] = "text/plain; charset=utf-8" };
+
+    /// <summary>An answer made without running the pipeline, for a request that could not be run.</summary>
+    public static SocketResponse Error(int statusCode, string message) => new(statusCode, TextHeaders, message);
+
+    internal static object? ParseBody(byte[] body, string? contentType)
+    {
+        if (body.Length == 0)
+        {
+            return null;
+        }
+
+        if (contentType is not null && (contentType.Contains("json", StringComparison.OrdinalIgnoreCase)))
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<JsonElement>(body);
+            }
+            catch (JsonException)
+            {
+                // Labelled JSON but not JSON: hand it over as the text it is.
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetString(body);
+    }
+}

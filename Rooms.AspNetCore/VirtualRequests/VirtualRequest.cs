@@ -1,0 +1,142 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Orleans.Rooms.VirtualRequests;
+
+/// <summary>A parsed, valid request envelope (PROTOCOL.md, "Virtual requests").</summary>
+internal sealed record VirtualRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType)
+{
+    private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+    /// <summary>Reads an envelope; on failure <paramref name="error"/> says what is wrong with it.</summary>
+    public static bool TryParse(JsonElement envelope, out VirtualRequest? request, out string? error)
+    {
+        request = null;
+        error = Check(envelope, out var method, out var url, out var headers, out var data);
+        if (error is not null)
+        {
+            return false;
+        }
+
+        var queryStart = url!.IndexOf('?');
+        var path = queryStart < 0 ? url : url[..queryStart];
+        var query = queryStart < 0 ? string.Empty : url[queryStart..];
+
+        byte[]? body = null;
+        headers!.TryGetValue("content-type", out var contentType);
+        if (data is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
+        {
+            if (value.ValueKind == JsonValueKind.String && contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+            {
+                // A string body with a non-JSON content type (a form, say) is sent as the text it is.
+                body = Encoding.UTF8.GetBytes(value.GetString()!);
+            }
+            else
+            {
+                body = Encoding.UTF8.GetBytes(value.GetRawText());
+                contentType ??= "application/json; charset=utf-8";
+            }
+        }
+
+        request = new VirtualRequest(method!, path, query, headers, body, contentType);
+        return true;
+    }
+
+    private static string? Check(JsonElement envelope, out string? method, out string? url, out Dictionary<string, string>? headers, out JsonElement? data)
+    {
+        method = null;
+        url = null;
+        headers = null;
+        data = null;
+        if (envelope.ValueKind != JsonValueKind.Object)
+        {
+            return $"The request envelope must be a JSON object such as {{\"method\":\"POST\",\"url\":\"/joinFunRoom\",\"data\":{{}}}}; got {Describe(envelope.ValueKind)}.";
+        }
+
+        method = "GET";
+        if (envelope.TryGetProperty("method", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            if (m.ValueKind != JsonValueKind.String)
+            {
+                return $"`method` must be a string; got {Describe(m.ValueKind)}.";
+            }
+
+            method = m.GetString()!.ToUpperInvariant();
+            if (Array.IndexOf(Methods, method) < 0)
+            {
+                return $"`method` must be one of GET, POST, PUT, PATCH or DELETE; got '{Clip(m.GetString()!)}'.";
+            }
+        }
+
+        if (!envelope.TryGetProperty("url", out var u) || u.ValueKind == JsonValueKind.Null)
+        {
+            return "`url` is required: a path on this server such as /joinFunRoom, optionally with a query string.";
+        }
+
+        if (u.ValueKind != JsonValueKind.String)
+        {
+            return $"`url` must be a string; got {Describe(u.ValueKind)}.";
+        }
+
+        url = u.GetString()!;
+        var hash = url.IndexOf('#');
+        if (hash >= 0)
+        {
+            url = url[..hash];
+        }
+
+        if (url.Length == 0 || url[0] != '/' || url.StartsWith("//", StringComparison.Ordinal) || url.Contains('\\'))
+        {
+            return $"`url` must be a path on this server starting with a single /, not '{Clip(url)}'.";
+        }
+
+        if (url.Any(char.IsControl) || url.Contains(' '))
+        {
+            return $"`url` must not contain spaces or control characters: '{Clip(url)}'.";
+        }
+
+        headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (envelope.TryGetProperty("headers", out var h) && h.ValueKind != JsonValueKind.Null)
+        {
+            if (h.ValueKind != JsonValueKind.Object)
+            {
+                return $"`headers` must be an object of strings; got {Describe(h.ValueKind)}.";
+            }
+
+            foreach (var header in h.EnumerateObject())
+            {
+                if (header.Value.ValueKind != JsonValueKind.String)
+                {
+                    return $"`headers` must be an object of strings; `{Clip(header.Name)}` is {Describe(header.Value.ValueKind)}.";
+                }
+
+                if (header.Name.Length == 0 || header.Name.Any(c => char.IsControl(c) || c is ' ' or ':') || header.Value.GetString()!.Any(c => c is '\r' or '\n' or '\0'))
+                {
+                    return $"`headers` has an invalid header: '{Clip(header.Name)}'.";
+                }
+
+                headers[header.Name] = header.Value.GetString()!;
+            }
+        }
+
+        if (envelope.TryGetProperty("data", out var d))
+        {
+            data = d;
+        }
+
+        return null;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+
+    private static string Clip(string value) => value.Length <= 80 ? value : value[..80] + "…";
+}

@@ -1,0 +1,99 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Orleans.Rooms.VirtualRequests;
+
+/// <summary>The response side of a virtual request: status, headers and a body kept in memory.</summary>
+internal sealed class VirtualResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature
+{
+    private readonly MemoryStream _body = new();
+    private readonly List<(Func<object, Task> Callback, object State)> _onStarting = [];
+    private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = [];
+    private PipeWriter? _writer;
+    private bool _started;
+
+    public int StatusCode { get; set; } = StatusCodes.Status200OK;
+
+    public string? ReasonPhrase { get; set; }
+
+    public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+
+    public Stream Body
+    {
+        get => _body;
+        set => throw new NotSupportedException("The body of a virtual response cannot be replaced.");
+    }
+
+    public bool HasStarted => _started || _body.Length > 0;
+
+    public Stream Stream => _body;
+
+    public PipeWriter Writer => _writer ??= PipeWriter.Create(_body, new StreamPipeWriterOptions(leaveOpen: true));
+
+    public void OnStarting(Func<object, Task> callback, object state) => _onStarting.Add((callback, state));
+
+    public void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Add((callback, state));
+
+    public void DisableBuffering()
+    {
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        for (var i = _onStarting.Count - 1; i >= 0; i--)
+        {
+            await _onStarting[i].Callback(_onStarting[i].State);
+        }
+    }
+
+    public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken);
+        await using var file = File.OpenRead(path);
+        file.Seek(offset, SeekOrigin.Begin);
+        if (count is { } length)
+        {
+            var buffer = new byte[length];
+            await file.ReadExactlyAsync(buffer, cancellationToken);
+            await _body.WriteAsync(buffer, cancellationToken);
+        }
+        else
+        {
+            await file.CopyToAsync(_body, cancellationToken);
+        }
+    }
+
+    public async Task CompleteAsync()
+    {
+        await StartAsync();
+        if (_writer is not null)
+        {
+            await _writer.FlushAsync();
+        }
+    }
+
+    /// <summary>Forgets whatever was written, for answering with an error instead.</summary>
+    public void Reset(int statusCode)
+    {
+        _body.SetLength(0);
+        Headers.Clear();
+        StatusCode = statusCode;
+    }
+
+    public async Task FireOnCompletedAsync()
+    {
+        for (var i = _onCompleted.Count - 1; i >= 0; i--)
+        {
+            await _onCompleted[i].Callback(_onCompleted[i].State);
+        }
+    }
+
+    public byte[] GetBody() => _body.ToArray();
+}

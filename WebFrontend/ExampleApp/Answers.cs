@@ -1,0 +1,20 @@
+namespace Orleans.Rooms.WebFrontend.ExampleApp;
+
+/// <summary>The example app's fixed answers, worded as PROTOCOL.md (and the Sails seed) has them.</summary>
+internal static class Answers
+{
+    public const string RoomNameRequiredText = "`roomName` is required.";
+    public const string SocketOnlyText = "This endpoints only supports socket requests.";
+
+    public static IResult RoomNameRequired { get; } = Text(StatusCodes.Status400BadRequest, RoomNameRequiredText);
+
+    public static IResult SocketOnly { get; } = Text(StatusCodes.Status400BadRequest, SocketOnlyText);
+
+    public static IResult Ok { get; } = Results.Json(new { ok = true });
+
+    public static IResult Message(string message) => Results.Json(new { message });
+
+    public static IResult Error(int statusCode, string message) => Results.Json(new { error = message }, statusCode: statusCode);
+
+    public static IResult Text(int statusCode, string text) => Results.Text(text, "text/plain; charset=utf-8", statusCode: statusCode);
+}

@@ -1,0 +1,230 @@
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.VirtualRequests;
+
+namespace Orleans.Rooms.WebFrontend.ExampleApp;
+
+/// <summary>
+/// The example app of PROTOCOL.md over <see cref="IRoomService"/>. Every route takes its parameters from
+/// the route, the query, a JSON or form body, over plain HTTP and over a socket alike.
+/// </summary>
+internal static class ExampleAppEndpoints
+{
+    public static IServiceCollection AddExampleApp(this IServiceCollection services)
+    {
+        services.AddOptions<ExampleAppOptions>().BindConfiguration(RoomsOptions.SectionName);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapExampleApp(this IEndpointRouteBuilder endpoints)
+    {
+        var routes = endpoints.MapGroup(string.Empty).AddEndpointFilter<RoomErrorsFilter>();
+        routes.MapPost("/joinFunRoom", JoinFunRoom);
+        routes.MapPost("/leaveFunRoom", LeaveFunRoom);
+        routes.MapPost("/broadcastFunRoom", BroadcastFunRoom);
+        routes.MapPost("/blast", Blast);
+        routes.MapGet("/socketId", SocketId);
+        routes.MapGet("/socketRooms", SocketRooms);
+        routes.MapGet("/funRoomSubscribers", FunRoomSubscribers);
+
+        var admin = routes.MapGroup(string.Empty).AddEndpointFilter<AdminKeyFilter>();
+        admin.MapPost("/kickFromFunRoom", KickFromFunRoom);
+        admin.MapPost("/rooms/addMembers", AddMembers);
+        admin.MapPost("/rooms/removeMembers", RemoveMembers);
+        admin.MapPost("/rooms/leaveAll", LeaveAll);
+        admin.MapGet("/rooms", ListRooms);
+        return endpoints;
+    }
+
+    private static async Task<IResult> JoinFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        if (!http.IsSocketRequest())
+        {
+            return Answers.SocketOnly;
+        }
+
+        var room = RoomParameter(p, "roomName", options);
+        await rooms.JoinAsync(http, room, http.RequestAborted);
+        return Answers.Message($"Joined a fun room called {room}!");
+    }
+
+    // The seed's leaveFunRoom, check for check: roomName first, then req.isSocket, then the leave.
+    private static async Task<IResult> LeaveFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        if (!http.IsSocketRequest())
+        {
+            return Answers.SocketOnly;
+        }
+
+        var room = RoomParameter(p, "roomName", options);
+        await rooms.LeaveAsync(http, room, http.RequestAborted);
+        return Answers.Message($"Left a fun room called {room}!");
+    }
+
+    private static async Task<IResult> BroadcastFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        var targets = p.GetStringList("roomName")!;
+        foreach (var room in targets)
+        {
+            Names.ValidateRoom(room, options.Value.MaxRoomNameLength, "roomName");
+        }
+
+        if (targets.Count == 0)
+        {
+            throw new BadParameterException("roomName", "`roomName` must name at least one room.");
+        }
+
+        await rooms.BroadcastAsync(targets, EventParameter(p, options), p.Get("data"), ExceptSelf(http, p), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> Blast(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        await rooms.BlastAsync(EventParameter(p, options), p.Get("data"), ExceptSelf(http, p), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static IResult SocketId(HttpContext http, IRoomService rooms)
+        => http.IsSocketRequest() ? Results.Json(rooms.GetId(http)) : Answers.SocketOnly;
+
+    private static async Task<IResult> SocketRooms(HttpContext http, IRoomService rooms)
+    {
+        var p = await http.GetParametersAsync();
+        var socketId = p.GetString("socketId") ?? http.GetSocketId()
+            ?? throw new BadParameterException("socketId", "`socketId` is required over plain HTTP (a socket request defaults to its own socket).");
+        return Results.Json(await rooms.SocketRoomsAsync(socketId, http.RequestAborted));
+    }
+
+    private static async Task<IResult> FunRoomSubscribers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        return Results.Json(await rooms.SubscribersAsync(RoomParameter(p, "roomName", options), http.RequestAborted));
+    }
+
+    private static async Task<IResult> KickFromFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        var socketId = Required(p, "socketId");
+        var room = RoomParameter(p, "roomName", options);
+        await rooms.LeaveAsync(socketId, room, http.RequestAborted);
+        return Answers.Message($"Kicked {socketId} from {room}!");
+    }
+
+    private static async Task<IResult> AddMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        await rooms.AddRoomMembersToRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> RemoveMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        await rooms.RemoveRoomMembersFromRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> LeaveAll(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        if (!p.Has("roomName"))
+        {
+            return Answers.RoomNameRequired;
+        }
+
+        var leaveAll = new LeaveAllOptions(p.GetBool("includeSocketRooms") ?? false, p.GetBool("includeSourceRoom") ?? true);
+        await rooms.LeaveAllAsync(RoomParameter(p, "roomName", options), leaveAll, http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> ListRooms(HttpContext http, IRoomService rooms)
+    {
+        var p = await http.GetParametersAsync();
+        var limit = p.GetInt("limit") ?? RoomPage.DefaultLimit;
+        if (limit is < 1 or > RoomPage.MaxLimit)
+        {
+            throw new BadParameterException("limit", $"`limit` must be between 1 and {RoomPage.MaxLimit}; got {limit}.");
+        }
+
+        var page = await rooms.RoomsAsync(p.GetString("after"), limit, http.RequestAborted);
+        return Results.Json(new { rooms = page.Rooms, next = page.Next });
+    }
+
+    private static string Required(RequestParameters p, string name)
+        => p.GetString(name) is { Length: > 0 } value ? value : throw new BadParameterException(name, $"`{name}` is required.");
+
+    private static string RoomParameter(RequestParameters p, string name, IOptions<RoomsOptions> options)
+    {
+        var room = p.GetString(name) ?? throw new BadParameterException(name, $"`{name}` is required.");
+        Names.ValidateRoom(room, options.Value.MaxRoomNameLength, name);
+        return room;
+    }
+
+    private static string[] RoomListParameter(RequestParameters p, string name, IOptions<RoomsOptions> options)
+    {
+        var rooms = p.GetStringList(name) ?? throw new BadParameterException(name, $"`{name}` is required: a room name or a list of them.");
+        if (rooms.Count == 0)
+        {
+            throw new BadParameterException(name, $"`{name}` must name at least one room.");
+        }
+
+        foreach (var room in rooms)
+        {
+            Names.ValidateRoom(room, options.Value.MaxRoomNameLength, name);
+        }
+
+        return [.. rooms];
+    }
+
+    private static string? EventParameter(RequestParameters p, IOptions<RoomsOptions> options)
+    {
+        var eventName = p.GetString("eventName");
+        if (eventName is not null)
+        {
+            Names.ValidateEvent(eventName, options.Value.MaxEventNameLength, "eventName");
+        }
+
+        return eventName;
+    }
+
+    private static SocketTarget? ExceptSelf(HttpContext http, RequestParameters p)
+    {
+        if (p.GetBool("exceptSelf") != true)
+        {
+            return null;
+        }
+
+        return http.IsSocketRequest()
+            ? http
+            : throw new BadParameterException("exceptSelf", "`exceptSelf` needs a socket request: a plain HTTP request has no socket to leave out.");
+    }
+}

@@ -1,0 +1,47 @@
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.VirtualRequests;
+
+namespace Orleans.Rooms.WebFrontend.ExampleApp;
+
+/// <summary>
+/// Turns the room API's exceptions into PROTOCOL.md's answers: bad input 400 (naming the parameter),
+/// not a socket request 400 (the seed's text), unknown socket 404, anything else 500.
+/// </summary>
+internal sealed partial class RoomErrorsFilter(ILogger<RoomErrorsFilter> logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (NotASocketRequestException)
+        {
+            return Answers.SocketOnly;
+        }
+        catch (BadParameterException ex)
+        {
+            return Answers.Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            return Answers.Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (SocketNotFoundException ex)
+        {
+            return Answers.Error(StatusCodes.Status404NotFound, ex.Message);
+        }
+        catch (OperationCanceledException) when (context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+        catch (Exception ex)
+        {
+            LogFailed(ex, context.HttpContext.Request.Path);
+            return Answers.Error(StatusCodes.Status500InternalServerError, ex.Message);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Error, "Room call of {Path} failed.")]
+    private partial void LogFailed(Exception exception, string path);
+}
