@@ -1,0 +1,205 @@
+using System.Text.Json;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+[Collection(FrontEndCollection.Name)]
+public sealed class DeliveryTests(FrontEndFixture fixture)
+{
+    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
+
+    private static async Task Ok(TestSocket socket, string method, string url, object? data = null)
+    {
+        var reply = await socket.RequestAsync(method, url, data);
+        Assert.True(reply.StatusCode == 200, $"{method} {url} answered {reply.StatusCode}: {reply.Body.GetRawText()}");
+    }
+
+    [Fact]
+    public async Task JoinThenBroadcastReachesAndAfterLeaveItDoesNot()
+    {
+        await using var member = await fixture.Server.ConnectAsync();
+        await using var sender = await fixture.Server.ConnectAsync();
+        var room = NewRoom();
+        member.Listen("news");
+
+        await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
+        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 1 } });
+        await member.WaitForAsync("news", p => p.GetProperty("n").GetInt32() == 1);
+
+        await Ok(member, "POST", "/leaveFunRoom", new { roomName = room });
+        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 2 } });
+        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = member.Id, eventName = "marker", data = "after-leave" });
+
+        await member.WaitForMarkerAsync("after-leave");
+        Assert.Single(member.ReceivedOf("news"));
+    }
+
+    [Fact]
+    public async Task ExceptSelfLeavesOutTheSenderOnly()
+    {
+        await using var sender = await fixture.Server.ConnectAsync();
+        await using var other = await fixture.Server.ConnectAsync();
+        var room = NewRoom();
+        await Ok(sender, "POST", "/joinFunRoom", new { roomName = room });
+        await Ok(other, "POST", "/joinFunRoom", new { roomName = room });
+
+        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, data = "hello", exceptSelf = true });
+        await Ok(other, "POST", "/broadcastFunRoom", new { roomName = sender.Id, eventName = "marker", data = "done" });
+
+        await other.WaitForAsync("message", p => p.GetString() == "hello");
+        await sender.WaitForMarkerAsync("done");
+        Assert.Empty(sender.ReceivedOf("message"));
+    }
+
+    [Fact]
+    public async Task BroadcastToASocketIdReachesThatSocketOnly()
+    {
+        await using var target = await fixture.Server.ConnectAsync();
+        await using var bystander = await fixture.Server.ConnectAsync();
+
+        await Ok(bystander, "POST", "/broadcastFunRoom", new { roomName = target.Id, data = "for-you" });
+        await Ok(target, "POST", "/broadcastFunRoom", new { roomName = bystander.Id, eventName = "marker", data = "m" });
+
+        await target.WaitForAsync("message", p => p.GetString() == "for-you");
+        await bystander.WaitForMarkerAsync("m");
+        Assert.Empty(bystander.ReceivedOf("message"));
+    }
+
+    [Fact]
+    public async Task ASocketInSeveralTargetRoomsGetsOneCopy()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        var rooms = new[] { NewRoom(), NewRoom(), NewRoom() };
+        foreach (var room in rooms)
+        {
+            await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+        }
+
+        await Ok(socket, "POST", "/broadcastFunRoom", new { roomName = rooms.Append(socket.Id), data = "once" });
+        await Ok(socket, "POST", "/broadcastFunRoom", new { roomName = socket.Id, eventName = "marker", data = "m" });
+
+        await socket.WaitForMarkerAsync("m");
+        Assert.Single(socket.ReceivedOf("message"));
+    }
+
+    [Fact]
+    public async Task FiftyBroadcastsArriveInTheOrderSent()
+    {
+        await using var member = await fixture.Server.ConnectAsync();
+        await using var sender = await fixture.Server.ConnectAsync();
+        var room = NewRoom();
+        member.Listen("seq");
+        await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
+
+        for (var i = 0; i < 50; i++)
+        {
+            await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "seq", data = i });
+        }
+
+        await member.WaitForAsync("seq", p => p.GetInt32() == 49);
+        Assert.Equal(Enumerable.Range(0, 50), member.ReceivedOf("seq").Select(p => p.GetInt32()));
+    }
+
+    [Fact]
+    public async Task BlastReachesEveryConnectedSocketAndExceptSelfLeavesOutTheSender()
+    {
+        await using var a = await fixture.Server.ConnectAsync();
+        await using var b = await fixture.Server.ConnectAsync();
+        var tag = Guid.NewGuid().ToString("N");
+        a.Listen("blast");
+        b.Listen("blast");
+
+        await Ok(a, "POST", "/blast", new { eventName = "blast", data = tag, exceptSelf = true });
+        await Ok(b, "POST", "/broadcastFunRoom", new { roomName = a.Id, eventName = "marker", data = tag });
+
+        await b.WaitForAsync("blast", p => p.GetString() == tag);
+        await a.WaitForMarkerAsync(tag);
+        Assert.DoesNotContain(a.ReceivedOf("blast"), p => p.GetString() == tag);
+
+        using var http = fixture.Server.Http();
+        var plain = await http.PostAsync("/blast", JsonContent(new { eventName = "blast", data = tag + "-http" }));
+        Assert.Equal(200, (int)plain.StatusCode);
+        await a.WaitForAsync("blast", p => p.GetString() == tag + "-http");
+    }
+
+    [Fact]
+    public async Task SocketIdAnswersTheSocketsOwnIdAndRefusesPlainHttp()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        using var http = fixture.Server.Http();
+
+        var reply = await socket.RequestAsync("GET", "/socketId");
+        var plain = await http.GetAsync("/socketId");
+
+        Assert.Equal(200, reply.StatusCode);
+        Assert.Equal(socket.Id, reply.Body.GetString());
+        Assert.Equal(400, (int)plain.StatusCode);
+        Assert.Equal("This endpoints only supports socket requests.", await plain.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task SocketRoomsListsOwnAndJoinedRoomsAnd404sForAnUnknownSocket()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        await using var other = await fixture.Server.ConnectAsync();
+        var room = NewRoom();
+        await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+
+        var own = await socket.RequestAsync("GET", "/socketRooms");
+        var byId = await other.RequestAsync("GET", $"/socketRooms?socketId={socket.Id}");
+        var unknown = await other.RequestAsync("GET", "/socketRooms?socketId=nobody-here");
+
+        Assert.Equal(new[] { socket.Id, room }.Order(), own.Strings.Order());
+        Assert.Equal(own.Strings.Order(), byId.Strings.Order());
+        Assert.Equal(404, unknown.StatusCode);
+        Assert.Contains("nobody-here", unknown.Error);
+    }
+
+    [Fact]
+    public async Task SubscribersReflectAJoinAsSoonAsItIsAnswered()
+    {
+        await using var reader = await fixture.Server.ConnectAsync();
+        using var http = fixture.Server.Http();
+        var room = NewRoom();
+        var sockets = new List<TestSocket>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var socket = await fixture.Server.ConnectAsync();
+                sockets.Add(socket);
+                await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+
+                var subscribers = await reader.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room });
+                Assert.Equal(sockets.Select(s => s.Id).Order(), subscribers.Strings.Order());
+            }
+
+            var overHttp = await http.GetStringAsync($"/funRoomSubscribers?roomName={room}");
+            Assert.Equal(sockets.Select(s => s.Id).Order(), JsonSerializer.Deserialize<string[]>(overHttp)!.Order());
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ParametersComeFromTheQueryAndFromAFormBodyToo()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        var (room1, room2) = (NewRoom(), NewRoom());
+
+        var byQuery = await socket.RequestAsync("POST", $"/joinFunRoom?roomName={room1}");
+        var byForm = await socket.RequestAsync("POST", "/joinFunRoom", $"roomName={room2}", new Dictionary<string, string> { ["content-type"] = "application/x-www-form-urlencoded" });
+
+        Assert.Equal($"Joined a fun room called {room1}!", byQuery.Message);
+        Assert.Equal($"Joined a fun room called {room2}!", byForm.Message);
+        Assert.Equal(new[] { socket.Id, room1, room2 }.Order(), (await socket.RequestAsync("GET", "/socketRooms")).Strings.Order());
+    }
+
+    private static StringContent JsonContent(object value)
+        => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,38 @@
+namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+/// <summary>One embedded front end shared by the tests of a collection.</summary>
+public sealed class FrontEndFixture : IAsyncLifetime
+{
+    public FrontEndServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await FrontEndServer.StartAsync("single-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class FrontEndCollection : ICollectionFixture<FrontEndFixture>
+{
+    public const string Name = "front end";
+}
+
+/// <summary>Two front ends whose co-hosted silos form one two-silo cluster.</summary>
+public sealed class TwoFrontEndsFixture : IAsyncLifetime
+{
+    public FrontEndServer A { get; private set; } = null!;
+
+    public FrontEndServer B { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var clusterId = "pair-" + Guid.NewGuid().ToString("N")[..8];
+        A = await FrontEndServer.StartAsync(clusterId);
+        B = await FrontEndServer.StartAsync(clusterId, primary: A);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await B.DisposeAsync();
+        await A.DisposeAsync();
+    }
+}
