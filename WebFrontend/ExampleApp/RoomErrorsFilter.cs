@@ -4,7 +4,8 @@ using Orleans.Rooms.VirtualRequests;
 namespace Orleans.Rooms.WebFrontend.ExampleApp;
 
 /// <summary>
-/// Turns the room API's exceptions into PROTOCOL.md's answers: bad input 400 (naming the parameter),
+/// Turns the room API's exceptions into PROTOCOL.md's answers: bad input and the per-socket room limit
+/// 400 (naming the parameter or setting),
 /// not a socket request 400 (the seed's text), unknown socket 404, anything else 500.
 /// </summary>
 internal sealed partial class RoomErrorsFilter(ILogger<RoomErrorsFilter> logger) : IEndpointFilter
@@ -24,6 +25,10 @@ internal sealed partial class RoomErrorsFilter(ILogger<RoomErrorsFilter> logger)
             return Answers.Error(StatusCodes.Status400BadRequest, ex.Message);
         }
         catch (ArgumentException ex)
+        {
+            return Answers.Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (RoomLimitExceededException ex)
         {
             return Answers.Error(StatusCodes.Status400BadRequest, ex.Message);
         }
