@@ -113,7 +113,7 @@ public sealed class TestSocket : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"Socket {Id} got no matching '{eventName}' within {Timeout}; it got: {Describe()}");
+            throw new TimeoutException($"Socket {Id} ({State}) got no matching '{eventName}' within {Timeout}; it got: {Describe()}");
         }
 
         lock (_received)
@@ -150,9 +150,11 @@ public sealed class TestSocket : IAsyncDisposable
     {
         lock (_received)
         {
-            return string.Join(", ", _received.TakeLast(20).Select(r => $"{r.Event}:{r.Payload.GetRawText()}"));
+            return string.Join(", ", _received.TakeLast(20).Select(r => $"{r.Event}:{Clip(r.Payload.GetRawText())}"));
         }
     }
+
+    private static string Clip(string text) => text.Length <= 100 ? text : text[..100] + "…";
 
     public sealed record Reply(int StatusCode, JsonElement Body, JsonElement Headers)
     {
