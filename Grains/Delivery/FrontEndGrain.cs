@@ -42,19 +42,31 @@ internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndG
         DeactivateOnIdle();
     }
 
-    public Task Deliver(DeliveryBatch batch)
+    public async Task Deliver(DeliveryBatch batch)
     {
-        if (_observer is null || time.GetUtcNow() > _leaseEnds)
+        if (_observer is not { } observer || time.GetUtcNow() > _leaseEnds)
         {
             // The front end is gone (or has not renewed): its sockets are gone with it. Dropping is the
             // only sensible outcome; the sockets themselves are removed when they are reaped.
             LogDropped(Id, batch.EventName);
-            return Task.CompletedTask;
+            return;
         }
 
-        return _observer.Deliver(batch);
+        try
+        {
+            await observer.Deliver(batch);
+        }
+        catch (Exception ex)
+        {
+            // Same reasoning: a front end that cannot be reached has lost its connections. The senders'
+            // other front ends must not see this broadcast fail because of it.
+            LogUnreachable(ex, Id, batch.EventName);
+        }
     }
 
     [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
     private partial void LogDropped(string frontEndId, string eventName);
+
+    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} could not be reached; dropped a batch of event {EventName}.")]
+    private partial void LogUnreachable(Exception exception, string frontEndId, string eventName);
 }

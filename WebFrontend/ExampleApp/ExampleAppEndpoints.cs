@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.VirtualRequests;
@@ -36,7 +37,19 @@ internal static class ExampleAppEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> JoinFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    private static Task<IResult> JoinFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+        => RequestingSocketInRoom(http, options, rooms.JoinAsync, "Joined a fun room called {0}!");
+
+    private static Task<IResult> LeaveFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+        => RequestingSocketInRoom(http, options, rooms.LeaveAsync, "Left a fun room called {0}!");
+
+    // The seed's leaveFunRoom, check for check: roomName first, then req.isSocket, then the call, whose
+    // failure the error filter answers with 500 (res.serverError).
+    private static async Task<IResult> RequestingSocketInRoom(
+        HttpContext http,
+        IOptions<RoomsOptions> options,
+        Func<SocketTarget, string, CancellationToken, Task> call,
+        string message)
     {
         var p = await http.GetParametersAsync();
         if (!p.Has("roomName"))
@@ -50,27 +63,8 @@ internal static class ExampleAppEndpoints
         }
 
         var room = RoomParameter(p, "roomName", options);
-        await rooms.JoinAsync(http, room, http.RequestAborted);
-        return Answers.Message($"Joined a fun room called {room}!");
-    }
-
-    // The seed's leaveFunRoom, check for check: roomName first, then req.isSocket, then the leave.
-    private static async Task<IResult> LeaveFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
-    {
-        var p = await http.GetParametersAsync();
-        if (!p.Has("roomName"))
-        {
-            return Answers.RoomNameRequired;
-        }
-
-        if (!http.IsSocketRequest())
-        {
-            return Answers.SocketOnly;
-        }
-
-        var room = RoomParameter(p, "roomName", options);
-        await rooms.LeaveAsync(http, room, http.RequestAborted);
-        return Answers.Message($"Left a fun room called {room}!");
+        await call(http, room, http.RequestAborted);
+        return Answers.Message(string.Format(CultureInfo.InvariantCulture, message, room));
     }
 
     private static async Task<IResult> BroadcastFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
@@ -81,17 +75,7 @@ internal static class ExampleAppEndpoints
             return Answers.RoomNameRequired;
         }
 
-        var targets = p.GetStringList("roomName")!;
-        foreach (var room in targets)
-        {
-            Names.ValidateRoom(room, options.Value.MaxRoomNameLength, "roomName");
-        }
-
-        if (targets.Count == 0)
-        {
-            throw new BadParameterException("roomName", "`roomName` must name at least one room.");
-        }
-
+        var targets = RoomListParameter(p, "roomName", options);
         await rooms.BroadcastAsync(targets, EventParameter(p, options), p.Get("data"), ExceptSelf(http, p), http.RequestAborted);
         return Answers.Ok;
     }
