@@ -36,5 +36,5 @@ public static class RoomDirectory
     }
 
     public static IRoomDirectoryGrain ShardFor(this IGrainFactory grains, string room)
-        => grains.GetGrain<IRoomDirectoryGrain>(ShardOf(room));
+        => grains.GetGrainByKey<IRoomDirectoryGrain>(ShardOf(room));
 }

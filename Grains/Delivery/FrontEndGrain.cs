@@ -25,7 +25,7 @@ internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndG
         _leaseEnds = time.GetUtcNow() + lease;
         if (!_registered)
         {
-            await GrainFactory.GetGrain<IFrontEndRegistryGrain>(0).Register(Id);
+            await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(0).Register(Id);
             _registered = true;
         }
     }
@@ -35,7 +35,7 @@ internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndG
         _observer = null;
         if (_registered)
         {
-            await GrainFactory.GetGrain<IFrontEndRegistryGrain>(0).Unregister(Id);
+            await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(0).Unregister(Id);
             _registered = false;
         }
 

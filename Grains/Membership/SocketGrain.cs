@@ -132,5 +132,5 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
 
     private string EnsureConnected() => _frontEndId ?? throw new SocketNotFoundException(Id);
 
-    private IRoomGrain Room(string room) => GrainFactory.GetGrain<IRoomGrain>(room);
+    private IRoomGrain Room(string room) => GrainFactory.GetGrainByKey<IRoomGrain>(room);
 }

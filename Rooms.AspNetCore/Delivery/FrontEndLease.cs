@@ -26,7 +26,7 @@ internal sealed partial class FrontEndLease(
     {
         var lease = options.Value.Lease;
         _reference = grains.CreateObjectReference<IFrontEndObserver>(delivery);
-        var frontEnd = grains.GetGrain<IFrontEndGrain>(identity.Id);
+        var frontEnd = grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = lease / 3;
@@ -65,7 +65,7 @@ internal sealed partial class FrontEndLease(
 
         try
         {
-            await grains.GetGrain<IFrontEndGrain>(identity.Id).Detach().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await grains.GetGrainByKey<IFrontEndGrain>(identity.Id).Detach().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
         }
         catch (Exception ex)
         {

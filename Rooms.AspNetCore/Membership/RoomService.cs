@@ -73,7 +73,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         eventName = ValidateEvent(eventName);
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
-        var frontEnds = await grains.GetGrain<IFrontEndRegistryGrain>(0).GetFrontEnds();
+        var frontEnds = await grains.GetGrainByKey<IFrontEndRegistryGrain>(0).GetFrontEnds();
         var batch = new DeliveryBatch(eventName, payload, null, excluded);
         await Task.WhenAll(frontEnds.Select(id => FrontEnd(id).Deliver(batch)));
     }
@@ -111,7 +111,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         // Each shard is sorted; ask each for one more than a page, merge, and cut. One extra item tells
         // whether another page exists without a second round trip.
         var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
-            .Select(shard => grains.GetGrain<IRoomDirectoryGrain>(shard).Page(after, limit + 1)));
+            .Select(shard => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, limit + 1)));
         var merged = pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
         if (merged.Count <= limit)
         {
@@ -270,9 +270,9 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
 
     private static byte[] Serialize(object? data) => JsonSerializer.SerializeToUtf8Bytes(data, JsonSerializerOptions.Web);
 
-    private ISocketGrain Socket(string id) => grains.GetGrain<ISocketGrain>(id);
+    private ISocketGrain Socket(string id) => grains.GetGrainByKey<ISocketGrain>(id);
 
-    private IRoomGrain Room(string room) => grains.GetGrain<IRoomGrain>(room);
+    private IRoomGrain Room(string room) => grains.GetGrainByKey<IRoomGrain>(room);
 
-    private IFrontEndGrain FrontEnd(string id) => grains.GetGrain<IFrontEndGrain>(id);
+    private IFrontEndGrain FrontEnd(string id) => grains.GetGrainByKey<IFrontEndGrain>(id);
 }

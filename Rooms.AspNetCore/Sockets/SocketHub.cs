@@ -31,14 +31,14 @@ internal sealed partial class SocketHub(
     {
         // Broadcasts to this socket must find the front end attached, so wait for that first.
         await _lease.WhenAttached.WaitAsync(AttachTimeout, Context.ConnectionAborted);
-        await _grains.GetGrain<ISocketGrain>(Context.ConnectionId).Connect(_identity.Id, Context.ConnectionAborted);
+        await _grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Connect(_identity.Id, Context.ConnectionAborted);
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         try
         {
-            await _grains.GetGrain<ISocketGrain>(Context.ConnectionId).Disconnect();
+            await _grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Disconnect();
         }
         catch (Exception ex)
         {

@@ -109,6 +109,21 @@ public sealed class InputRuleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARoomNameOfSpacesIsANameLikeAnyOther()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+
+        await _api.JoinAsync(socket, "   ");
+        await _api.BroadcastAsync(["   "], "spaces", 1);
+
+        Assert.Equal([socket], await fixture.Api(1).SubscribersAsync("   "));
+        await frontEnd.InboxOf(socket).WaitForAsync("spaces", "1");
+        await _api.LeaveAsync(socket, "   ");
+        Assert.Empty(await _api.SubscribersAsync("   "));
+    }
+
+    [Fact]
     public async Task JoiningPastTheRoomLimitFailsAndJoinsNothing()
     {
         await using var frontEnd = await fixture.FrontEnd();
