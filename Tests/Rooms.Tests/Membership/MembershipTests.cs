@@ -180,15 +180,19 @@ public sealed class MembershipTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task AddRoomMembersToRoomsTakesASocketIdAsTheSource()
+    public async Task OneRoomFormsTakeASocketIdAsTheSourceAndOneDestination()
     {
         await using var frontEnd = await fixture.FrontEnd();
         var a = await frontEnd.ConnectAsync();
         var dest = NewRoom();
 
-        await _writer.AddRoomMembersToRoomsAsync(a, [dest]);
+        await _writer.AddRoomMembersToRoomsAsync(a, dest);
+        await _writer.BroadcastAsync(dest, "single-room-form", 7);
 
         Assert.Equal([a], await _reader.SubscribersAsync(dest));
+        await frontEnd.InboxOf(a).WaitForAsync("single-room-form", "7");
+        await _writer.RemoveRoomMembersFromRoomsAsync(a, dest);
+        Assert.Empty(await _reader.SubscribersAsync(dest));
     }
 
     [Fact]
