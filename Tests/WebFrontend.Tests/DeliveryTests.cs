@@ -200,6 +200,20 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         Assert.Equal(new[] { socket.Id, room1, room2 }.Order(), (await socket.RequestAsync("GET", "/socketRooms")).Strings.Order());
     }
 
+    [Fact]
+    public async Task TheRootServesTheDemoPageThatSpeaksTheHubProtocol()
+    {
+        using var http = fixture.Server.Http();
+
+        var response = await http.GetAsync("/");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<title>Orleans.Rooms</title>", html);
+        Assert.Contains("sockets/negotiate", html);
+        Assert.Contains("target: 'Request'", html);
+    }
+
     private static StringContent JsonContent(object value)
         => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 }

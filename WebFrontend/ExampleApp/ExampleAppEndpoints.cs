@@ -19,6 +19,8 @@ internal static class ExampleAppEndpoints
 
     public static IEndpointRouteBuilder MapExampleApp(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapGet("/", Page).ExcludeFromDescription();
+
         var routes = endpoints.MapGroup(string.Empty).AddEndpointFilter<RoomErrorsFilter>();
         routes.MapPost("/joinFunRoom", JoinFunRoom);
         routes.MapPost("/leaveFunRoom", LeaveFunRoom);
@@ -36,6 +38,10 @@ internal static class ExampleAppEndpoints
         admin.MapGet("/rooms", ListRooms);
         return endpoints;
     }
+
+    // A small page that is one socket: join, leave, broadcast and watch events from a browser.
+    private static IResult Page()
+        => Results.Stream(typeof(ExampleAppEndpoints).Assembly.GetManifestResourceStream("index.html")!, "text/html; charset=utf-8");
 
     private static Task<IResult> JoinFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
         => RequestingSocketInRoom(http, options, rooms.JoinAsync, "Joined a fun room called {0}!");
