@@ -32,24 +32,49 @@ public sealed class FrontEndServer : IAsyncDisposable
 
     public static async Task<FrontEndServer> StartAsync(string clusterId, FrontEndServer? primary = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null)
     {
-        var siloPort = FreePort();
-        var settings = new Dictionary<string, string?>
+        // Free ports are picked before they are bound, so a parallel test may take one in between: retry
+        // (a few times, bounded) with new ports when binding fails.
+        for (var attempt = 1; ; attempt++)
         {
-            ["Orleans:SiloPort"] = siloPort.ToString(),
-            ["Orleans:GatewayPort"] = FreePort().ToString(),
-            ["Orleans:PrimarySiloPort"] = primary?.SiloPort.ToString(),
-            ["Orleans:ClusterId"] = clusterId,
-            ["Rooms:AdminKey"] = adminKey,
-        };
-        var app = FrontEndApp.Create(["--urls", "http://127.0.0.1:0"], builder =>
+            var siloPort = FreePort();
+            var settings = new Dictionary<string, string?>
+            {
+                ["Orleans:SiloPort"] = siloPort.ToString(),
+                ["Orleans:GatewayPort"] = FreePort().ToString(),
+                ["Orleans:PrimarySiloPort"] = primary?.SiloPort.ToString(),
+                ["Orleans:ClusterId"] = clusterId,
+                ["Rooms:AdminKey"] = adminKey,
+            };
+            var app = FrontEndApp.Create(["--urls", "http://127.0.0.1:0"], builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Logging.ClearProviders();
+                builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+                configure?.Invoke(builder);
+            });
+            try
+            {
+                await app.StartAsync();
+                return new FrontEndServer(app, siloPort);
+            }
+            catch (Exception ex) when (attempt < 3 && IsAddressInUse(ex))
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
         {
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.Logging.ClearProviders();
-            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
-            configure?.Invoke(builder);
-        });
-        await app.StartAsync();
-        return new FrontEndServer(app, siloPort);
+            if (ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A new socket connected to this front end over WebSockets (negotiated, so its id is known).</summary>
