@@ -32,17 +32,3 @@ public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
     [Alias("GetFrontEnds")]
     Task<string[]> GetFrontEnds();
 }
-
-/// <summary>The front end has no attached observer whose lease is current.</summary>
-[GenerateSerializer, Alias("rooms.FrontEndUnavailableException")]
-public sealed class FrontEndUnavailableException : Exception
-{
-    public FrontEndUnavailableException(string frontEndId)
-        : base($"Front end '{frontEndId}' has no live delivery observer.")
-    {
-        FrontEndId = frontEndId;
-    }
-
-    [Id(0)]
-    public string FrontEndId { get; }
-}

@@ -23,20 +23,6 @@ public interface IRoomGrain : IGrainWithStringKey
 public sealed record RoomMembers([property: Id(0)] FrontEndMembers[] ByFrontEnd)
 {
     public static RoomMembers Empty { get; } = new([]);
-
-    public int Count
-    {
-        get
-        {
-            var count = 0;
-            foreach (var group in ByFrontEnd)
-            {
-                count += group.SocketIds.Length;
-            }
-
-            return count;
-        }
-    }
 }
 
 /// <summary>The members of a room that one front end holds.</summary>

@@ -36,8 +36,4 @@ public interface ISocketGrain : IGrainWithStringKey
     /// <summary>The rooms the socket is in, its own-id room included.</summary>
     [Alias("GetRooms")]
     Task<string[]> GetRooms(CancellationToken cancellationToken = default);
-
-    /// <summary>The front end that holds the socket. Throws <see cref="SocketNotFoundException"/> when the socket is not connected.</summary>
-    [Alias("GetFrontEnd")]
-    Task<string> GetFrontEnd(CancellationToken cancellationToken = default);
 }

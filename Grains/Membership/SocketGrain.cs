@@ -107,8 +107,6 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
         return Task.FromResult(_rooms.ToArray());
     }
 
-    public Task<string> GetFrontEnd(CancellationToken cancellationToken) => Task.FromResult(EnsureConnected());
-
     private async Task RemoveFrom(string[] rooms, string frontEndId, CancellationToken cancellationToken)
     {
         var removes = rooms.Select(room => Room(room).Remove(Id, frontEndId, cancellationToken)).ToArray();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -21,14 +22,14 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets, nameof(sockets), $"Join of room '{room}'", id => Socket(id).Join(rooms, cancellationToken));
+        return ForEachSocket(sockets, nameof(sockets), "Join of room '{0}'", room, id => Socket(id).Join(rooms, cancellationToken));
     }
 
     public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets, nameof(sockets), $"Leave of room '{room}'", id => Socket(id).Leave(rooms, cancellationToken));
+        return ForEachSocket(sockets, nameof(sockets), "Leave of room '{0}'", room, id => Socket(id).Leave(rooms, cancellationToken));
     }
 
     public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
@@ -168,7 +169,8 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         return plan;
     }
 
-    private async Task ForEachSocket(SocketTarget sockets, string paramName, string operation, Func<string, Task> action)
+    /// <summary>Runs <paramref name="action"/> for each socket; the operation's description is only formatted when something failed.</summary>
+    private static async Task ForEachSocket(SocketTarget sockets, string paramName, string operationFormat, string room, Func<string, Task> action)
     {
         var ids = sockets.Resolve(paramName);
         if (ids.Length == 1)
@@ -198,7 +200,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
                 }
             }
 
-            throw new PartialFailureException(operation, succeeded, failures);
+            throw new PartialFailureException(string.Format(CultureInfo.InvariantCulture, operationFormat, room), succeeded, failures);
         }
     }
 

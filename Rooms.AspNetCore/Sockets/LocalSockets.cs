@@ -15,8 +15,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
 
-    public int Count => _sockets.Count;
-
     public void Add(HubConnectionContext connection) => _sockets[connection.ConnectionId] = new LocalSocket(connection, this);
 
     public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
