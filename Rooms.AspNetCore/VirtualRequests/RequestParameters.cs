@@ -37,6 +37,8 @@ public sealed class RequestParameters
         }
         else if (request.HasJsonContentType())
         {
+            // Buffered and rewound, so that the endpoint can still read the body itself.
+            request.EnableBuffering();
             JsonElement body;
             try
             {
@@ -45,6 +47,10 @@ public sealed class RequestParameters
             catch (JsonException ex)
             {
                 throw new BadParameterException("body", $"The request body is not valid JSON: {ex.Message}");
+            }
+            finally
+            {
+                request.Body.Position = 0;
             }
 
             if (body.ValueKind == JsonValueKind.Object)

@@ -56,6 +56,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         features.Set<IHttpRequestFeature>(requestFeature);
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
+        features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = caller.ConnectionAborted });
         features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
@@ -90,6 +91,15 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         }
 
         return new SocketResponse(response.StatusCode, headers, SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
+    }
+
+    /// <summary>Tells body binding whether to read a body at all (minimal APIs skip it when this is missing).</summary>
+    private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature
+    {
+        public static readonly BodyDetection HasBody = new(true);
+        public static readonly BodyDetection NoBody = new(false);
+
+        public bool CanHaveBody { get; } = canHaveBody;
     }
 
     [LoggerMessage(LogLevel.Error, "Virtual request {Method} {Path} from socket {SocketId} failed.")]

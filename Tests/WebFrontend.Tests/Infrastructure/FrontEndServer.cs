@@ -30,7 +30,7 @@ public sealed class FrontEndServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<FrontEndServer> StartAsync(string clusterId, FrontEndServer? primary = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null)
+    public static async Task<FrontEndServer> StartAsync(string clusterId, FrontEndServer? primary = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         // Free ports are picked before they are bound, so a parallel test may take one in between: retry
         // (a few times, bounded) with new ports when binding fails.
@@ -52,6 +52,7 @@ public sealed class FrontEndServer : IAsyncDisposable
                 builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
                 configure?.Invoke(builder);
             });
+            map?.Invoke(app);
             try
             {
                 await app.StartAsync();
