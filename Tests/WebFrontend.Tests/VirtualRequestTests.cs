@@ -1,4 +1,10 @@
 using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Orleans.Rooms.VirtualRequests;
@@ -15,8 +21,13 @@ public sealed class VirtualRequestTests : IAsyncLifetime
     private FrontEndServer _server = null!;
 
     public async Task InitializeAsync()
-        => _server = await FrontEndServer.StartAsync("bridge-" + Guid.NewGuid().ToString("N")[..8], map: app =>
+        => _server = await FrontEndServer.StartAsync("bridge-" + Guid.NewGuid().ToString("N")[..8], configure: builder =>
         {
+            builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+            builder.Services.AddAuthorization();
+        }, map: app =>
+        {
+            app.MapGet("/me", (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization();
             app.MapPost("/echo/{id}", (string id, EchoBody body, HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery] int? n) =>
                     Results.Json(new { id, body.Name, n, isSocket = http.IsSocketRequest(), socketId = http.GetSocketId(), method = http.Request.Method }))
                 .AddEndpointFilter(async (context, next) =>
@@ -72,5 +83,42 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.Equal(200, (await socket.RequestAsync("GET", "/socketId")).StatusCode);
     }
 
+    [Fact]
+    public async Task AuthenticationAndAuthorizationApplyToSocketRequests()
+    {
+        await using var socket = await _server.ConnectAsync();
+        using var http = _server.Http();
+        var asAlice = new Dictionary<string, string> { [HeaderAuthentication.Header] = "alice" };
+
+        var anonymous = await socket.RequestAsync("GET", "/me");
+        var alice = await socket.RequestAsync("GET", "/me", headers: asAlice);
+        var overHttp = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { { HeaderAuthentication.Header, "bob" } } });
+
+        Assert.Equal(401, anonymous.StatusCode);
+        Assert.Equal(200, alice.StatusCode);
+        Assert.Equal("alice", alice.Text);
+        Assert.Equal("bob", await overHttp.Content.ReadAsStringAsync());
+    }
+
     private sealed record EchoBody(string Name);
+
+    /// <summary>Authenticates whoever names themselves in a header: enough to see the pipeline apply it.</summary>
+    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string SchemeName = "header";
+        public const string Header = "x-user";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            var name = Request.Headers[Header].ToString();
+            if (string.IsNullOrEmpty(name))
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        }
+    }
 }
