@@ -116,6 +116,7 @@ namespace Orleans.Rooms.Benchmarks
         public static async Task MemoryPerMembership(IGrainFactory grains, IRoomService api, string frontEndId, int sockets, int roomsPerSocket)
         {
             var before = Measure();
+            var rssBefore = Environment.WorkingSet;
             var ids = await Connect(grains, frontEndId, "mem", sockets);
             var connected = Measure();
             var rooms = sockets * roomsPerSocket / 100; // rooms of 100 members
@@ -129,10 +130,12 @@ namespace Orleans.Rooms.Benchmarks
             });
             var joinSeconds = timer.Elapsed.TotalSeconds;
             var after = Measure();
+            var rssAfter = Environment.WorkingSet;
             var memberships = sockets * roomsPerSocket;
             Console.WriteLine($"memory: sockets={sockets} rooms={rooms} memberships={memberships} joins_per_s={memberships / joinSeconds:F0} "
                 + $"bytes_per_socket={(connected - before) / (double)sockets:F0} bytes_per_membership={(after - connected) / (double)memberships:F0} "
-                + $"bytes_per_membership_incl_sockets={(after - before) / (double)memberships:F0} managed_mb={after / 1048576.0:F0}");
+                + $"bytes_per_membership_incl_sockets={(after - before) / (double)memberships:F0} managed_mb={after / 1048576.0:F0} "
+                + $"rss_bytes_per_membership_incl_sockets={(rssAfter - rssBefore) / (double)memberships:F0}");
         }
 
         private static long Measure()
