@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace Orleans.Rooms.Membership;
 
@@ -9,6 +10,7 @@ namespace Orleans.Rooms.Membership;
 /// on them cannot deadlock.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see Connect and Disconnect
+[PreferLocalPlacement] // first called by the hub on connect: lives on the silo next to the socket's front end
 internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISocketGrain
 {
     private static readonly TimeSpan Pinned = TimeSpan.FromDays(365);
