@@ -7,13 +7,13 @@ namespace Orleans.Rooms.Membership;
 /// directory (when the room appears or empties), never a socket grain, which keeps the call graph acyclic.
 /// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
 /// </summary>
-[CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: see UpdateLifetime
+[CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
 internal sealed class RoomGrain : Grain, IRoomGrain
 {
     private static readonly TimeSpan Pinned = TimeSpan.FromDays(365);
 
+    // Front ends with no members are removed, so the room is empty exactly when this is.
     private readonly Dictionary<string, HashSet<string>> _byFrontEnd = new(StringComparer.Ordinal);
-    private int _count;
     private bool _listed;
     private RoomMembers? _snapshot;
 
@@ -32,9 +32,8 @@ internal sealed class RoomGrain : Grain, IRoomGrain
             return;
         }
 
-        _count++;
         _snapshot = null;
-        if (_count == 1)
+        if (_byFrontEnd.Count == 1 && sockets.Count == 1)
         {
             // Pin while it has members: the membership lives in memory and must outlive idleness.
             DelayDeactivation(Pinned);
@@ -60,9 +59,8 @@ internal sealed class RoomGrain : Grain, IRoomGrain
             _byFrontEnd.Remove(frontEndId);
         }
 
-        _count--;
         _snapshot = null;
-        if (_count == 0)
+        if (_byFrontEnd.Count == 0)
         {
             if (_listed)
             {
@@ -78,7 +76,7 @@ internal sealed class RoomGrain : Grain, IRoomGrain
 
     public Task<RoomMembers> GetMembers(CancellationToken cancellationToken)
     {
-        _snapshot ??= _count == 0
+        _snapshot ??= _byFrontEnd.Count == 0
             ? RoomMembers.Empty
             : new RoomMembers(_byFrontEnd.Select(kv => new FrontEndMembers(kv.Key, [.. kv.Value])).ToArray());
         return Task.FromResult(_snapshot);
