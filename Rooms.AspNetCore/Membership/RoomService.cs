@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -22,14 +23,14 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets, nameof(sockets), "Join of room '{0}'", room, id => Socket(id).Join(rooms, cancellationToken));
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => Socket(id).Join(rooms, cancellationToken), cancellationToken);
     }
 
     public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets, nameof(sockets), "Leave of room '{0}'", room, id => Socket(id).Leave(rooms, cancellationToken));
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => Socket(id).Leave(rooms, cancellationToken), cancellationToken);
     }
 
     public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
@@ -38,7 +39,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         options ??= new LeaveAllOptions();
         var keepRoom = options.IncludeSourceRoom ? null : room;
         var members = await Members(room, cancellationToken);
-        await ForEachMember(members, $"LeaveAll of room '{room}'", id => Socket(id).LeaveAll(!options.IncludeSocketRooms, keepRoom, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => Socket(id).LeaveAll(!options.IncludeSocketRooms, keepRoom, cancellationToken), cancellationToken);
     }
 
     public async Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -46,7 +47,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachMember(members, $"AddRoomMembersToRooms from '{sourceRoom}'", id => Socket(id).Join(dest, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => Socket(id).Join(dest, cancellationToken), cancellationToken);
     }
 
     public async Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -54,7 +55,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachMember(members, $"RemoveRoomMembersFromRooms of '{sourceRoom}'", id => Socket(id).Leave(dest, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => Socket(id).Leave(dest, cancellationToken), cancellationToken);
     }
 
     public async Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
@@ -88,8 +89,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
     public async Task<IReadOnlyList<string>> SubscribersAsync(string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
-        var members = await Members(room, cancellationToken);
-        return members.ByFrontEnd.Length == 1 ? members.ByFrontEnd[0].SocketIds : [.. members.ByFrontEnd.SelectMany(g => g.SocketIds)];
+        return IdsOf(await Members(room, cancellationToken));
     }
 
     public async Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default)
@@ -169,78 +169,49 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         return plan;
     }
 
-    /// <summary>Runs <paramref name="action"/> for each socket; the operation's description is only formatted when something failed.</summary>
-    private static async Task ForEachSocket(SocketTarget sockets, string paramName, string operationFormat, string room, Func<string, Task> action)
+    /// <summary>
+    /// Runs <paramref name="action"/> for each socket, at most <see cref="MaxParallelSocketCalls"/> at a time.
+    /// One named socket: its own exception propagates as is. Otherwise what succeeded stays applied and a
+    /// <see cref="PartialFailureException"/> (described only when something failed) lists the failures.
+    /// For a room-wide operation, a member that disconnected since the room was read has left every room
+    /// already, so its not-found is not a failure.
+    /// </summary>
+    private static async Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action, CancellationToken cancellationToken)
     {
-        var ids = sockets.Resolve(paramName);
-        if (ids.Length == 1)
+        if (ids.Length == 1 && !roomWide)
         {
             await action(ids[0]);
             return;
         }
 
-        var calls = ids.Select(action).ToArray();
-        try
-        {
-            await Task.WhenAll(calls);
-        }
-        catch
-        {
-            var succeeded = new List<string>();
-            var failures = new List<KeyValuePair<string, Exception>>();
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (calls[i].IsCompletedSuccessfully)
-                {
-                    succeeded.Add(ids[i]);
-                }
-                else
-                {
-                    failures.Add(new(ids[i], calls[i].Exception?.InnerException ?? new TaskCanceledException()));
-                }
-            }
-
-            throw new PartialFailureException(string.Format(CultureInfo.InvariantCulture, operationFormat, room), succeeded, failures);
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="action"/> for every member, bounded in parallelism. A member that disconnected
-    /// since the members were read has left every room already, so its not-found is not a failure.
-    /// </summary>
-    private static async Task ForEachMember(RoomMembers members, string operation, Func<string, Task> action, CancellationToken cancellationToken)
-    {
-        var ids = members.ByFrontEnd.SelectMany(g => g.SocketIds).ToArray();
-        var succeeded = new List<string>();
-        var failures = new List<KeyValuePair<string, Exception>>();
+        var succeeded = new ConcurrentQueue<string>();
+        var failures = new ConcurrentQueue<KeyValuePair<string, Exception>>();
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSocketCalls, CancellationToken = cancellationToken }, async (id, _) =>
         {
             try
             {
                 await action(id);
-                lock (succeeded)
-                {
-                    succeeded.Add(id);
-                }
+                succeeded.Enqueue(id);
             }
-            catch (SocketNotFoundException)
+            catch (SocketNotFoundException) when (roomWide)
             {
                 // Disconnected in the meantime: nothing is left to change for it.
             }
             catch (Exception ex)
             {
-                lock (failures)
-                {
-                    failures.Add(new(id, ex));
-                }
+                failures.Enqueue(new(id, ex));
             }
         });
 
-        if (failures.Count > 0)
+        if (!failures.IsEmpty)
         {
-            throw new PartialFailureException(operation, succeeded, failures);
+            throw new PartialFailureException(string.Format(CultureInfo.InvariantCulture, operationFormat, room), [.. succeeded], [.. failures]);
         }
     }
+
+    /// <summary>All members' ids; a room on one front end hands out its (immutable) snapshot array as is.</summary>
+    private static string[] IdsOf(RoomMembers members)
+        => members.ByFrontEnd.Length == 1 ? members.ByFrontEnd[0].SocketIds : [.. members.ByFrontEnd.SelectMany(g => g.SocketIds)];
 
     private Task<RoomMembers> Members(string room, CancellationToken cancellationToken) => Room(room).GetMembers(cancellationToken);
 
