@@ -1,7 +1,7 @@
 namespace Orleans.Rooms;
 
 /// <summary>Limits of the room service, bound from the <c>Rooms</c> configuration section.</summary>
-public sealed class RoomsOptions
+public sealed class RoomsOptions : ISelfValidatingOptions
 {
     public const string SectionName = "Rooms";
 
@@ -14,7 +14,7 @@ public sealed class RoomsOptions
     /// <summary>Most rooms one socket may be in, its own-id room not counted.</summary>
     public int MaxRoomsPerSocket { get; set; } = 1000;
 
-    /// <summary>Returns the first problem with these settings, naming the setting, or null when they are valid.</summary>
+    /// <inheritdoc />
     public string? Validate()
     {
         if (MaxRoomNameLength < 1)

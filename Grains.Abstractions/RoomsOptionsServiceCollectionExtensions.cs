@@ -4,19 +4,32 @@ using Microsoft.Extensions.Options;
 
 namespace Orleans.Rooms;
 
+/// <summary>Settings classes that check themselves and name the bad setting.</summary>
+public interface ISelfValidatingOptions
+{
+    /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
+    string? Validate();
+}
+
 public static class RoomsOptionsServiceCollectionExtensions
 {
     /// <summary>Binds <see cref="RoomsOptions"/> from section <c>Rooms</c> and validates it at start-up, naming the bad setting.</summary>
     public static IServiceCollection AddRoomsOptions(this IServiceCollection services)
+        => services.AddSelfValidatingOptions<RoomsOptions>(RoomsOptions.SectionName);
+
+    /// <summary>Binds <typeparamref name="TOptions"/> from <paramref name="sectionName"/> and runs its own validation at start-up.</summary>
+    public static IServiceCollection AddSelfValidatingOptions<TOptions>(this IServiceCollection services, string sectionName)
+        where TOptions : class, ISelfValidatingOptions
     {
-        services.AddOptions<RoomsOptions>().BindConfiguration(RoomsOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RoomsOptions>, RoomsOptionsValidator>());
+        services.AddOptions<TOptions>().BindConfiguration(sectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, Validator<TOptions>>());
         return services;
     }
 
-    private sealed class RoomsOptionsValidator : IValidateOptions<RoomsOptions>
+    private sealed class Validator<TOptions> : IValidateOptions<TOptions>
+        where TOptions : class, ISelfValidatingOptions
     {
-        public ValidateOptionsResult Validate(string? name, RoomsOptions options)
+        public ValidateOptionsResult Validate(string? name, TOptions options)
             => options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
     }
 }

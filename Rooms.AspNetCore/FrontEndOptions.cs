@@ -1,7 +1,7 @@
 namespace Orleans.Rooms;
 
 /// <summary>Settings of a web front end, bound from <c>Rooms:FrontEnd</c>.</summary>
-public sealed class FrontEndOptions
+public sealed class FrontEndOptions : ISelfValidatingOptions
 {
     public const string SectionName = "Rooms:FrontEnd";
 
@@ -14,7 +14,7 @@ public sealed class FrontEndOptions
     /// <summary>Messages queued for one socket before it counts as too slow and is disconnected.</summary>
     public int MaxPendingMessagesPerSocket { get; set; } = 1000;
 
-    /// <summary>Returns the first problem with these settings, naming the setting, or null when they are valid.</summary>
+    /// <inheritdoc />
     public string? Validate()
     {
         if (Id is { Length: 0 or > 200 })

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
@@ -30,8 +29,7 @@ public static class RoomsServiceCollectionExtensions
     public static IServiceCollection AddRooms(this IServiceCollection services)
     {
         services.AddRoomService();
-        services.AddOptions<FrontEndOptions>().BindConfiguration(FrontEndOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FrontEndOptions>, FrontEndOptionsValidator>());
+        services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSignalR();
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
@@ -49,10 +47,4 @@ public static class RoomsServiceCollectionExtensions
     /// <summary>Maps the socket hub (PROTOCOL.md: <c>/sockets</c>).</summary>
     public static HubEndpointConventionBuilder MapRooms(this IEndpointRouteBuilder endpoints, string pattern = "/sockets", Action<HttpConnectionDispatcherOptions>? configure = null)
         => endpoints.MapHub<SocketHub>(pattern, options => configure?.Invoke(options));
-
-    private sealed class FrontEndOptionsValidator : IValidateOptions<FrontEndOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, FrontEndOptions options)
-            => options.Validate() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
-    }
 }
