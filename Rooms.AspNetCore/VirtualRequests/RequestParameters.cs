@@ -37,22 +37,9 @@ public sealed class RequestParameters
         }
         else if (request.HasJsonContentType())
         {
-            // Buffered and rewound, so that the endpoint can still read the body itself.
-            request.EnableBuffering();
-            JsonElement body;
-            try
-            {
-                body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: context.RequestAborted);
-            }
-            catch (JsonException ex)
-            {
-                throw new BadParameterException("body", $"The request body is not valid JSON: {ex.Message}");
-            }
-            finally
-            {
-                request.Body.Position = 0;
-            }
-
+            var body = context.Features.Get<ISocketRequestFeature>() is SocketRequestFeature { JsonBody: { } parsed }
+                ? parsed
+                : await ReadJsonBodyAsync(context);
             if (body.ValueKind == JsonValueKind.Object)
             {
                 foreach (var property in body.EnumerateObject())
@@ -71,6 +58,25 @@ public sealed class RequestParameters
         }
 
         return new RequestParameters(values);
+    }
+
+    private static async Task<JsonElement> ReadJsonBodyAsync(HttpContext context)
+    {
+        // Buffered and rewound, so that the endpoint can still read the body itself.
+        var request = context.Request;
+        request.EnableBuffering();
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            throw new BadParameterException("body", $"The request body is not valid JSON: {ex.Message}");
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
     }
 
     /// <summary>True when the parameter is present and not JSON null.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.Rooms.Delivery;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -20,18 +21,30 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
             return null;
         }
 
-        if (contentType is not null && (contentType.Contains("json", StringComparison.OrdinalIgnoreCase)))
+        // JSON the action wrote goes into the envelope as the bytes it is, checked but not parsed into a
+        // document only to be serialized again; JSON that does not parse is handed over as text.
+        if (contentType is not null && contentType.Contains("json", StringComparison.OrdinalIgnoreCase) && IsJson(body))
         {
-            try
-            {
-                return JsonSerializer.Deserialize<JsonElement>(body);
-            }
-            catch (JsonException)
-            {
-                // Labelled JSON but not JSON: hand it over as the text it is.
-            }
+            return new RawJsonPayload(body);
         }
 
         return System.Text.Encoding.UTF8.GetString(body);
+    }
+
+    private static bool IsJson(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 }

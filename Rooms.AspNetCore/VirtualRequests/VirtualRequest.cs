@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>A parsed, valid request envelope (PROTOCOL.md, "Virtual requests").</summary>
-internal sealed record VirtualRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType)
+/// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON.</param>
+internal sealed record VirtualRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType, JsonElement? JsonBody)
 {
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -23,6 +24,7 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         var query = queryStart < 0 ? string.Empty : url[queryStart..];
 
         byte[]? body = null;
+        JsonElement? jsonBody = null;
         headers!.TryGetValue("content-type", out var contentType);
         if (data is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
         {
@@ -35,10 +37,11 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             {
                 body = Encoding.UTF8.GetBytes(value.GetRawText());
                 contentType ??= "application/json; charset=utf-8";
+                jsonBody = value;
             }
         }
 
-        request = new VirtualRequest(method!, path, query, headers, body, contentType);
+        request = new VirtualRequest(method!, path, query, headers, body, contentType, jsonBody);
         return true;
     }
 

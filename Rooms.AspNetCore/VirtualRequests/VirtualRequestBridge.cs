@@ -58,7 +58,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = caller.ConnectionAborted });
-        features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId));
+        features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId, request.JsonBody));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
         {
             features.Set(connection);

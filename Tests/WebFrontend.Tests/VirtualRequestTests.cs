@@ -36,6 +36,7 @@ public sealed class VirtualRequestTests : IAsyncLifetime
                     return await next(context);
                 });
             app.MapGet("/text", () => "plain text");
+            app.MapGet("/badjson", () => Results.Text("{oops", "application/json"));
             app.MapGet("/boom", IResult () => throw new InvalidOperationException("boom"));
             app.MapPut("/status", () => Results.StatusCode(StatusCodes.Status418ImATeapot));
         });
@@ -98,6 +99,17 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.Equal(200, alice.StatusCode);
         Assert.Equal("alice", alice.Text);
         Assert.Equal("bob", await overHttp.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ABodyLabelledJsonThatIsNotJsonArrivesAsText()
+    {
+        await using var socket = await _server.ConnectAsync();
+
+        var reply = await socket.RequestAsync("GET", "/badjson");
+
+        Assert.Equal(200, reply.StatusCode);
+        Assert.Equal("{oops", reply.Text);
     }
 
     private sealed record EchoBody(string Name);
