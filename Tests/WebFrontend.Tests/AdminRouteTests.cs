@@ -19,14 +19,12 @@ public sealed class AdminRouteTests(FrontEndFixture fixture)
         { "GET", "/rooms" },
     };
 
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
-
     [Theory]
     [MemberData(nameof(AdminRoutes))]
     public async Task AdminRoutesAnswer403WithoutTheKeyOrWithAWrongOneAndChangeNothing(string method, string url)
     {
         await using var socket = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         var data = new { socketId = socket.Id, roomName = room, sourceRoom = room, destRooms = new[] { "elsewhere" } };
 
@@ -61,7 +59,7 @@ public sealed class AdminRouteTests(FrontEndFixture fixture)
     {
         await using var victim = await fixture.Server.ConnectAsync();
         await using var admin = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await victim.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
 
         var kick = await admin.RequestAsync("POST", "/kickFromFunRoom", new { socketId = victim.Id, roomName = room }, Admin);
@@ -85,7 +83,7 @@ public sealed class AdminRouteTests(FrontEndFixture fixture)
     {
         await using var a = await fixture.Server.ConnectAsync();
         await using var b = await fixture.Server.ConnectAsync();
-        var (source, dest1, dest2) = (NewRoom(), NewRoom(), NewRoom());
+        var (source, dest1, dest2) = (Unique.Room(), Unique.Room(), Unique.Room());
         await a.RequestAsync("POST", "/joinFunRoom", new { roomName = source });
         await b.RequestAsync("POST", "/joinFunRoom", new { roomName = source });
 

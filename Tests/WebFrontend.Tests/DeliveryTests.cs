@@ -6,7 +6,6 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 [Collection(FrontEndCollection.Name)]
 public sealed class DeliveryTests(FrontEndFixture fixture)
 {
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
 
     private static async Task Ok(TestSocket socket, string method, string url, object? data = null)
     {
@@ -19,7 +18,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     {
         await using var member = await fixture.Server.ConnectAsync();
         await using var sender = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         member.Listen("news");
 
         await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
@@ -39,7 +38,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     {
         await using var sender = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await Ok(sender, "POST", "/joinFunRoom", new { roomName = room });
         await Ok(other, "POST", "/joinFunRoom", new { roomName = room });
 
@@ -69,7 +68,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     public async Task ASocketInSeveralTargetRoomsGetsOneCopy()
     {
         await using var socket = await fixture.Server.ConnectAsync();
-        var rooms = new[] { NewRoom(), NewRoom(), NewRoom() };
+        var rooms = new[] { Unique.Room(), Unique.Room(), Unique.Room() };
         foreach (var room in rooms)
         {
             await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
@@ -87,7 +86,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     {
         await using var member = await fixture.Server.ConnectAsync();
         await using var sender = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         member.Listen("seq");
         await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
 
@@ -142,7 +141,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     {
         await using var socket = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
 
         var own = await socket.RequestAsync("GET", "/socketRooms");
@@ -160,7 +159,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     {
         await using var reader = await fixture.Server.ConnectAsync();
         using var http = fixture.Server.Http();
-        var room = NewRoom();
+        var room = Unique.Room();
         var sockets = new List<TestSocket>();
         try
         {
@@ -190,7 +189,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     public async Task ParametersComeFromTheQueryAndFromAFormBodyToo()
     {
         await using var socket = await fixture.Server.ConnectAsync();
-        var (room1, room2) = (NewRoom(), NewRoom());
+        var (room1, room2) = (Unique.Room(), Unique.Room());
 
         var byQuery = await socket.RequestAsync("POST", $"/joinFunRoom?roomName={room1}");
         var byForm = await socket.RequestAsync("POST", "/joinFunRoom", $"roomName={room2}", new Dictionary<string, string> { ["content-type"] = "application/x-www-form-urlencoded" });

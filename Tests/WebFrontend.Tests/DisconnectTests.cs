@@ -9,14 +9,13 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 [Collection(FrontEndCollection.Name)]
 public sealed class DisconnectTests(FrontEndFixture fixture)
 {
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
 
     [Fact]
     public async Task ACleanDisconnectLeavesEveryRoom()
     {
         await using var observer = await fixture.Server.ConnectAsync();
         var leaver = await fixture.Server.ConnectAsync();
-        var (room1, room2) = (NewRoom(), NewRoom());
+        var (room1, room2) = (Unique.Room(), Unique.Room());
         await leaver.RequestAsync("POST", "/joinFunRoom", new { roomName = room1 });
         await leaver.RequestAsync("POST", "/joinFunRoom", new { roomName = room2 });
         await observer.RequestAsync("POST", "/joinFunRoom", new { roomName = room2 });
@@ -35,7 +34,7 @@ public sealed class DisconnectTests(FrontEndFixture fixture)
     {
         await using var observer = await fixture.Server.ConnectAsync();
         using var raw = await RawSocket.ConnectAsync(fixture.Server.BaseAddress);
-        var room = NewRoom();
+        var room = Unique.Room();
         var id = (await raw.RequestAsync(new { url = "/socketId" })).GetString()!;
         var joined = await raw.RequestAsync(new { method = "POST", url = "/joinFunRoom", data = new { roomName = room } });
         Assert.Equal($"Joined a fun room called {room}!", joined.GetProperty("message").GetString());
@@ -54,7 +53,7 @@ public sealed class DisconnectTests(FrontEndFixture fixture)
             builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "16");
         using var slow = await RawSocket.ConnectAsync(server.BaseAddress);
         await using var fast = await server.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         var slowId = (await slow.RequestAsync(new { url = "/socketId" })).GetString()!;
         await slow.RequestAsync(new { method = "POST", url = "/joinFunRoom", data = new { roomName = room } });
         await fast.RequestAsync("POST", "/joinFunRoom", new { roomName = room });

@@ -7,14 +7,12 @@ public sealed class TwoFrontEndsTests(TwoFrontEndsFixture fixture) : IClassFixtu
 {
     private static readonly Dictionary<string, string> Admin = new() { ["x-admin-key"] = FrontEndServer.AdminKey };
 
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
-
     [Fact]
     public async Task ASocketOnAKickedByIdFromBStopsReceiving()
     {
         await using var onA = await fixture.A.ConnectAsync();
         await using var adminOnB = await fixture.B.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         onA.Listen("news");
         await onA.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         await adminOnB.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = "before" });
@@ -36,7 +34,7 @@ public sealed class TwoFrontEndsTests(TwoFrontEndsFixture fixture) : IClassFixtu
         await using var senderOnA = await fixture.A.ConnectAsync();
         await using var memberOnA = await fixture.A.ConnectAsync();
         await using var memberOnB = await fixture.B.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await memberOnA.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         await memberOnB.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         var tag = Guid.NewGuid().ToString("N");
@@ -57,7 +55,7 @@ public sealed class TwoFrontEndsTests(TwoFrontEndsFixture fixture) : IClassFixtu
         await using var onA1 = await fixture.A.ConnectAsync();
         await using var onA2 = await fixture.A.ConnectAsync();
         await using var onB = await fixture.B.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await onA1.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         await onA2.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
 

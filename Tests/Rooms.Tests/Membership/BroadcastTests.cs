@@ -8,16 +8,14 @@ public sealed class BroadcastTests(ClusterFixture fixture)
 {
     private readonly IRoomService _api = fixture.Api(0);
 
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
-
     [Fact]
     public async Task BroadcastHandsOneBatchPerFrontEndWithEachMemberOnce()
     {
         await using var left = await fixture.FrontEnd();
         await using var right = await fixture.FrontEnd();
         await using var idle = await fixture.FrontEnd();
-        var room1 = NewRoom();
-        var room2 = NewRoom();
+        var room1 = Unique.Room();
+        var room2 = Unique.Room();
         var leftSockets = new[] { await left.ConnectAsync(), await left.ConnectAsync(), await left.ConnectAsync() };
         var rightSockets = new[] { await right.ConnectAsync(), await right.ConnectAsync() };
         var bystander = await idle.ConnectAsync();
@@ -47,7 +45,7 @@ public sealed class BroadcastTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var sender = await frontEnd.ConnectAsync();
         var other = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await _api.JoinAsync(new[] { sender, other }, room);
 
         await _api.BroadcastAsync([room], null, "hello", except: sender);
@@ -64,7 +62,7 @@ public sealed class BroadcastTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var leaver = await frontEnd.ConnectAsync();
         var stayer = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await _api.JoinAsync(new[] { leaver, stayer }, room);
         await _api.BroadcastAsync([room], "before", 1);
 
@@ -84,7 +82,7 @@ public sealed class BroadcastTests(ClusterFixture fixture)
         await using var far = await fixture.FrontEnd();
         var a = await near.ConnectAsync();
         var b = await far.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await _api.JoinAsync(new[] { a, b }, room);
 
         for (var i = 0; i < 50; i++)
@@ -104,7 +102,7 @@ public sealed class BroadcastTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var socket = await frontEnd.ConnectAsync();
 
-        await _api.BroadcastAsync([NewRoom()], "void", 1);
+        await _api.BroadcastAsync([Unique.Room()], "void", 1);
 
         Assert.Empty(frontEnd.Batches);
         Assert.Empty(frontEnd.InboxOf(socket).Received);

@@ -10,14 +10,12 @@ public sealed class MembershipTests(ClusterFixture fixture)
     private readonly IRoomService _writer = fixture.Api(0);
     private readonly IRoomService _reader = fixture.Api(1);
 
-    private static string NewRoom() => "room-" + Guid.NewGuid().ToString("N")[..10];
-
     [Fact]
     public async Task JoinIsVisibleToSubscribersAndSocketRoomsOnAnotherSilo()
     {
         await using var frontEnd = await fixture.FrontEnd();
         var socket = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
 
         await _writer.JoinAsync(socket, room);
 
@@ -30,12 +28,12 @@ public sealed class MembershipTests(ClusterFixture fixture)
     {
         await using var frontEnd = await fixture.FrontEnd();
         var socket = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
         await _writer.JoinAsync(socket, room);
 
         await _writer.LeaveAsync(socket, room);
         await _writer.LeaveAsync(socket, room);
-        await _writer.LeaveAsync(socket, NewRoom());
+        await _writer.LeaveAsync(socket, Unique.Room());
 
         Assert.Empty(await _reader.SubscribersAsync(room));
         Assert.Equal([socket], await _reader.SocketRoomsAsync(socket));
@@ -46,7 +44,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
     {
         await using var frontEnd = await fixture.FrontEnd();
         var socket = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
 
         await _writer.JoinAsync(socket, room);
         await _reader.JoinAsync(socket, room);
@@ -73,7 +71,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
     [Fact]
     public async Task UnknownSocketIdIsReportedAndChangesNothing()
     {
-        var room = NewRoom();
+        var room = Unique.Room();
         var unknown = "no-such-socket-" + Guid.NewGuid().ToString("N");
 
         var join = await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(unknown, room));
@@ -92,7 +90,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var a = await frontEnd.ConnectAsync();
         var b = await frontEnd.ConnectAsync();
-        var room = NewRoom();
+        var room = Unique.Room();
 
         var error = await Assert.ThrowsAsync<PartialFailureException>(() => _writer.JoinAsync(new[] { a, "ghost-socket", b }, room));
 
@@ -110,8 +108,8 @@ public sealed class MembershipTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var socket = await frontEnd.ConnectAsync();
         var other = await frontEnd.ConnectAsync();
-        var room1 = NewRoom();
-        var room2 = NewRoom();
+        var room1 = Unique.Room();
+        var room2 = Unique.Room();
         await _writer.JoinAsync(socket, room1);
         await _writer.JoinAsync(new[] { socket, other }, room2);
 
@@ -134,7 +132,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         var a = await frontEnd.ConnectAsync();
         var b = await frontEnd.ConnectAsync();
         var outsider = await frontEnd.ConnectAsync();
-        var (source, other) = (NewRoom(), NewRoom());
+        var (source, other) = (Unique.Room(), Unique.Room());
         await _writer.JoinAsync(new[] { a, b }, source);
         await _writer.JoinAsync(new[] { a, outsider }, other);
 
@@ -151,7 +149,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
     {
         await using var frontEnd = await fixture.FrontEnd();
         var a = await frontEnd.ConnectAsync();
-        var (source, other) = (NewRoom(), NewRoom());
+        var (source, other) = (Unique.Room(), Unique.Room());
         await _writer.JoinAsync(a, source);
         await _writer.JoinAsync(a, other);
 
@@ -169,7 +167,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         await using var frontEnd = await fixture.FrontEnd();
         var a = await frontEnd.ConnectAsync();
         var b = await frontEnd.ConnectAsync();
-        var (source, dest1, dest2) = (NewRoom(), NewRoom(), NewRoom());
+        var (source, dest1, dest2) = (Unique.Room(), Unique.Room(), Unique.Room());
         await _writer.JoinAsync(new[] { a, b }, source);
 
         await _writer.AddRoomMembersToRoomsAsync(source, [dest1, dest2]);
@@ -184,7 +182,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
     {
         await using var frontEnd = await fixture.FrontEnd();
         var a = await frontEnd.ConnectAsync();
-        var dest = NewRoom();
+        var dest = Unique.Room();
 
         await _writer.AddRoomMembersToRoomsAsync(a, dest);
         await _writer.BroadcastAsync(dest, "single-room-form", 7);
@@ -202,7 +200,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         var a = await frontEnd.ConnectAsync();
         var b = await frontEnd.ConnectAsync();
         var c = await frontEnd.ConnectAsync();
-        var (source, dest1, dest2, kept) = (NewRoom(), NewRoom(), NewRoom(), NewRoom());
+        var (source, dest1, dest2, kept) = (Unique.Room(), Unique.Room(), Unique.Room(), Unique.Room());
         await _writer.JoinAsync(new[] { a, b }, source);
         await _writer.JoinAsync(new[] { a, b, c }, dest1);
         await _writer.JoinAsync(new[] { a, c }, dest2);
