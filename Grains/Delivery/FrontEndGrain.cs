@@ -47,7 +47,7 @@ internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndG
         if (_observer is not { } observer || time.GetUtcNow() > _leaseEnds)
         {
             // The front end is gone (or has not renewed): its sockets are gone with it. Dropping is the
-            // only sensible outcome; the sockets themselves are removed when they are reaped.
+            // only sensible outcome. (Removing such a front end's sockets from their rooms is not built yet.)
             LogDropped(Id, batch.EventName);
             return;
         }

@@ -21,24 +21,18 @@ internal sealed partial class SocketHub(
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly IGrainFactory _grains = grains;
-    private readonly FrontEndIdentity _identity = identity;
-    private readonly FrontEndLease _lease = lease;
-    private readonly VirtualRequestBridge _bridge = bridge;
-    private readonly ILogger<SocketHub> _logger = logger;
-
     public override async Task OnConnectedAsync()
     {
         // Broadcasts to this socket must find the front end attached, so wait for that first.
-        await _lease.WhenAttached.WaitAsync(AttachTimeout, Context.ConnectionAborted);
-        await _grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Connect(_identity.Id, Context.ConnectionAborted);
+        await lease.WhenAttached.WaitAsync(AttachTimeout, Context.ConnectionAborted);
+        await grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Connect(identity.Id, Context.ConnectionAborted);
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         try
         {
-            await _grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Disconnect();
+            await grains.GetGrainByKey<ISocketGrain>(Context.ConnectionId).Disconnect();
         }
         catch (Exception ex)
         {
@@ -47,8 +41,8 @@ internal sealed partial class SocketHub(
     }
 
     /// <summary>Runs an HTTP-shaped request over this socket; always answers with an envelope, never a hub error.</summary>
-    public Task<SocketResponse> Request(JsonElement envelope) => _bridge.InvokeAsync(Context, envelope);
+    public Task<SocketResponse> Request(JsonElement envelope) => bridge.InvokeAsync(Context, envelope);
 
-    [LoggerMessage(LogLevel.Warning, "Socket {SocketId} disconnected but could not be unregistered; it stays a member until its front end is reaped.")]
+    [LoggerMessage(LogLevel.Warning, "Socket {SocketId} disconnected but could not be unregistered; it may still be listed in its rooms.")]
     private partial void LogUnregisterFailed(Exception exception, string socketId);
 }
