@@ -47,11 +47,11 @@ internal sealed partial class FrontEndGrain(
 
         // Every renewal registers again, so a registry that lost its memory is whole again within one period.
         await Registry.Register(Id);
-        var active = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress.ToParsableString())
+        var departing = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead)
+            .Select(m => $"{m.SiloAddress.ToParsableString()} {(m.Status == SiloStatus.Dead ? "dead" : "leaving")}")
             .ToArray();
-        return new LeaseState(_incarnation, active);
+        return new LeaseState(_incarnation, departing);
     }
 
     public Task TrackSockets(string[] socketIds)
