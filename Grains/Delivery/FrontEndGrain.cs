@@ -152,19 +152,24 @@ internal sealed partial class FrontEndGrain(
             var started = time.GetTimestamp();
             var sockets = _sockets.ToArray();
             var failed = 0;
-            await Parallel.ForEachAsync(sockets, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelPurges }, async (id, _) =>
+
+            // In chunks awaited here, not Parallel.ForEachAsync: that would run the calls on the thread pool,
+            // outside this activation, and touch the set from several threads.
+            foreach (var chunk in sockets.Chunk(MaxParallelPurges))
             {
-                try
+                var done = await Task.WhenAll(chunk.Select(TryDisconnect));
+                for (var i = 0; i < chunk.Length; i++)
                 {
-                    await Socket(id).Disconnect();
-                    _sockets.Remove(id);
+                    if (done[i])
+                    {
+                        _sockets.Remove(chunk[i]);
+                    }
+                    else
+                    {
+                        failed++;
+                    }
                 }
-                catch (Exception ex)
-                {
-                    Interlocked.Increment(ref failed);
-                    LogPurgeFailed(ex, Id, id);
-                }
-            });
+            }
 
             if (failed == 0)
             {
@@ -178,6 +183,20 @@ internal sealed partial class FrontEndGrain(
         finally
         {
             _purging = false;
+        }
+    }
+
+    private async Task<bool> TryDisconnect(string socketId)
+    {
+        try
+        {
+            await Socket(socketId).Disconnect();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogPurgeFailed(ex, Id, socketId);
+            return false;
         }
     }
 
