@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Rooms.Membership;
@@ -13,6 +14,7 @@ namespace Orleans.Rooms.Delivery;
 /// call it back.
 /// </summary>
 [Reentrant]
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class FrontEndGrain(
     TimeProvider time,
     IClusterMembershipService membership,

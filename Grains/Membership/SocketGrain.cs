@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
@@ -12,6 +13,7 @@ namespace Orleans.Rooms.Membership;
 /// back into socket grains, and the front end answers without calling grains, so waiting cannot deadlock.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogger<SocketGrain> logger) : MembershipGrain, ISocketGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);

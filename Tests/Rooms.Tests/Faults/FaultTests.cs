@@ -58,6 +58,35 @@ public sealed class FaultTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AFrontEndPurgedWhileAliveSeesANewIncarnationAndRestoresEveryMembership()
+    {
+        var api = fixture.Api(1);
+        var lagging = await fixture.FrontEnd(ShortLease);
+        try
+        {
+            var before = await lagging.RenewAsync(ShortLease);
+            var room = Unique.Room();
+            var sockets = new[] { await lagging.ConnectAsync(), await lagging.ConnectAsync() };
+            await api.JoinAsync(sockets, room);
+
+            // Too slow to renew (a long pause, a partition): the cluster purges it while it still holds its sockets.
+            await Eventually(async () => (await api.SubscribersAsync(room)).Count == 0, "the purge of the lagging front end");
+
+            var after = await lagging.RenewAsync(TimeSpan.FromMinutes(5));
+            Assert.NotEqual(before.Incarnation, after.Incarnation);
+            await fixture.Cluster.Client.GetGrain<IFrontEndGrain>(lagging.Id).TrackSockets([.. lagging.SocketIds]);
+            await lagging.RestoreAllAsync();
+
+            Assert.Equal(sockets.Order(), (await api.SubscribersAsync(room)).Order());
+            await Indexes.AssertAgreeAsync(api, sockets, [room], lagging);
+        }
+        finally
+        {
+            await lagging.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ACallerThatGivesUpMidJoinLeavesEveryIndexAgreeing()
     {
         var api = fixture.Api(1);
