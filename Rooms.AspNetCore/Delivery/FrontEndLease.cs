@@ -41,9 +41,6 @@ internal sealed partial class FrontEndLease(
     /// <summary>True while the last renewal is younger than the lease: the cluster delivers to this front end.</summary>
     public bool IsAttached => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaseValidUntil);
 
-    /// <summary>Restores (and ends the purge of) every local socket's memberships; one pass is one call per socket.</summary>
-    public int RestoresCompleted { get; private set; }
-
     private IFrontEndGrain FrontEnd => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
 
     /// <summary>
@@ -161,7 +158,6 @@ internal sealed partial class FrontEndLease(
             throw new InvalidOperationException($"Restoring {failed} of {ids.Length} sockets of front end '{identity.Id}' failed; retrying on the next renewal.", first);
         }
 
-        RestoresCompleted++;
         LogRestored(identity.Id, ids.Length, elapsed.TotalMilliseconds);
     }
 
