@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Rooms;
@@ -30,8 +31,8 @@ public static class RoomsSiloHostingExtensions
         }
         else
         {
-            var redis = cluster.Redis;
-            silo.UseRedisClustering(redis);
+            silo.UseRedisClustering(cluster.Redis);
+            silo.Services.AddHostedService<MembershipTableGuard>();
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
