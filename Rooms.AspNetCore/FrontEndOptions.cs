@@ -8,8 +8,17 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
     /// <summary>This front end's id in the cluster; a new one is made at start when empty.</summary>
     public string? Id { get; set; }
 
-    /// <summary>How long the cluster keeps delivering to this front end without hearing from it.</summary>
-    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long the cluster keeps this front end without hearing from it. A front end that dies without a
+    /// goodbye has its sockets purged from every room within about this long plus a second.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How often the lease is renewed. Each renewal also tells the front end whether a silo left the cluster
+    /// (or its front-end grain lost its memory), upon which it rebuilds its sockets' memberships.
+    /// </summary>
+    public TimeSpan RenewEvery { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Messages queued for one socket before it counts as too slow and is disconnected.</summary>
     public int MaxPendingMessagesPerSocket { get; set; } = 1000;
@@ -25,6 +34,11 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
         if (Lease < TimeSpan.FromSeconds(1))
         {
             return $"Rooms:FrontEnd:Lease must be at least 00:00:01 (was {Lease}).";
+        }
+
+        if (RenewEvery < TimeSpan.FromMilliseconds(100) || RenewEvery > Lease / 2)
+        {
+            return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to half of Rooms:FrontEnd:Lease ({Lease / 2}) (was {RenewEvery}).";
         }
 
         if (MaxPendingMessagesPerSocket < 1)

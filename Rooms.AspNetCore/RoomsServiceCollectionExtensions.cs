@@ -14,6 +14,9 @@ namespace Orleans.Rooms;
 
 public static class RoomsServiceCollectionExtensions
 {
+    /// <summary>The tag of the health checks that say whether the front end is ready for sockets (<c>/readyz</c>).</summary>
+    public const string ReadyTag = "ready";
+
     /// <summary>Adds <see cref="IRoomService"/> over the Orleans cluster this process hosts or is a client of.</summary>
     public static IServiceCollection AddRoomService(this IServiceCollection services)
     {
@@ -38,6 +41,7 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<FrontEndIdentity>();
         services.TryAddSingleton<FrontEndLease>();
         services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());
+        services.AddHealthChecks().AddCheck<FrontEndHealthCheck>("rooms-front-end", tags: [ReadyTag]);
         services.TryAddSingleton<ApplicationPipeline>();
         services.TryAddSingleton<VirtualRequestBridge>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApplicationPipeline.CaptureFilter>());

@@ -1,16 +1,35 @@
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// The address of one front end inside the cluster, keyed by front end id. The front end attaches its
-/// observer (and renews the lease); senders anywhere in the cluster hand it batches.
+/// One front end inside the cluster, keyed by front end id. The front end renews its lease here; the grain
+/// keeps the ids of the front end's sockets, connects and disconnects them, and purges them from every
+/// room when the lease lapses (the front end died without a goodbye). Senders hand it batches.
 /// </summary>
+/// <remarks>Calls go front-end grain → socket grain → room grain, and front-end grain → registry; never back.</remarks>
 [Alias("rooms.IFrontEndGrain")]
 public interface IFrontEndGrain : IGrainWithStringKey
 {
-    /// <summary>Attaches or renews the front end's observer. Must be repeated within <paramref name="lease"/>.</summary>
-    [Alias("Attach")]
-    Task Attach(IFrontEndObserver observer, TimeSpan lease);
+    /// <summary>Attaches or renews the front end's observer; must be repeated within <paramref name="lease"/>.</summary>
+    [Alias("Renew")]
+    Task<LeaseState> Renew(IFrontEndObserver observer, TimeSpan lease);
 
+    /// <summary>Adds to the grain's list of this front end's sockets (sent again after <see cref="LeaseState.Incarnation"/> changed).</summary>
+    [Alias("TrackSockets")]
+    Task TrackSockets(string[] socketIds);
+
+    /// <summary>Registers a socket of this front end in the cluster, in its own-id room.</summary>
+    [Alias("Connect")]
+    Task Connect(string socketId);
+
+    /// <summary>Removes a socket of this front end from every room and forgets it; idempotent.</summary>
+    [Alias("Disconnect")]
+    Task Disconnect(string socketId);
+
+    /// <summary>Asks the front end whether it holds <paramref name="socketId"/>; if so, restores its grain from the front end's record.</summary>
+    [Alias("Recover")]
+    Task<bool> Recover(string socketId);
+
+    /// <summary>Disconnects every remaining socket, leaves the registry and forgets the observer (graceful stop).</summary>
     [Alias("Detach")]
     Task Detach();
 
@@ -19,10 +38,18 @@ public interface IFrontEndGrain : IGrainWithStringKey
     Task Deliver(DeliveryBatch batch);
 }
 
-/// <summary>The list of live front ends (for blasts). Keyed by 0.</summary>
+/// <summary>What a renewal tells the front end.</summary>
+/// <param name="Incarnation">Changes whenever the grain lost its memory (its silo died) or purged the front end; the front end then re-sends its sockets.</param>
+/// <param name="ActiveSilos">The silos that are active in the cluster now; when one of them goes, the front end rebuilds its sockets' memberships.</param>
+[GenerateSerializer, Immutable, Alias("rooms.LeaseState")]
+public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] ActiveSilos);
+
+/// <summary>The list of live front ends (for blasts and for finding a socket). Keyed by <see cref="Key"/>.</summary>
 [Alias("rooms.IFrontEndRegistryGrain")]
 public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
 {
+    public const long Key = 0;
+
     [Alias("Register")]
     Task Register(string frontEndId);
 

@@ -1,13 +1,25 @@
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// Implemented by each front end: receives one batch per broadcast and writes it to its local sockets.
+/// Implemented by each front end. The front end holds its sockets' connections, so it is the source of
+/// truth for them: it keeps a record of each socket's rooms, told of every change before the room index
+/// gains a member and after it loses one, and the grains are rebuilt from that record when a silo is lost.
+/// It also receives one batch per broadcast and writes it to its local sockets. The front end answers
+/// these from its own memory and never calls a grain while doing so.
 /// </summary>
 [Alias("rooms.IFrontEndObserver")]
 public interface IFrontEndObserver : IGrainObserver
 {
     [Alias("Deliver")]
     Task Deliver(DeliveryBatch batch);
+
+    /// <summary>Records that <paramref name="socketId"/> is joining <paramref name="joined"/> and has left <paramref name="left"/>.</summary>
+    [Alias("RoomsChanged")]
+    Task RoomsChanged(string socketId, string[] joined, string[] left);
+
+    /// <summary>The recorded rooms of <paramref name="socketId"/>, or null when this front end does not hold it.</summary>
+    [Alias("GetSocketRooms")]
+    Task<string[]?> GetSocketRooms(string socketId);
 }
 
 /// <summary>

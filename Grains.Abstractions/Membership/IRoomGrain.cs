@@ -3,16 +3,17 @@ namespace Orleans.Rooms.Membership;
 /// <summary>
 /// One room, keyed by its name. Holds the members grouped by the front end that holds them, so that a
 /// broadcast costs one message per front end. Only socket grains change it (see <see cref="ISocketGrain"/>);
-/// it calls nothing but the room directory, never a socket grain.
+/// it calls nothing but the room directory, never a socket grain. Add and Remove are idempotent.
 /// </summary>
 [Alias("rooms.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
 {
+    /// <summary>Adds the member; with <paramref name="relist"/> (a rebuild) also lists the room in the directory again.</summary>
     [Alias("Add")]
-    Task Add(string socketId, string frontEndId, CancellationToken cancellationToken = default);
+    Task Add(string socketId, string frontEndId, bool relist = false);
 
     [Alias("Remove")]
-    Task Remove(string socketId, string frontEndId, CancellationToken cancellationToken = default);
+    Task Remove(string socketId, string frontEndId);
 
     [Alias("GetMembers")]
     Task<RoomMembers> GetMembers(CancellationToken cancellationToken = default);

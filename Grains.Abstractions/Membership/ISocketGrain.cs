@@ -1,37 +1,53 @@
+using Orleans.Rooms.Delivery;
+
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// One connected socket, keyed by its socket id. It owns the socket's memberships: the set of rooms it
-/// is in and the front end that holds it. Every membership change goes through this grain, which updates
-/// the room grains before it returns, so the socket index (here) and the room index (in the rooms) agree.
+/// One connected socket, keyed by its socket id: the cluster-wide index of its rooms and of the front end
+/// that holds it. Every membership change goes through this grain. A join is recorded by the socket's front
+/// end before any room gains the member; a leave is recorded there after the rooms lost it. So the rooms
+/// never list a membership the front end does not know, and rebuilding from the front end restores exactly
+/// what was committed.
 /// </summary>
 /// <remarks>
-/// Call direction is always API → socket grain → room grain; a room grain never calls a socket grain.
-/// With no cycle there is no deadlock, and this grain can stay non-reentrant, which serializes all
-/// changes to one socket's rooms.
+/// Call direction is always API/front-end grain → socket grain → room grain (and → the front end's observer,
+/// which calls no grain back). With no cycle there is no deadlock, and this grain stays non-reentrant,
+/// which serializes all changes to one socket's rooms. Mutations take no cancellation token on purpose: a
+/// caller that gives up must not stop a change half-way between the indexes.
 /// </remarks>
 [Alias("rooms.ISocketGrain")]
 public interface ISocketGrain : IGrainWithStringKey
 {
-    /// <summary>Registers the socket as connected to <paramref name="frontEndId"/> and puts it in its own-id room.</summary>
+    /// <summary>Registers the socket as held by <paramref name="frontEndId"/> (reached through <paramref name="frontEnd"/>) and puts it in its own-id room.</summary>
     [Alias("Connect")]
-    Task Connect(string frontEndId, CancellationToken cancellationToken = default);
+    Task Connect(string frontEndId, IFrontEndObserver frontEnd);
 
     /// <summary>Leaves every room and forgets the socket. Unknown sockets are ignored (disconnect is idempotent).</summary>
     [Alias("Disconnect")]
-    Task Disconnect(CancellationToken cancellationToken = default);
+    Task Disconnect();
 
-    /// <summary>Joins the rooms the socket is not in yet. Throws <see cref="SocketNotFoundException"/> when the socket is not connected.</summary>
+    /// <summary>
+    /// Rebuilds this grain and the rooms from the front end's record: a grain that does not know the socket
+    /// (its silo was lost, or the front end was purged while alive) adopts <paramref name="rooms"/>; a grain
+    /// that knows it keeps its own rooms. Either way every room it is in lists it again.
+    /// </summary>
+    [Alias("Restore")]
+    Task Restore(string frontEndId, IFrontEndObserver frontEnd, string[] rooms);
+
+    /// <summary>
+    /// Joins the rooms (rooms it is already in are made to list it again, so the indexes converge).
+    /// Throws <see cref="SocketNotFoundException"/> when the socket is not connected.
+    /// </summary>
     [Alias("Join")]
-    Task Join(string[] rooms, CancellationToken cancellationToken = default);
+    Task Join(string[] rooms);
 
     /// <summary>Leaves the given rooms; rooms the socket is not in are ignored.</summary>
     [Alias("Leave")]
-    Task Leave(string[] rooms, CancellationToken cancellationToken = default);
+    Task Leave(string[] rooms);
 
     /// <summary>Leaves every room it is in, except its own-id room when <paramref name="keepOwnRoom"/> and except <paramref name="keepRoom"/>.</summary>
     [Alias("LeaveAll")]
-    Task LeaveAll(bool keepOwnRoom, string? keepRoom, CancellationToken cancellationToken = default);
+    Task LeaveAll(bool keepOwnRoom, string? keepRoom);
 
     /// <summary>The rooms the socket is in, its own-id room included.</summary>
     [Alias("GetRooms")]

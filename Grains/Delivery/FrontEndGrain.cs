@@ -1,53 +1,114 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Rooms.Membership;
+using Orleans.Runtime;
 
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// Holds one front end's delivery observer under a lease that the front end renews. Reentrant: it only
-/// forwards, and ordering per sender holds because a sender awaits each delivery before the next.
-/// Calls only the front-end registry.
+/// One front end in the cluster: its observer under a lease the front end renews, and the ids of its
+/// sockets, so that a front end that dies without a goodbye can be purged from every room at a cost that
+/// grows with its own sockets only. Reentrant: it forwards and keeps a set; ordering per sender holds
+/// because a sender awaits each delivery before the next. Calls socket grains and the registry, which never
+/// call it back.
 /// </summary>
-[Reentrant, KeepAlive]
-internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndGrain> logger) : Grain, IFrontEndGrain
+[Reentrant]
+internal sealed partial class FrontEndGrain(
+    TimeProvider time,
+    IClusterMembershipService membership,
+    ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
 {
+    private const int MaxParallelPurges = 64;
+
+    private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
+    private Guid _incarnation = Guid.NewGuid();
     private IFrontEndObserver? _observer;
     private DateTimeOffset _leaseEnds;
-    private bool _registered;
+    private bool _purging;
 
     private string Id => this.GetPrimaryKeyString();
 
-    public async Task Attach(IFrontEndObserver observer, TimeSpan lease)
+    private IFrontEndRegistryGrain Registry => GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // The lease is checked on a timer, not when someone happens to call: a dead front end gets no calls.
+        this.RegisterGrainTimer(CheckLease, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        return Task.CompletedTask;
+    }
+
+    public async Task<LeaseState> Renew(IFrontEndObserver observer, TimeSpan lease)
     {
         ArgumentNullException.ThrowIfNull(observer);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         _observer = observer;
         _leaseEnds = time.GetUtcNow() + lease;
-        if (!_registered)
+        KeepActive();
+
+        // Every renewal registers again, so a registry that lost its memory is whole again within one period.
+        await Registry.Register(Id);
+        var active = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress.ToParsableString())
+            .ToArray();
+        return new LeaseState(_incarnation, active);
+    }
+
+    public Task TrackSockets(string[] socketIds)
+    {
+        // Added, not replaced: a socket connecting while the list was on its way is tracked already, and
+        // an id that is gone by now costs the purge one idempotent disconnect.
+        _sockets.UnionWith(socketIds);
+        return Task.CompletedTask;
+    }
+
+    public async Task Connect(string socketId)
+    {
+        var observer = _observer ?? throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot connect socket '{socketId}'.");
+
+        // Tracked before the socket grain knows it, so a purge can never miss a socket it registered.
+        _sockets.Add(socketId);
+        await Socket(socketId).Connect(Id, observer);
+    }
+
+    public async Task Disconnect(string socketId)
+    {
+        await Socket(socketId).Disconnect();
+        _sockets.Remove(socketId);
+    }
+
+    public async Task<bool> Recover(string socketId)
+    {
+        if (_observer is not { } observer || !LeaseCurrent())
         {
-            await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(0).Register(Id);
-            _registered = true;
+            return false;
         }
+
+        var rooms = await observer.GetSocketRooms(socketId);
+        if (rooms is null)
+        {
+            return false;
+        }
+
+        _sockets.Add(socketId);
+        await Socket(socketId).Restore(Id, observer, rooms);
+        return true;
     }
 
     public async Task Detach()
     {
+        await Purge("detached");
         _observer = null;
-        if (_registered)
-        {
-            await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(0).Unregister(Id);
-            _registered = false;
-        }
-
+        AllowCollection();
         DeactivateOnIdle();
     }
 
     public async Task Deliver(DeliveryBatch batch)
     {
-        if (_observer is not { } observer || time.GetUtcNow() > _leaseEnds)
+        if (_observer is not { } observer || !LeaseCurrent())
         {
-            // The front end is gone (or has not renewed): its sockets are gone with it. Dropping is the
-            // only sensible outcome. (Removing such a front end's sockets from their rooms is not built yet.)
+            // The front end is gone (or has not renewed): its sockets are gone with it, and the purge takes
+            // them out of their rooms. Dropping is the only sensible outcome.
             LogDropped(Id, batch.EventName);
             return;
         }
@@ -58,15 +119,82 @@ internal sealed partial class FrontEndGrain(TimeProvider time, ILogger<FrontEndG
         }
         catch (Exception ex)
         {
-            // Same reasoning: a front end that cannot be reached has lost its connections. The senders'
+            // Same reasoning: a front end that cannot be reached has lost its connections. The sender's
             // other front ends must not see this broadcast fail because of it.
             LogUnreachable(ex, Id, batch.EventName);
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
+    private bool LeaseCurrent() => time.GetUtcNow() <= _leaseEnds;
+
+    private async Task CheckLease(CancellationToken cancellationToken)
+    {
+        // Purged once per lapse; sockets that could not be purged keep it going on the next tick.
+        if (_purging || LeaseCurrent() || (_observer is null && _sockets.Count == 0))
+        {
+            return;
+        }
+
+        LogLeaseLapsed(Id, _sockets.Count);
+        _observer = null;
+        await Purge("lease lapsed");
+    }
+
+    /// <summary>
+    /// Disconnects every socket of this front end and leaves the registry. A new incarnation tells a front
+    /// end that comes back (it was alive but could not renew) to restore its sockets.
+    /// </summary>
+    private async Task Purge(string reason)
+    {
+        _purging = true;
+        try
+        {
+            var started = time.GetTimestamp();
+            var sockets = _sockets.ToArray();
+            var failed = 0;
+            await Parallel.ForEachAsync(sockets, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelPurges }, async (id, _) =>
+            {
+                try
+                {
+                    await Socket(id).Disconnect();
+                    _sockets.Remove(id);
+                }
+                catch (Exception ex)
+                {
+                    Interlocked.Increment(ref failed);
+                    LogPurgeFailed(ex, Id, id);
+                }
+            });
+
+            if (failed == 0)
+            {
+                await Registry.Unregister(Id);
+                AllowCollection();
+            }
+
+            _incarnation = Guid.NewGuid();
+            LogPurged(Id, reason, sockets.Length - failed, failed, time.GetElapsedTime(started).TotalMilliseconds);
+        }
+        finally
+        {
+            _purging = false;
+        }
+    }
+
+    private ISocketGrain Socket(string id) => GrainFactory.GetGrainByKey<ISocketGrain>(id);
+
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
     private partial void LogDropped(string frontEndId, string eventName);
 
-    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} could not be reached; dropped a batch of event {EventName}.")]
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached; dropped a batch of event {EventName}.")]
     private partial void LogUnreachable(Exception exception, string frontEndId, string eventName);
+
+    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} did not renew its lease; purging its {Sockets} sockets.")]
+    private partial void LogLeaseLapsed(string frontEndId, int sockets);
+
+    [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: socket {SocketId} could not be purged; the next check retries.")]
+    private partial void LogPurgeFailed(Exception exception, string frontEndId, string socketId);
+
+    [LoggerMessage(5, LogLevel.Information, "Front end {FrontEndId} purged ({Reason}): {Purged} sockets removed from their rooms, {Failed} failed, in {Milliseconds} ms.")]
+    private partial void LogPurged(string frontEndId, string reason, int purged, int failed, double milliseconds);
 }

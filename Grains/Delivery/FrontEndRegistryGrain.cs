@@ -1,6 +1,10 @@
 namespace Orleans.Rooms.Delivery;
 
-/// <summary>The ids of the attached front ends, for blasts. Calls no other grain.</summary>
+/// <summary>
+/// The ids of the attached front ends, for blasts and for finding a socket's front end. Calls no other
+/// grain. Its memory is rebuilt by the front ends' renewals (each renewal registers again), and front-end
+/// grains unregister the front ends they purge.
+/// </summary>
 [KeepAlive]
 internal sealed class FrontEndRegistryGrain : Grain, IFrontEndRegistryGrain
 {

@@ -8,18 +8,22 @@ namespace Orleans.Rooms.Membership;
 /// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
-internal sealed class RoomGrain : Grain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {
-    private static readonly TimeSpan Pinned = TimeSpan.FromDays(365);
+    private static readonly TimeSpan RelistAtMostEvery = TimeSpan.FromSeconds(1);
 
     // Front ends with no members are removed, so the room is empty exactly when this is.
     private readonly Dictionary<string, HashSet<string>> _byFrontEnd = new(StringComparer.Ordinal);
-    private bool _listed;
     private RoomMembers? _snapshot;
+    private bool _delistChecked;
+    private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
 
     private string Name => this.GetPrimaryKeyString();
 
-    public async Task Add(string socketId, string frontEndId, CancellationToken cancellationToken)
+    // A socket's own-id room is not listed (SPEC: Rooms() leaves own-id rooms out).
+    private bool Listable(string socketId) => socketId != Name;
+
+    public async Task Add(string socketId, string frontEndId, bool relist)
     {
         if (!_byFrontEnd.TryGetValue(frontEndId, out var sockets))
         {
@@ -27,30 +31,41 @@ internal sealed class RoomGrain : Grain, IRoomGrain
             _byFrontEnd.Add(frontEndId, sockets);
         }
 
-        if (!sockets.Add(socketId))
+        var added = sockets.Add(socketId);
+        if (added)
         {
-            return;
+            _snapshot = null;
         }
 
-        _snapshot = null;
-        if (_byFrontEnd.Count == 1 && sockets.Count == 1)
+        var first = added && _byFrontEnd.Count == 1 && sockets.Count == 1;
+        if (first)
         {
             // Pin while it has members: the membership lives in memory and must outlive idleness.
-            DelayDeactivation(Pinned);
+            KeepActive();
+        }
 
-            // A socket's own-id room is not listed (SPEC: Rooms() leaves own-id rooms out).
-            if (socketId != Name)
-            {
-                await GrainFactory.ShardFor(Name).Add(Name);
-                _listed = true;
-            }
+        // A rebuild re-lists the room too, in case the directory shard was the part that was lost; it sends
+        // one Add per member, so re-listing is limited to one shard call a second.
+        if (Listable(socketId) && (first || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
+        {
+            await GrainFactory.ShardFor(Name).Add(Name);
+            _listedAt = time.GetUtcNow();
+            _delistChecked = false;
         }
     }
 
-    public async Task Remove(string socketId, string frontEndId, CancellationToken cancellationToken)
+    public async Task Remove(string socketId, string frontEndId)
     {
         if (!_byFrontEnd.TryGetValue(frontEndId, out var sockets) || !sockets.Remove(socketId))
         {
+            if (_byFrontEnd.Count == 0 && !_delistChecked && Listable(socketId))
+            {
+                // An empty activation asked to remove a member: it may have lost its state along with a silo
+                // while the directory still lists the room. Delist once (a rebuild lists it again if needed).
+                await GrainFactory.ShardFor(Name).Remove(Name);
+                _delistChecked = true;
+            }
+
             return;
         }
 
@@ -62,15 +77,15 @@ internal sealed class RoomGrain : Grain, IRoomGrain
         _snapshot = null;
         if (_byFrontEnd.Count == 0)
         {
-            if (_listed)
+            if (Listable(socketId))
             {
                 await GrainFactory.ShardFor(Name).Remove(Name);
-                _listed = false;
+                _delistChecked = true;
             }
 
             // Back to the normal idle collection: an empty room costs nothing once collected, and a
             // room that is joined again soon (join/leave loops) is not torn down and rebuilt each time.
-            DelayDeactivation(TimeSpan.FromSeconds(-1));
+            AllowCollection();
         }
     }
 

@@ -1,106 +1,151 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
+using Orleans.Rooms.Delivery;
 
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// Owns one socket's memberships. Non-reentrant on purpose: every change to this socket's rooms runs
-/// one at a time, and each change updates the room grain before it is recorded here, so the two indexes
-/// never disagree once a call has returned. Room grains never call back into socket grains, so waiting
-/// on them cannot deadlock.
+/// Owns one socket's memberships. Non-reentrant on purpose: every change to this socket's rooms runs one
+/// at a time. Order of effects, which is what makes a rebuild from the front end exact:
+/// join — front end's record, then rooms, then this grain; leave — rooms, then this grain, then the front
+/// end's record. So at every instant the rooms list no more than the record holds. Room grains never call
+/// back into socket grains, and the front end answers without calling grains, so waiting cannot deadlock.
 /// </summary>
-[CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see Connect and Disconnect
-[PreferLocalPlacement] // first called by the hub on connect: lives on the silo next to the socket's front end
-internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISocketGrain
+[CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
+internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogger<SocketGrain> logger) : MembershipGrain, ISocketGrain
 {
-    private static readonly TimeSpan Pinned = TimeSpan.FromDays(365);
-
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
     private string? _frontEndId;
+    private IFrontEndObserver? _frontEnd;
 
     private string Id => this.GetPrimaryKeyString();
 
-    public async Task Connect(string frontEndId, CancellationToken cancellationToken)
+    public async Task Connect(string frontEndId, IFrontEndObserver frontEnd)
     {
         ArgumentException.ThrowIfNullOrEmpty(frontEndId);
-        if (_frontEndId == frontEndId)
-        {
-            return;
-        }
-
-        if (_frontEndId is not null)
+        ArgumentNullException.ThrowIfNull(frontEnd);
+        if (_frontEndId is not null && _frontEndId != frontEndId)
         {
             throw new InvalidOperationException($"Socket '{Id}' is already connected to front end '{_frontEndId}'; it cannot connect to '{frontEndId}' as well.");
         }
 
-        await Room(Id).Add(Id, frontEndId, cancellationToken);
+        await Room(Id).Add(Id, frontEndId);
         _frontEndId = frontEndId;
+        _frontEnd = frontEnd;
         _rooms.Add(Id);
-
-        // The memberships live in memory: a connected socket must not be collected however idle it is.
-        DelayDeactivation(Pinned);
+        KeepActive();
     }
 
-    public async Task Disconnect(CancellationToken cancellationToken)
+    public async Task Disconnect()
     {
         if (_frontEndId is { } frontEndId)
         {
-            await RemoveFrom([.. _rooms], frontEndId, cancellationToken);
+            await RemoveFrom([.. _rooms], frontEndId);
+            if (_rooms.Count > 0)
+            {
+                // Some rooms could not be reached: stay connected (and pinned) so that a retry finishes the job.
+                throw new InvalidOperationException($"Socket '{Id}' could not leave {_rooms.Count} of its rooms; the disconnect must be retried.");
+            }
+
             _frontEndId = null;
+            _frontEnd = null;
 
             // Left to the normal idle collection rather than deactivated now: deactivating at once makes
             // calls that race with the disconnect bounce between silos while the directory catches up.
-            DelayDeactivation(TimeSpan.FromSeconds(-1));
+            AllowCollection();
         }
     }
 
-    public async Task Join(string[] rooms, CancellationToken cancellationToken)
+    public async Task Restore(string frontEndId, IFrontEndObserver frontEnd, string[] rooms)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(frontEndId);
+        ArgumentNullException.ThrowIfNull(frontEnd);
+        ArgumentNullException.ThrowIfNull(rooms);
+        if (_frontEndId is null)
+        {
+            // This grain lost the socket (its silo went, or the front end was purged while alive): the front
+            // end's record is the truth. Nothing else can have changed it meanwhile: every change needs this
+            // grain to know the socket.
+            _frontEndId = frontEndId;
+            _rooms.UnionWith(rooms);
+            _rooms.Add(Id);
+            KeepActive();
+            LogRestored(Id, frontEndId, _rooms.Count);
+        }
+        else if (_frontEndId != frontEndId)
+        {
+            LogRestoreRefused(Id, frontEndId, _frontEndId);
+            return;
+        }
+
+        _frontEnd = frontEnd;
+
+        // Whether the rooms lost it or not, make every room list it again (idempotent), and re-list them.
+        await Task.WhenAll(_rooms.Select(room => Room(room).Add(Id, frontEndId, relist: true)));
+    }
+
+    public async Task Join(string[] rooms)
     {
         var frontEndId = EnsureConnected();
-        var toJoin = rooms.Where(r => !_rooms.Contains(r)).Distinct(StringComparer.Ordinal).ToArray();
+        var toJoin = rooms.Distinct(StringComparer.Ordinal).ToArray();
         if (toJoin.Length == 0)
         {
             return;
         }
 
         var limit = options.Value.MaxRoomsPerSocket;
-        var wouldHave = CountedRooms() + toJoin.Count(r => r != Id);
+        var wouldHave = CountedRooms() + toJoin.Count(r => r != Id && !_rooms.Contains(r));
         if (wouldHave > limit)
         {
             throw new RoomLimitExceededException(Id, limit, wouldHave);
         }
 
-        var adds = toJoin.Select(room => Room(room).Add(Id, frontEndId, cancellationToken)).ToArray();
+        // The record first: a room must never list a membership its socket's front end does not know.
+        await _frontEnd!.RoomsChanged(Id, toJoin, []);
+
+        // Rooms already joined are added again too (a no-op when they list it), so a room that lost this
+        // member converges on the next join.
+        var adds = toJoin.Select(room => Room(room).Add(Id, frontEndId)).ToArray();
         try
         {
             await Task.WhenAll(adds);
         }
         finally
         {
-            // Record exactly the adds that the rooms committed, so both indexes keep agreeing even when
-            // some failed; the failure itself propagates to the caller.
+            var failed = new List<string>();
             for (var i = 0; i < toJoin.Length; i++)
             {
                 if (adds[i].IsCompletedSuccessfully)
                 {
                     _rooms.Add(toJoin[i]);
                 }
+                else if (!_rooms.Contains(toJoin[i]))
+                {
+                    failed.Add(toJoin[i]);
+                }
+            }
+
+            if (failed.Count > 0)
+            {
+                await Compensate(failed, frontEndId);
             }
         }
     }
 
-    public Task Leave(string[] rooms, CancellationToken cancellationToken)
+    public Task Leave(string[] rooms)
     {
         var frontEndId = EnsureConnected();
-        var toLeave = rooms.Where(_rooms.Contains).Distinct(StringComparer.Ordinal).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, cancellationToken);
+
+        // Also rooms this grain does not list: a room that kept a member it should not have converges.
+        var toLeave = rooms.Distinct(StringComparer.Ordinal).ToArray();
+        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId);
     }
 
-    public Task LeaveAll(bool keepOwnRoom, string? keepRoom, CancellationToken cancellationToken)
+    public Task LeaveAll(bool keepOwnRoom, string? keepRoom)
     {
         var frontEndId = EnsureConnected();
         var toLeave = _rooms.Where(r => !(keepOwnRoom && r == Id) && r != keepRoom).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, cancellationToken);
+        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId);
     }
 
     public Task<string[]> GetRooms(CancellationToken cancellationToken)
@@ -109,9 +154,11 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
         return Task.FromResult(_rooms.ToArray());
     }
 
-    private async Task RemoveFrom(string[] rooms, string frontEndId, CancellationToken cancellationToken)
+    /// <summary>Rooms first, then this grain, then the front end's record (only what every index dropped).</summary>
+    private async Task RemoveFrom(string[] rooms, string frontEndId)
     {
-        var removes = rooms.Select(room => Room(room).Remove(Id, frontEndId, cancellationToken)).ToArray();
+        var removes = rooms.Select(room => Room(room).Remove(Id, frontEndId)).ToArray();
+        var left = new List<string>(rooms.Length);
         try
         {
             await Task.WhenAll(removes);
@@ -123,8 +170,32 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
                 if (removes[i].IsCompletedSuccessfully)
                 {
                     _rooms.Remove(rooms[i]);
+                    left.Add(rooms[i]);
                 }
             }
+
+            if (left.Count > 0 && _frontEnd is { } frontEnd)
+            {
+                await frontEnd.RoomsChanged(Id, [], [.. left]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Joins that failed: the room may or may not have committed (a timeout says neither). Take the member out
+    /// again and drop it from the record, so all three indexes say "not joined"; if even that fails, the
+    /// record keeps it and the next rebuild completes the join, so the indexes still end up agreeing.
+    /// </summary>
+    private async Task Compensate(List<string> failed, string frontEndId)
+    {
+        try
+        {
+            await Task.WhenAll(failed.Select(room => Room(room).Remove(Id, frontEndId)));
+            await _frontEnd!.RoomsChanged(Id, [], [.. failed]);
+        }
+        catch (Exception ex)
+        {
+            LogCompensationFailed(ex, Id, failed.Count);
         }
     }
 
@@ -133,4 +204,13 @@ internal sealed class SocketGrain(IOptions<RoomsOptions> options) : Grain, ISock
     private string EnsureConnected() => _frontEndId ?? throw new SocketNotFoundException(Id);
 
     private IRoomGrain Room(string room) => GrainFactory.GetGrainByKey<IRoomGrain>(room);
+
+    [LoggerMessage(1, LogLevel.Information, "Socket {SocketId} restored from front end {FrontEndId} with {Rooms} rooms.")]
+    private partial void LogRestored(string socketId, string frontEndId, int rooms);
+
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} asked to restore socket {SocketId}, which is connected to front end {Owner}; ignored.")]
+    private partial void LogRestoreRefused(string socketId, string frontEndId, string owner);
+
+    [LoggerMessage(3, LogLevel.Warning, "Socket {SocketId}: undoing {Count} failed joins failed too; the next rebuild completes them.")]
+    private partial void LogCompensationFailed(Exception exception, string socketId, int count);
 }

@@ -1,47 +1,68 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// Attaches this front end's observer to its front-end grain and renews the lease at a third of its
-/// length, until the host stops; then detaches. Sockets are registered only once it is attached, so no
-/// broadcast to them can find the front end missing.
+/// Keeps this front end attached to the cluster: renews the lease on its front-end grain every
+/// <see cref="FrontEndOptions.RenewEvery"/> until the host stops (then detaches), and keeps the cluster's
+/// index of its sockets whole. The front end holds the connections, so it is the source of truth: when a
+/// renewal shows that a silo left the cluster, or that the front-end grain lost its memory or purged this
+/// front end, it restores every local socket's grain and rooms from its own record (bulk, idempotent).
+/// Disconnects that could not be registered are retried here too. Sockets are registered only once the front
+/// end is attached, so no broadcast to them can find it missing.
 /// </summary>
 internal sealed partial class FrontEndLease(
     IGrainFactory grains,
     FrontEndIdentity identity,
     LocalDelivery delivery,
+    LocalSockets sockets,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
     ILogger<FrontEndLease> logger) : BackgroundService
 {
+    private const int MaxParallelRestores = 64;
+
     private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, byte> _pendingDisconnects = new(StringComparer.Ordinal);
+    private readonly FrontEndOptions _options = options.Value;
     private IFrontEndObserver? _reference;
+    private Guid? _incarnation;
+    private HashSet<string>? _silos;
+    private bool _restoreNeeded;
+    private long _leaseValidUntil;
 
     public Task WhenAttached => _attached.Task;
 
+    /// <summary>True while the last renewal is younger than the lease: the cluster delivers to this front end.</summary>
+    public bool IsAttached => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaseValidUntil);
+
+    /// <summary>Restores (and ends the purge of) every local socket's memberships; one pass is one call per socket.</summary>
+    public int RestoresCompleted { get; private set; }
+
+    private IFrontEndGrain FrontEnd => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
+
+    /// <summary>A disconnect whose registration failed: retried on every renewal until it succeeds.</summary>
+    public void RetryDisconnect(string socketId) => _pendingDisconnects.TryAdd(socketId, 0);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var lease = options.Value.Lease;
-        _reference = grains.CreateObjectReference<IFrontEndObserver>(delivery);
-        var frontEnd = grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = lease / 3;
+            var wait = _options.RenewEvery;
             try
             {
-                await frontEnd.Attach(_reference, lease);
-                if (_attached.TrySetResult())
-                {
-                    LogAttached(identity.Id);
-                }
+                await RenewAsync();
+                await RetryDisconnectsAsync();
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                LogAttachFailed(ex, identity.Id);
-                wait = TimeSpan.FromSeconds(1);
+                LogRenewFailed(ex, identity.Id);
+                wait = TimeSpan.FromSeconds(Math.Min(1, _options.RenewEvery.TotalSeconds));
             }
 
             try
@@ -55,6 +76,88 @@ internal sealed partial class FrontEndLease(
         }
     }
 
+    private async Task RenewAsync()
+    {
+        // Made on first use: a client front end may not be connected to the cluster yet when this starts.
+        _reference ??= grains.CreateObjectReference<IFrontEndObserver>(delivery);
+        var sent = time.GetUtcNow();
+        var state = await FrontEnd.Renew(_reference!, _options.Lease);
+        Interlocked.Exchange(ref _leaseValidUntil, (sent + _options.Lease).UtcTicks);
+
+        if (_incarnation is { } known && known != state.Incarnation)
+        {
+            // The grain lost its list of our sockets (its silo went) or purged us while we were alive.
+            LogIncarnationChanged(identity.Id, sockets.Count);
+            await FrontEnd.TrackSockets(sockets.Ids());
+            _restoreNeeded = true;
+        }
+
+        var silos = state.ActiveSilos.ToHashSet(StringComparer.Ordinal);
+        if (_silos is not null && _silos.Except(silos).FirstOrDefault() is { } lost)
+        {
+            // Grains on that silo are gone, and with them any of our sockets' memberships they held.
+            LogSiloLost(identity.Id, lost, sockets.Count);
+            _restoreNeeded = true;
+        }
+
+        _incarnation = state.Incarnation;
+        _silos = silos;
+        if (_attached.TrySetResult())
+        {
+            LogAttached(identity.Id);
+        }
+
+        if (_restoreNeeded)
+        {
+            await RestoreAllAsync();
+            _restoreNeeded = false;
+        }
+    }
+
+    /// <summary>Every local socket's grain and rooms, from this front end's record. Throws (and is retried) when any failed.</summary>
+    private async Task RestoreAllAsync()
+    {
+        var started = time.GetTimestamp();
+        var ids = sockets.Ids();
+        var failed = 0;
+        Exception? first = null;
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelRestores }, async (id, _) =>
+        {
+            if (sockets.RoomsOf(id) is not { } rooms)
+            {
+                return; // disconnected meanwhile
+            }
+
+            try
+            {
+                await grains.GetGrainByKey<ISocketGrain>(id).Restore(identity.Id, _reference!, rooms);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.Increment(ref failed);
+                Interlocked.CompareExchange(ref first, ex, null);
+            }
+        });
+
+        var elapsed = time.GetElapsedTime(started);
+        if (failed > 0)
+        {
+            throw new InvalidOperationException($"Restoring {failed} of {ids.Length} sockets of front end '{identity.Id}' failed; retrying on the next renewal.", first);
+        }
+
+        RestoresCompleted++;
+        LogRestored(identity.Id, ids.Length, elapsed.TotalMilliseconds);
+    }
+
+    private async Task RetryDisconnectsAsync()
+    {
+        foreach (var id in _pendingDisconnects.Keys)
+        {
+            await FrontEnd.Disconnect(id);
+            _pendingDisconnects.TryRemove(id, out _);
+        }
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -65,7 +168,7 @@ internal sealed partial class FrontEndLease(
 
         try
         {
-            await grains.GetGrainByKey<IFrontEndGrain>(identity.Id).Detach().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await FrontEnd.Detach().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
         }
         catch (Exception ex)
         {
@@ -75,12 +178,21 @@ internal sealed partial class FrontEndLease(
         grains.DeleteObjectReference<IFrontEndObserver>(_reference);
     }
 
-    [LoggerMessage(LogLevel.Information, "Front end {FrontEndId} attached to the cluster.")]
+    [LoggerMessage(1, LogLevel.Information, "Front end {FrontEndId} attached to the cluster.")]
     private partial void LogAttached(string frontEndId);
 
-    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} could not renew its lease; retrying.")]
-    private partial void LogAttachFailed(Exception exception, string frontEndId);
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not renew its lease or finish restoring; retrying.")]
+    private partial void LogRenewFailed(Exception exception, string frontEndId);
 
-    [LoggerMessage(LogLevel.Warning, "Front end {FrontEndId} could not detach.")]
+    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} could not detach.")]
     private partial void LogDetachFailed(Exception exception, string frontEndId);
+
+    [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: its front-end grain lost its memory or purged it; re-sending its {Sockets} sockets.")]
+    private partial void LogIncarnationChanged(string frontEndId, int sockets);
+
+    [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo} left the cluster; restoring the memberships of its {Sockets} sockets.")]
+    private partial void LogSiloLost(string frontEndId, string silo, int sockets);
+
+    [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} restored {Sockets} sockets in {Milliseconds} ms.")]
+    private partial void LogRestored(string frontEndId, int sockets, double milliseconds);
 }

@@ -5,9 +5,10 @@ using Orleans.Rooms.Sockets;
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// This front end's observer: turns one batch into one hub message (serialized once per protocol, the
-/// payload bytes written as they came) and queues it on each target connection. It returns once the
-/// message is queued on every target, so a sender that awaits its broadcasts keeps their order.
+/// This front end's observer. Deliveries: one batch becomes one hub message (serialized once per protocol,
+/// the payload bytes written as they came), queued on each target connection; it returns once the message
+/// is queued on every target, so a sender that awaits its broadcasts keeps their order. Membership: keeps
+/// the sockets' records current and answers for them. Nothing here calls a grain.
 /// </summary>
 internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
 {
@@ -28,4 +29,12 @@ internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
 
         return Task.CompletedTask;
     }
+
+    public Task RoomsChanged(string socketId, string[] joined, string[] left)
+    {
+        sockets.RoomsChanged(socketId, joined, left);
+        return Task.CompletedTask;
+    }
+
+    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(sockets.RoomsOf(socketId));
 }

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
+using Orleans.Rooms.Sockets;
+using Orleans.Runtime;
 
 namespace Orleans.Rooms.Membership;
 
@@ -13,9 +15,21 @@ namespace Orleans.Rooms.Membership;
 /// drive each member's socket grain from here, so calls only ever go API → socket grain → room grain.
 /// Broadcasts are planned here: one batch per front end, the payload serialized once.
 /// </summary>
-internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> options) : IRoomService
+/// <remarks>
+/// Membership changes are sent to the grains without the caller's cancellation token: the grains finish a
+/// change they started on every index, and the caller's token only stops the caller from waiting. Changes
+/// are idempotent, so a call that meets a silo going away is retried here; a socket grain that lost its
+/// socket (its silo went) is restored from the socket's front end before the call is retried.
+/// </remarks>
+internal sealed class RoomService(
+    IGrainFactory grains,
+    IOptions<RoomsOptions> options,
+    LocalSockets? localSockets = null,
+    FrontEndIdentity? localFrontEnd = null) : IRoomService
 {
     private const int MaxParallelSocketCalls = 64;
+    private const int MaxAttempts = 3;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(250);
 
     private readonly RoomsOptions _options = options.Value;
 
@@ -23,14 +37,14 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => Socket(id).Join(rooms, cancellationToken), cancellationToken);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => OnSocket(id, s => s.Join(rooms)), cancellationToken);
     }
 
     public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => Socket(id).Leave(rooms, cancellationToken), cancellationToken);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => OnSocket(id, s => s.Leave(rooms)), cancellationToken);
     }
 
     public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
@@ -39,7 +53,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         options ??= new LeaveAllOptions();
         var keepRoom = options.IncludeSourceRoom ? null : room;
         var members = await Members(room, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => Socket(id).LeaveAll(!options.IncludeSocketRooms, keepRoom, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => OnSocket(id, s => s.LeaveAll(!options.IncludeSocketRooms, keepRoom)), cancellationToken);
     }
 
     public async Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -47,7 +61,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => Socket(id).Join(dest, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => OnSocket(id, s => s.Join(dest)), cancellationToken);
     }
 
     public async Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -55,7 +69,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => Socket(id).Leave(dest, cancellationToken), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => OnSocket(id, s => s.Leave(dest)), cancellationToken);
     }
 
     public async Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
@@ -65,7 +79,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
 
-        var memberLists = await Task.WhenAll(targets.Select(r => Room(r).GetMembers(cancellationToken)));
+        var memberLists = await Task.WhenAll(targets.Select(r => Members(r, cancellationToken)));
         var plan = PlanDeliveries(memberLists, excluded);
         await Task.WhenAll(plan.Select(kv => FrontEnd(kv.Key).Deliver(new DeliveryBatch(eventName, payload, kv.Value, null))));
     }
@@ -75,7 +89,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
         eventName = ValidateEvent(eventName);
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
-        var frontEnds = await grains.GetGrainByKey<IFrontEndRegistryGrain>(0).GetFrontEnds();
+        var frontEnds = await Retry(() => Registry.GetFrontEnds(), cancellationToken);
         var batch = new DeliveryBatch(eventName, payload, null, excluded);
         await Task.WhenAll(frontEnds.Select(id => FrontEnd(id).Deliver(batch)));
     }
@@ -99,7 +113,8 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
             throw new ArgumentException("SocketRooms takes one socket, not a list.", nameof(socket));
         }
 
-        return await Socket(socket.Resolve(nameof(socket))[0]).GetRooms(cancellationToken);
+        var id = socket.Resolve(nameof(socket))[0];
+        return await OnSocket(id, s => s.GetRooms(cancellationToken)).WaitAsync(cancellationToken);
     }
 
     public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
@@ -171,12 +186,17 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
 
     /// <summary>
     /// Runs <paramref name="action"/> for each socket, at most <see cref="MaxParallelSocketCalls"/> at a time.
+    /// The caller's token stops only the waiting: every socket's change runs to the end on every index, so a
+    /// caller that gives up leaves no socket half-changed and no room half-processed.
     /// One named socket: its own exception propagates as is. Otherwise what succeeded stays applied and a
     /// <see cref="PartialFailureException"/> (described only when something failed) lists the failures.
     /// For a room-wide operation, a member that disconnected since the room was read has left every room
     /// already, so its not-found is not a failure.
     /// </summary>
-    private static async Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action, CancellationToken cancellationToken)
+    private static Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action, CancellationToken cancellationToken)
+        => ForEachSocket(ids, roomWide, operationFormat, room, action).WaitAsync(cancellationToken);
+
+    private static async Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action)
     {
         if (ids.Length == 1 && !roomWide)
         {
@@ -186,7 +206,7 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
 
         var succeeded = new ConcurrentQueue<string>();
         var failures = new ConcurrentQueue<KeyValuePair<string, Exception>>();
-        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSocketCalls, CancellationToken = cancellationToken }, async (id, _) =>
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSocketCalls }, async (id, _) =>
         {
             try
             {
@@ -213,7 +233,76 @@ internal sealed class RoomService(IGrainFactory grains, IOptions<RoomsOptions> o
     private static string[] IdsOf(RoomMembers members)
         => members.ByFrontEnd.Length == 1 ? members.ByFrontEnd[0].SocketIds : [.. members.ByFrontEnd.SelectMany(g => g.SocketIds)];
 
-    private Task<RoomMembers> Members(string room, CancellationToken cancellationToken) => Room(room).GetMembers(cancellationToken);
+    private Task<RoomMembers> Members(string room, CancellationToken cancellationToken)
+        => Retry(() => Room(room).GetMembers(cancellationToken), cancellationToken);
+
+    private Task OnSocket(string id, Func<ISocketGrain, Task> call)
+        => OnSocket(id, async s => { await call(s); return true; });
+
+    /// <summary>
+    /// Calls the socket's grain; when the grain does not know a socket that a front end holds (the grain's
+    /// silo went), restores it from that front end and calls again. Transient cluster errors are retried.
+    /// </summary>
+    private async Task<T> OnSocket<T>(string id, Func<ISocketGrain, Task<T>> call)
+    {
+        try
+        {
+            return await Retry(() => call(Socket(id)), CancellationToken.None);
+        }
+        catch (SocketNotFoundException)
+        {
+            if (!await RecoverAsync(id))
+            {
+                throw;
+            }
+        }
+
+        return await Retry(() => call(Socket(id)), CancellationToken.None);
+    }
+
+    /// <summary>Asks the socket's front end (this one first, when it holds it) to restore the socket's grain.</summary>
+    private async Task<bool> RecoverAsync(string id)
+    {
+        if (localSockets is not null && localFrontEnd is not null && localSockets.Contains(id))
+        {
+            return await FrontEnd(localFrontEnd.Id).Recover(id);
+        }
+
+        var frontEnds = await Retry(() => Registry.GetFrontEnds(), CancellationToken.None);
+        var answers = await Task.WhenAll(frontEnds.Select(async fe =>
+        {
+            try
+            {
+                return await FrontEnd(fe).Recover(id);
+            }
+            catch (Exception)
+            {
+                return false; // an unreachable front end does not hold it in any usable way
+            }
+        }));
+        return answers.Contains(true);
+    }
+
+    /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
+    private static async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(RetryDelay * attempt, cancellationToken);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception ex)
+        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException;
+
+    private IFrontEndRegistryGrain Registry => grains.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
 
     private void ValidateRoom(string? room, string paramName) => Names.ValidateRoom(room, _options.MaxRoomNameLength, paramName);
 

@@ -6,18 +6,38 @@ using Microsoft.Extensions.Options;
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
-/// The sockets connected to this front end. Writes to each socket go through a bounded count of pending
-/// messages: a client that cannot keep up is disconnected instead of holding up the others or growing
-/// without bound. Writes to one connection keep their order (SignalR serializes them per connection).
+/// The sockets connected to this front end, each with its record of rooms. This front end holds the
+/// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
+/// socket grains tell it of every change (see <c>ISocketGrain</c>). Writes to each socket go through a
+/// bounded count of pending messages: a client that cannot keep up is disconnected instead of holding up the
+/// others or growing without bound. Writes to one connection keep their order (SignalR serializes them).
 /// </summary>
 internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, ILogger<LocalSockets> logger)
 {
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
 
+    public int Count => _sockets.Count;
+
     public void Add(HubConnectionContext connection) => _sockets[connection.ConnectionId] = new LocalSocket(connection, this);
 
     public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
+
+    public bool Contains(string connectionId) => _sockets.ContainsKey(connectionId);
+
+    public string[] Ids() => [.. _sockets.Keys];
+
+    /// <summary>Applies a committed change to the socket's record; a socket this front end no longer holds is ignored.</summary>
+    public void RoomsChanged(string socketId, string[] joined, string[] left)
+    {
+        if (_sockets.TryGetValue(socketId, out var socket))
+        {
+            socket.RoomsChanged(joined, left);
+        }
+    }
+
+    /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
+    public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
 
     public void Send(string connectionId, SerializedHubMessage message)
     {
@@ -38,16 +58,45 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
+    /// <summary>Closes every connection, so that clients reconnect (used when this front end cannot be restored).</summary>
+    public void AbortAll()
+    {
+        foreach (var socket in _sockets.Values)
+        {
+            socket.Abort();
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
     private partial void LogTooSlow(string socketId, int pending);
 
-    [LoggerMessage(LogLevel.Debug, "Write to socket {SocketId} failed.")]
+    [LoggerMessage(2, LogLevel.Debug, "Write to socket {SocketId} failed.")]
     private partial void LogWriteFailed(Exception exception, string socketId);
 
     private sealed class LocalSocket(HubConnectionContext connection, LocalSockets owner)
     {
+        private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { connection.ConnectionId };
         private int _pending;
         private int _aborted;
+
+        public void RoomsChanged(string[] joined, string[] left)
+        {
+            lock (_rooms)
+            {
+                _rooms.UnionWith(joined);
+                _rooms.ExceptWith(left);
+            }
+        }
+
+        public string[] Rooms()
+        {
+            lock (_rooms)
+            {
+                return [.. _rooms];
+            }
+        }
+
+        public void Abort() => connection.Abort();
 
         public void Send(SerializedHubMessage message)
         {

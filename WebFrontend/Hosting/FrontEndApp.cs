@@ -1,9 +1,14 @@
-using System.Net;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
 
 namespace Orleans.Rooms.WebFrontend.Hosting;
 
-/// <summary>Builds the web front end: the socket hub, the example app and (embedded shape) a silo in the same process.</summary>
+/// <summary>
+/// Builds the web front end: the socket hub, the example app, health endpoints, and the cluster part that
+/// section <c>Orleans</c> picks: a silo in the same process (embedded, the default) or an Orleans client of
+/// a cluster of stand-alone silos.
+/// </summary>
 public static class FrontEndApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5000";
@@ -17,20 +22,25 @@ public static class FrontEndApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var silo = builder.Configuration.GetSection(EmbeddedSiloOptions.SectionName).Get<EmbeddedSiloOptions>() ?? new EmbeddedSiloOptions();
-        builder.UseOrleans(siloBuilder => siloBuilder
-            .UseLocalhostClustering(
-                silo.SiloPort,
-                silo.GatewayPort,
-                silo.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
-                silo.ServiceId,
-                silo.ClusterId)
-            .AddRooms());
+        var cluster = ClusterHostingOptions.Read(builder.Configuration);
+        if (cluster.Role == ClusterRole.Client)
+        {
+            builder.UseOrleansClient(client => client.ConfigureRoomsClient(cluster));
+
+            // The client keeps trying until the cluster is there; meanwhile the web server runs and /readyz says no.
+            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+        }
+        else
+        {
+            builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
+        }
 
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
 
         var app = builder.Build();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
         app.MapRooms("/sockets");
         app.MapExampleApp();
         return app;

@@ -23,7 +23,7 @@ var grains = host.Services.GetRequiredService<IGrainFactory>();
 var api = host.Services.GetRequiredService<IRoomService>();
 var frontEnd = new CountingFrontEnd();
 var frontEndId = "bench-fe";
-await grains.GetGrain<IFrontEndGrain>(frontEndId).Attach(grains.CreateObjectReference<IFrontEndObserver>(frontEnd), TimeSpan.FromHours(1));
+await grains.GetGrain<IFrontEndGrain>(frontEndId).Renew(grains.CreateObjectReference<IFrontEndObserver>(frontEnd), TimeSpan.FromHours(1));
 
 if (scenario is "joinleave" or "all")
 {
@@ -74,7 +74,7 @@ namespace Orleans.Rooms.Benchmarks
             var elapsed = stop.Elapsed.TotalSeconds;
             var all = latencies.SelectMany(l => l).Order().ToArray();
             Console.WriteLine($"joinleave: callers={callers} ops={operations} seconds={elapsed:F1} ops_per_s={operations / elapsed:F0} p50_ms={Percentile(all, 0.5):F3} p99_ms={Percentile(all, 0.99):F3}");
-            await Disconnect(grains, sockets);
+            await Disconnect(grains, frontEndId, sockets);
         }
 
         public static async Task BroadcastPlanning(IGrainFactory grains, IRoomService api, CountingFrontEnd frontEnd, string frontEndId, int members, int iterations)
@@ -110,7 +110,7 @@ namespace Orleans.Rooms.Benchmarks
             Console.WriteLine($"broadcast: members={members} batches={frontEnd.Batches} deliveries={frontEnd.Deliveries} "
                 + $"broadcast_us={broadcastUs:F0} broadcast_with_except_us={exceptUs:F0} plan_with_except_us={planUs:F0} "
                 + $"per_member_ns={broadcastUs * 1000 / members:F1}");
-            await Disconnect(grains, sockets);
+            await Disconnect(grains, frontEndId, sockets);
         }
 
         public static async Task MemoryPerMembership(IGrainFactory grains, IRoomService api, string frontEndId, int sockets, int roomsPerSocket)
@@ -149,17 +149,17 @@ namespace Orleans.Rooms.Benchmarks
         private static async Task<string[]> Connect(IGrainFactory grains, string frontEndId, string prefix, int count)
         {
             var ids = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
-            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<ISocketGrain>(id).Connect(frontEndId));
+            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<IFrontEndGrain>(frontEndId).Connect(id));
             return ids;
         }
 
-        private static Task Disconnect(IGrainFactory grains, string[] ids)
-            => Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<ISocketGrain>(id).Disconnect());
+        private static Task Disconnect(IGrainFactory grains, string frontEndId, string[] ids)
+            => Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<IFrontEndGrain>(frontEndId).Disconnect(id));
 
         private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
     }
 
-    /// <summary>A front end that only counts what it is handed.</summary>
+    /// <summary>A front end that only counts what it is handed (and keeps no records: nothing is rebuilt here).</summary>
     internal sealed class CountingFrontEnd : IFrontEndObserver
     {
         private long _batches;
@@ -181,5 +181,9 @@ namespace Orleans.Rooms.Benchmarks
             Interlocked.Add(ref _deliveries, batch.SocketIds?.Length ?? 0);
             return Task.CompletedTask;
         }
+
+        public Task RoomsChanged(string socketId, string[] joined, string[] left) => Task.CompletedTask;
+
+        public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult<string[]?>(null);
     }
 }

@@ -7,7 +7,8 @@ namespace Orleans.Rooms.Tests.Infrastructure;
 
 /// <summary>
 /// Stands in for a web front end: attaches a real observer to its front-end grain, connects sockets
-/// through the real socket grains, and records every event its sockets are handed, with the batches.
+/// through it, keeps each socket's record of rooms as the grains tell it (what a front end rebuilds the
+/// cluster from), and records every event its sockets are handed, with the batches.
 /// </summary>
 public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 {
@@ -15,6 +16,7 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 
     private readonly IClusterClient _client;
     private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HashSet<string>> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<DeliveryBatch> _batches = new();
     private IFrontEndObserver? _reference;
     private int _socketCounter;
@@ -28,20 +30,23 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 
     public IReadOnlyCollection<DeliveryBatch> Batches => _batches;
 
-    public static async Task<TestFrontEnd> StartAsync(IClusterClient client)
+    public IFrontEndObserver Reference => _reference!;
+
+    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null)
     {
         var frontEnd = new TestFrontEnd(client);
         frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd);
-        await client.GetGrain<IFrontEndGrain>(frontEnd.Id).Attach(frontEnd._reference, TimeSpan.FromMinutes(5));
+        await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
     }
+
+    public Task<LeaseState> RenewAsync(TimeSpan lease) => _client.GetGrain<IFrontEndGrain>(Id).Renew(_reference!, lease);
 
     /// <summary>Connects a new socket to this front end, as the hub does on connect.</summary>
     public async Task<string> ConnectAsync(IGrainFactory? via = null)
     {
         var id = $"{Id}-s{Interlocked.Increment(ref _socketCounter)}";
-        _sockets[id] = new Inbox();
-        await (via ?? _client).GetGrain<ISocketGrain>(id).Connect(Id);
+        await ReconnectAsync(id, via);
         return id;
     }
 
@@ -49,16 +54,63 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     public async Task ReconnectAsync(string id, IGrainFactory? via = null)
     {
         _sockets[id] = new Inbox();
-        await (via ?? _client).GetGrain<ISocketGrain>(id).Connect(Id);
+        _records[id] = new HashSet<string>(StringComparer.Ordinal) { id };
+        await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Connect(id);
     }
 
     public async Task DisconnectAsync(string id, IGrainFactory? via = null)
     {
-        await (via ?? _client).GetGrain<ISocketGrain>(id).Disconnect();
+        // Out of the record first, as the real front end does: nobody can restore a socket that is leaving.
+        _records.TryRemove(id, out _);
+        await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Disconnect(id);
         _sockets.TryRemove(id, out _);
     }
 
+    /// <summary>Every socket of this front end, restored from the records (what the real front end does after a silo is lost).</summary>
+    public async Task RestoreAllAsync()
+    {
+        foreach (var (id, _) in _records)
+        {
+            if (RecordOf(id) is { } rooms)
+            {
+                await _client.GetGrain<ISocketGrain>(id).Restore(Id, _reference!, rooms);
+            }
+        }
+    }
+
     public Inbox InboxOf(string socketId) => _sockets[socketId];
+
+    /// <summary>The recorded rooms of a socket, or null when this front end does not hold it.</summary>
+    public string[]? RecordOf(string socketId)
+    {
+        if (!_records.TryGetValue(socketId, out var rooms))
+        {
+            return null;
+        }
+
+        lock (rooms)
+        {
+            return [.. rooms];
+        }
+    }
+
+    public IReadOnlyCollection<string> SocketIds => [.. _records.Keys];
+
+    public Task RoomsChanged(string socketId, string[] joined, string[] left)
+    {
+        if (_records.TryGetValue(socketId, out var rooms))
+        {
+            lock (rooms)
+            {
+                rooms.UnionWith(joined);
+                rooms.ExceptWith(left);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(RecordOf(socketId));
 
     public Task Deliver(DeliveryBatch batch)
     {
@@ -76,18 +128,30 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>Stops answering without a goodbye, as a crashed front end does: its lease then lapses.</summary>
+    public void Crash()
+    {
+        if (_reference is not null)
+        {
+            _client.DeleteObjectReference<IFrontEndObserver>(_reference);
+            _reference = null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_reference is null)
+        {
+            return;
+        }
+
         foreach (var id in _sockets.Keys.ToArray())
         {
             await DisconnectAsync(id);
         }
 
         await _client.GetGrain<IFrontEndGrain>(Id).Detach();
-        if (_reference is not null)
-        {
-            _client.DeleteObjectReference<IFrontEndObserver>(_reference);
-        }
+        _client.DeleteObjectReference<IFrontEndObserver>(_reference);
     }
 
     /// <summary>What one socket received, in order, with a way to wait for a given event.</summary>

@@ -16,7 +16,7 @@ public sealed class FrontEndCollection : ICollectionFixture<FrontEndFixture>
     public const string Name = "front end";
 }
 
-/// <summary>Two front ends whose co-hosted silos form one two-silo cluster.</summary>
+/// <summary>Two front ends on one cluster: A with its embedded silo, B an Orleans client of A's silo.</summary>
 public sealed class TwoFrontEndsFixture : IAsyncLifetime
 {
     public FrontEndServer A { get; private set; } = null!;
@@ -27,7 +27,7 @@ public sealed class TwoFrontEndsFixture : IAsyncLifetime
     {
         var clusterId = "pair-" + Guid.NewGuid().ToString("N")[..8];
         A = await FrontEndServer.StartAsync(clusterId);
-        B = await FrontEndServer.StartAsync(clusterId, primary: A);
+        B = await FrontEndServer.StartAsync(clusterId, gateways: [A.GatewayPort]);
     }
 
     public async Task DisposeAsync()

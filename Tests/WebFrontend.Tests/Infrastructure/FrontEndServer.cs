@@ -9,8 +9,8 @@ using Orleans.Rooms.WebFrontend.Hosting;
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 /// <summary>
-/// The real web front end (embedded shape: Kestrel on 127.0.0.1 plus a co-hosted silo) started in the
-/// test process. Several of them form one cluster when later ones name the first as primary.
+/// The real web front end started in the test process, Kestrel on 127.0.0.1: embedded (with a co-hosted
+/// silo), or an Orleans client of given silo gateways (another front end's embedded silo, or a test cluster).
 /// </summary>
 public sealed class FrontEndServer : IAsyncDisposable
 {
@@ -18,36 +18,54 @@ public sealed class FrontEndServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private FrontEndServer(WebApplication app, int siloPort)
+    private FrontEndServer(WebApplication app, int gatewayPort)
     {
         _app = app;
-        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
     }
 
     public Uri BaseAddress => new(_app.Urls.First());
 
-    public int SiloPort { get; }
+    /// <summary>The gateway port of the embedded silo (0 for a client front end).</summary>
+    public int GatewayPort { get; }
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<FrontEndServer> StartAsync(string clusterId, FrontEndServer? primary = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
+    /// <summary>A front end with its own embedded silo, or (with <paramref name="gateways"/>) a client of those silos.</summary>
+    public static async Task<FrontEndServer> StartAsync(string clusterId, IReadOnlyList<int>? gateways = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null, IDictionary<string, string?>? settings = null)
     {
         // Free ports are picked before they are bound, so a parallel test may take one in between: retry
         // (a few times, bounded) with new ports when binding fails.
         for (var attempt = 1; ; attempt++)
         {
-            var siloPort = FreePort();
-            var settings = new Dictionary<string, string?>
+            var gatewayPort = gateways is null ? FreePort() : 0;
+            var all = new Dictionary<string, string?>
             {
-                ["Orleans:SiloPort"] = siloPort.ToString(),
-                ["Orleans:GatewayPort"] = FreePort().ToString(),
-                ["Orleans:PrimarySiloPort"] = primary?.SiloPort.ToString(),
                 ["Orleans:ClusterId"] = clusterId,
                 ["Rooms:AdminKey"] = adminKey,
             };
+            if (gateways is null)
+            {
+                all["Orleans:SiloPort"] = FreePort().ToString();
+                all["Orleans:GatewayPort"] = gatewayPort.ToString();
+            }
+            else
+            {
+                all["Orleans:Role"] = "Client";
+                for (var i = 0; i < gateways.Count; i++)
+                {
+                    all[$"Orleans:Gateways:{i}"] = $"127.0.0.1:{gateways[i]}";
+                }
+            }
+
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                all[key] = value;
+            }
+
             var app = FrontEndApp.Create(["--urls", "http://127.0.0.1:0"], builder =>
             {
-                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Configuration.AddInMemoryCollection(all);
                 builder.Logging.ClearProviders();
                 builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
                 configure?.Invoke(builder);
@@ -56,7 +74,7 @@ public sealed class FrontEndServer : IAsyncDisposable
             try
             {
                 await app.StartAsync();
-                return new FrontEndServer(app, siloPort);
+                return new FrontEndServer(app, gatewayPort);
             }
             catch (Exception ex) when (attempt < 3 && IsAddressInUse(ex))
             {

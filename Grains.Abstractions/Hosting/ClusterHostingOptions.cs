@@ -1,0 +1,117 @@
+using System.Net;
+
+namespace Orleans.Rooms.Hosting;
+
+/// <summary>How this process is placed in the Orleans cluster.</summary>
+public enum ClusterRole
+{
+    /// <summary>A front end with a silo in the same process, alone on localhost clustering (the default).</summary>
+    Embedded,
+
+    /// <summary>A front end that is an Orleans client of a cluster of stand-alone silos on Redis.</summary>
+    Client,
+}
+
+/// <summary>
+/// Where the cluster is and how this process joins it, bound from section <c>Orleans</c>. One type, one set
+/// of defaults, for the stand-alone silo, the embedded silo and the front end as a client.
+/// </summary>
+public sealed class ClusterHostingOptions : ISelfValidatingOptions
+{
+    public const string SectionName = "Orleans";
+
+    /// <summary>Front ends only: <see cref="ClusterRole.Embedded"/> (default) or <see cref="ClusterRole.Client"/>.</summary>
+    public ClusterRole Role { get; set; } = ClusterRole.Embedded;
+
+    /// <summary>
+    /// StackExchange.Redis connection string of the cluster's membership table, e.g. <c>127.0.0.1:6379</c>.
+    /// Required for stand-alone silos and for front ends in the <see cref="ClusterRole.Client"/> role.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// Front ends in the <see cref="ClusterRole.Client"/> role: silo gateways (<c>host:port</c>) to connect to
+    /// instead of finding them in Redis (a fixed set of silos, or tests).
+    /// </summary>
+    public string[] Gateways { get; set; } = [];
+
+    public string ClusterId { get; set; } = "rooms";
+
+    public string ServiceId { get; set; } = "orleans-rooms";
+
+    /// <summary>Silo-to-silo port of a silo.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port on which a silo accepts clients (front ends).</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients use to reach this silo; unset: loopback when embedded, else the first non-loopback address.</summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    /// <inheritdoc />
+    public string? Validate()
+    {
+        if (!Enum.IsDefined(Role))
+        {
+            return $"Orleans:Role must be Embedded or Client (was {Role}).";
+        }
+
+        if (Role == ClusterRole.Client && string.IsNullOrWhiteSpace(Redis) && Gateways.Length == 0)
+        {
+            return "Orleans:Redis is required when Orleans:Role is Client: the Redis connection string of the cluster (e.g. 127.0.0.1:6379); or list the silos' gateways in Orleans:Gateways.";
+        }
+
+        foreach (var gateway in Gateways)
+        {
+            if (!IPEndPoint.TryParse(gateway, out var endpoint) || endpoint.Port == 0)
+            {
+                return $"Orleans:Gateways must list IP:port endpoints such as 127.0.0.1:30000 (was '{gateway}').";
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            return "Orleans:ClusterId must not be empty.";
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceId))
+        {
+            return "Orleans:ServiceId must not be empty.";
+        }
+
+        if (SiloPort is < 1 or > 65535)
+        {
+            return $"Orleans:SiloPort must be a port number from 1 to 65535 (was {SiloPort}).";
+        }
+
+        if (GatewayPort is < 1 or > 65535)
+        {
+            return $"Orleans:GatewayPort must be a port number from 1 to 65535 (was {GatewayPort}).";
+        }
+
+        if (SiloPort == GatewayPort)
+        {
+            return $"Orleans:SiloPort and Orleans:GatewayPort must differ (both were {SiloPort}).";
+        }
+
+        if (!string.IsNullOrEmpty(AdvertisedIPAddress) && !IPAddress.TryParse(AdvertisedIPAddress, out _))
+        {
+            return $"Orleans:AdvertisedIPAddress must be an IP address (was '{AdvertisedIPAddress}').";
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads and validates the section; throws naming the bad setting. For use while the host is being built.</summary>
+    public static ClusterHostingOptions Read(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var options = new ClusterHostingOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(SectionName), options);
+        if (options.Validate() is { } error)
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Rooms;
+using Orleans.Rooms.Hosting;
+
+namespace Orleans.Hosting;
+
+public static class RoomsSiloHostingExtensions
+{
+    /// <summary>
+    /// Makes this host a silo of the rooms cluster as section <c>Orleans</c> (<see cref="ClusterHostingOptions"/>)
+    /// describes it: Redis clustering when <see cref="ClusterHostingOptions.Redis"/> is set, else a one-silo
+    /// localhost cluster; plus the room grains. The one place every silo host (stand-alone and embedded) is set up.
+    /// </summary>
+    public static IHostApplicationBuilder UseRoomsSilo(this IHostApplicationBuilder builder)
+    {
+        var cluster = ClusterHostingOptions.Read(builder.Configuration);
+        builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
+        return builder;
+    }
+
+    /// <summary>The silo half of <see cref="UseRoomsSilo"/>, for hosts that build the silo themselves (tests).</summary>
+    public static ISiloBuilder ConfigureRoomsSilo(this ISiloBuilder silo, ClusterHostingOptions cluster)
+    {
+        if (string.IsNullOrWhiteSpace(cluster.Redis))
+        {
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
+        }
+        else
+        {
+            var redis = cluster.Redis;
+            silo.UseRedisClustering(redis);
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = cluster.SiloPort;
+                o.GatewayPort = cluster.GatewayPort;
+
+                // An advertised address is also the one listened on (loopback stays loopback); without one the
+                // silo listens on every interface and advertises its first non-loopback address (containers).
+                var listen = IPAddress.Any;
+                if (!string.IsNullOrEmpty(cluster.AdvertisedIPAddress))
+                {
+                    o.AdvertisedIPAddress = listen = IPAddress.Parse(cluster.AdvertisedIPAddress);
+                }
+
+                o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, cluster.GatewayPort);
+            });
+        }
+
+        silo.AddRooms();
+        return silo;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Net;
+using Orleans.Configuration;
+using Orleans.Rooms.Hosting;
+
+namespace Orleans.Rooms.WebFrontend.Hosting;
+
+internal static partial class RoomsClientHostingExtensions
+{
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Makes this front end an Orleans client of the cluster: silos found in Redis (or at the listed gateways),
+    /// connecting again and again until the cluster is there, however late it starts. Once connected, the
+    /// client moves to another gateway by itself when the one it uses goes.
+    /// </summary>
+    public static IClientBuilder ConfigureRoomsClient(this IClientBuilder client, ClusterHostingOptions cluster)
+    {
+        if (cluster.Gateways.Length > 0)
+        {
+            client.UseStaticClustering([.. cluster.Gateways.Select(IPEndPoint.Parse)]);
+        }
+        else
+        {
+            client.UseRedisClustering(cluster.Redis!);
+        }
+
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        client.UseConnectionRetryFilter(async (exception, cancellationToken) =>
+        {
+            await Task.Delay(ReconnectDelay, cancellationToken);
+            return !cancellationToken.IsCancellationRequested;
+        });
+        return client;
+    }
+}
