@@ -156,20 +156,28 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
                 for (var round = 0; !stop.IsCancellationRequested; round++)
                 {
                     var room = $"{NewRoom()}-loop{loop}-round{round}";
+                    var step = "";
                     try
                     {
+                        step = $"join on {sender}";
                         Ok(await onSender.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
+                        step = $"join on {member}";
                         Ok(await onMember.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
+                        step = $"broadcast on {sender}";
                         Ok(await onSender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "round", data = room }));
+                        step = $"the broadcast arriving on {member}";
                         await onMember.WaitForAsync("round", room);
+                        step = $"the broadcast arriving on {sender}";
                         await onSender.WaitForAsync("round", room);
+                        step = $"leave on {member}";
                         Ok(await onMember.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
+                        step = $"leave on {sender}";
                         Ok(await onSender.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
                         Interlocked.Increment(ref rounds[loop]);
                     }
                     catch (Exception ex)
                     {
-                        failures.Enqueue($"loop {loop}, round {round}: {ex.GetType().Name}: {ex.Message}");
+                        failures.Enqueue($"loop {loop}, round {round}, {step} at {DateTime.UtcNow:HH:mm:ss.fff} UTC (room {room}): {ex.GetType().Name}: {ex.Message}");
                     }
                 }
             }

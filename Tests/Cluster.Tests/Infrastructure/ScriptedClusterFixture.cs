@@ -86,8 +86,21 @@ public sealed class ScriptedClusterFixture(IMessageSink diagnostics) : IAsyncLif
 
     public async Task DisposeAsync()
     {
+        // The servers' logs go with the state folder; the last run's stay beside the tests, for a failure.
+        var logs = Path.Combine(AppContext.BaseDirectory, "cluster-logs");
+        if (System.IO.Directory.Exists(logs))
+        {
+            System.IO.Directory.Delete(logs, recursive: true);
+        }
+
+        System.IO.Directory.CreateDirectory(logs);
+        foreach (var log in System.IO.Directory.EnumerateFiles(Path.Combine(_script.StateFolder, "logs")))
+        {
+            File.Copy(log, Path.Combine(logs, Path.GetFileName(log)));
+        }
+
         var down = await _script.RunAsync(DownTimeout, "down");
-        diagnostics.OnMessage(new DiagnosticMessage($"scripts/cluster down took {down.Took.TotalSeconds:F1}s:\n{down.Output}"));
+        diagnostics.OnMessage(new DiagnosticMessage($"scripts/cluster down took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Output}"));
         var stillRunning = _started.Where(p => p.IsRunning()).ToList();
         if (stillRunning.Count > 0)
         {
