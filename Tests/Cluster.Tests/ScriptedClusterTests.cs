@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -118,6 +119,7 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
         var silosBefore = cluster.Silos;
         var failures = new ConcurrentQueue<string>();
         var rounds = new int[2];
+        var slowest = new ConcurrentQueue<(TimeSpan Took, string Round)>();
         using var stop = new CancellationTokenSource();
         var loops = new[]
         {
@@ -134,7 +136,7 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
         await UntilAsync(() => Rounds().Zip(roundsWhenAdded).All(r => r.First >= r.Second + 10), "ten more rounds on each front end after the silo was added", failures);
         await stop.CancelAsync();
         await Task.WhenAll(loops).WaitAsync(ClusterSocket.Timeout * 2);
-        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", Rounds())} in all.");
+        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", Rounds())} in all; slowest rounds: {string.Join(", ", slowest.OrderByDescending(r => r.Took).Take(3).Select(r => $"{r.Round} {r.Took.TotalMilliseconds:F0} ms"))}.");
 
         Assert.True(failures.IsEmpty, $"{failures.Count} failed requests, e.g.:\n{string.Join('\n', failures.Take(10))}");
         Assert.True(added.IsRunning(), $"add-silo printed {added}, which does not run");
@@ -157,6 +159,7 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
                 {
                     var room = $"{NewRoom()}-loop{loop}-round{round}";
                     var step = "";
+                    var began = Stopwatch.GetTimestamp();
                     try
                     {
                         step = $"join on {sender}";
@@ -174,6 +177,7 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
                         step = $"leave on {sender}";
                         Ok(await onSender.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
                         Interlocked.Increment(ref rounds[loop]);
+                        slowest.Enqueue((Stopwatch.GetElapsedTime(began), $"loop {loop} round {round}"));
                     }
                     catch (Exception ex)
                     {

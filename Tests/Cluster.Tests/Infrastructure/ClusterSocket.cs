@@ -10,7 +10,11 @@ namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 /// </summary>
 public sealed class ClusterSocket : IAsyncDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// Longer than Orleans' 30 s response timeout, so a request stuck in the cluster ends with the answer the
+    /// server gives it (which says where it got stuck) rather than with the client giving up first.
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(45);
 
     private readonly HubConnection _connection;
     private readonly Lock _gate = new();

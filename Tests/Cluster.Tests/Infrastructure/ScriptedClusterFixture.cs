@@ -36,10 +36,18 @@ public sealed class ScriptedClusterFixture(IMessageSink diagnostics) : IAsyncLif
         {
             up = await _script.RunAsync(UpTimeout, "up");
         }
-        catch
+        catch (Exception upFailed)
         {
             // Up stops what it started when it fails; this is for an up that was killed on the timeout.
-            await _script.RunAsync(DownTimeout, "down");
+            try
+            {
+                await _script.RunAsync(DownTimeout, "down");
+            }
+            catch (Exception downFailed)
+            {
+                throw new AggregateException("scripts/cluster up failed, and so did down after it.", upFailed, downFailed);
+            }
+
             throw;
         }
 
