@@ -14,6 +14,9 @@ namespace Orleans.Rooms.Cluster.Tests;
 /// </summary>
 public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ScriptedClusterFixture>
 {
+    /// <summary>A step of a round slower than this counts as failed: healthy ones take well under a second.</summary>
+    private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(10);
+
     private static readonly Dictionary<string, string> AdminHeaders = new() { ["x-admin-key"] = ScriptedClusterFixture.AdminKey };
 
     private Uri First => cluster.FrontEnds[0];
@@ -118,8 +121,8 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
     {
         var silosBefore = cluster.Silos;
         var failures = new ConcurrentQueue<string>();
+        var steps = new ConcurrentQueue<(TimeSpan Took, string What)>();
         var rounds = new int[2];
-        var slowest = new ConcurrentQueue<(TimeSpan Took, string Round)>();
         using var stop = new CancellationTokenSource();
         var loops = new[]
         {
@@ -136,7 +139,8 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
         await UntilAsync(() => Rounds().Zip(roundsWhenAdded).All(r => r.First >= r.Second + 10), "ten more rounds on each front end after the silo was added", failures);
         await stop.CancelAsync();
         await Task.WhenAll(loops).WaitAsync(ClusterSocket.Timeout * 2);
-        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", Rounds())} in all; slowest rounds: {string.Join(", ", slowest.OrderByDescending(r => r.Took).Take(3).Select(r => $"{r.Round} {r.Took.TotalMilliseconds:F0} ms"))}.");
+        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", Rounds())} in all.");
+        output.WriteLine($"Slowest steps: {string.Join("; ", steps.OrderByDescending(s => s.Took).Take(3).Select(s => $"{s.What} {s.Took.TotalMilliseconds:F0} ms"))}.");
 
         Assert.True(failures.IsEmpty, $"{failures.Count} failed requests, e.g.:\n{string.Join('\n', failures.Take(10))}");
         Assert.True(added.IsRunning(), $"add-silo printed {added}, which does not run");
@@ -148,7 +152,7 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
         }
 
         // One socket on each front end: joins, is sent a broadcast from the other front end with its own
-        // member, leaves; every request must answer 200 and every broadcast must arrive.
+        // member, leaves; every request must answer 200, every broadcast must arrive, and none may stall.
         async Task RoundsAsync(int loop, Uri sender, Uri member)
         {
             try
@@ -158,36 +162,47 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
                 for (var round = 0; !stop.IsCancellationRequested; round++)
                 {
                     var room = $"{NewRoom()}-loop{loop}-round{round}";
-                    var step = "";
-                    var began = Stopwatch.GetTimestamp();
                     try
                     {
-                        step = $"join on {sender}";
-                        Ok(await onSender.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
-                        step = $"join on {member}";
-                        Ok(await onMember.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
-                        step = $"broadcast on {sender}";
-                        Ok(await onSender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "round", data = room }));
-                        step = $"the broadcast arriving on {member}";
-                        await onMember.WaitForAsync("round", room);
-                        step = $"the broadcast arriving on {sender}";
-                        await onSender.WaitForAsync("round", room);
-                        step = $"leave on {member}";
-                        Ok(await onMember.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
-                        step = $"leave on {sender}";
-                        Ok(await onSender.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
+                        await Step($"join on {sender}", async () => Ok(await onSender.RequestAsync("POST", "/joinFunRoom", new { roomName = room })));
+                        await Step($"join on {member}", async () => Ok(await onMember.RequestAsync("POST", "/joinFunRoom", new { roomName = room })));
+                        await Step($"broadcast on {sender}", async () => Ok(await onSender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "round", data = room })));
+                        await Step($"the broadcast arriving on {member}", () => onMember.WaitForAsync("round", room));
+                        await Step($"the broadcast arriving on {sender}", () => onSender.WaitForAsync("round", room));
+                        await Step($"leave on {member}", async () => Ok(await onMember.RequestAsync("POST", "/leaveFunRoom", new { roomName = room })));
+                        await Step($"leave on {sender}", async () => Ok(await onSender.RequestAsync("POST", "/leaveFunRoom", new { roomName = room })));
                         Interlocked.Increment(ref rounds[loop]);
-                        slowest.Enqueue((Stopwatch.GetElapsedTime(began), $"loop {loop} round {round}"));
                     }
                     catch (Exception ex)
                     {
-                        failures.Enqueue($"loop {loop}, round {round}, {step} at {DateTime.UtcNow:HH:mm:ss.fff} UTC (room {room}): {ex.GetType().Name}: {ex.Message}");
+                        failures.Enqueue($"loop {loop}, round {round} (room {room}): {ex.Message}");
                     }
                 }
             }
             catch (Exception ex)
             {
                 failures.Enqueue($"loop {loop}: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        async Task Step(string what, Func<Task> action)
+        {
+            var begun = DateTime.UtcNow;
+            var began = Stopwatch.GetTimestamp();
+            try
+            {
+                await action();
+            }
+            catch (Exception ex)
+            {
+                throw new InvalidOperationException($"{what}, begun {begun:HH:mm:ss.fff} UTC: {ex.GetType().Name}: {ex.Message}", ex);
+            }
+
+            var took = Stopwatch.GetElapsedTime(began);
+            steps.Enqueue((took, what));
+            if (took > StallLimit)
+            {
+                throw new TimeoutException($"{what}, begun {begun:HH:mm:ss.fff} UTC, took {took.TotalSeconds:F1} s: a stall (the limit is {StallLimit.TotalSeconds:F0} s)");
             }
         }
     }
