@@ -40,9 +40,13 @@ public interface IFrontEndGrain : IGrainWithStringKey
 
 /// <summary>What a renewal tells the front end.</summary>
 /// <param name="Incarnation">Changes whenever the grain lost its memory (its silo died) or purged the front end; the front end then re-sends its sockets.</param>
-/// <param name="ActiveSilos">The silos that are active in the cluster now; when one of them goes, the front end rebuilds its sockets' memberships.</param>
+/// <param name="DepartingSilos">
+/// The silos leaving or gone from the cluster, each with how far it is ("leaving" while it shuts down,
+/// "dead" once gone). When an entry appears, grains (and the memberships they held) may have been lost,
+/// and the front end rebuilds its sockets' memberships: once when a silo starts leaving, once when it is gone.
+/// </param>
 [GenerateSerializer, Immutable, Alias("rooms.LeaseState")]
-public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] ActiveSilos);
+public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] DepartingSilos);
 
 /// <summary>The list of live front ends (for blasts and for finding a socket). Keyed by <see cref="Key"/>.</summary>
 [Alias("rooms.IFrontEndRegistryGrain")]

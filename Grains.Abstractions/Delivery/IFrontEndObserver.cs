@@ -7,18 +7,22 @@ namespace Orleans.Rooms.Delivery;
 /// It also receives one batch per broadcast and writes it to its local sockets. The front end answers
 /// these from its own memory and never calls a grain while doing so.
 /// </summary>
+/// <remarks>
+/// Short response timeouts: a live front end answers from memory in microseconds, and a dead one must not
+/// hold a broadcast or a socket's changes for the default 30 s (its lease lapses and it is purged instead).
+/// </remarks>
 [Alias("rooms.IFrontEndObserver")]
 public interface IFrontEndObserver : IGrainObserver
 {
-    [Alias("Deliver")]
+    [Alias("Deliver"), ResponseTimeout("00:00:05")]
     Task Deliver(DeliveryBatch batch);
 
     /// <summary>Records that <paramref name="socketId"/> is joining <paramref name="joined"/> and has left <paramref name="left"/>.</summary>
-    [Alias("RoomsChanged")]
+    [Alias("RoomsChanged"), ResponseTimeout("00:00:05")]
     Task RoomsChanged(string socketId, string[] joined, string[] left);
 
     /// <summary>The recorded rooms of <paramref name="socketId"/>, or null when this front end does not hold it.</summary>
-    [Alias("GetSocketRooms")]
+    [Alias("GetSocketRooms"), ResponseTimeout("00:00:05")]
     Task<string[]?> GetSocketRooms(string socketId);
 }
 

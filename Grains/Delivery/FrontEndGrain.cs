@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Rooms.Membership;
@@ -13,6 +14,7 @@ namespace Orleans.Rooms.Delivery;
 /// call it back.
 /// </summary>
 [Reentrant]
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class FrontEndGrain(
     TimeProvider time,
     IClusterMembershipService membership,
@@ -47,11 +49,11 @@ internal sealed partial class FrontEndGrain(
 
         // Every renewal registers again, so a registry that lost its memory is whole again within one period.
         await Registry.Register(Id);
-        var active = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress.ToParsableString())
+        var departing = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead)
+            .Select(m => $"{m.SiloAddress.ToParsableString()} {(m.Status == SiloStatus.Dead ? "dead" : "leaving")}")
             .ToArray();
-        return new LeaseState(_incarnation, active);
+        return new LeaseState(_incarnation, departing);
     }
 
     public Task TrackSockets(string[] socketIds)
@@ -152,19 +154,24 @@ internal sealed partial class FrontEndGrain(
             var started = time.GetTimestamp();
             var sockets = _sockets.ToArray();
             var failed = 0;
-            await Parallel.ForEachAsync(sockets, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelPurges }, async (id, _) =>
+
+            // In chunks awaited here, not Parallel.ForEachAsync: that would run the calls on the thread pool,
+            // outside this activation, and touch the set from several threads.
+            foreach (var chunk in sockets.Chunk(MaxParallelPurges))
             {
-                try
+                var done = await Task.WhenAll(chunk.Select(TryDisconnect));
+                for (var i = 0; i < chunk.Length; i++)
                 {
-                    await Socket(id).Disconnect();
-                    _sockets.Remove(id);
+                    if (done[i])
+                    {
+                        _sockets.Remove(chunk[i]);
+                    }
+                    else
+                    {
+                        failed++;
+                    }
                 }
-                catch (Exception ex)
-                {
-                    Interlocked.Increment(ref failed);
-                    LogPurgeFailed(ex, Id, id);
-                }
-            });
+            }
 
             if (failed == 0)
             {
@@ -178,6 +185,20 @@ internal sealed partial class FrontEndGrain(
         finally
         {
             _purging = false;
+        }
+    }
+
+    private async Task<bool> TryDisconnect(string socketId)
+    {
+        try
+        {
+            await Socket(socketId).Disconnect();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogPurgeFailed(ex, Id, socketId);
+            return false;
         }
     }
 

@@ -1,3 +1,5 @@
+using Orleans.Placement;
+
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
@@ -6,6 +8,7 @@ namespace Orleans.Rooms.Delivery;
 /// grains unregister the front ends they purge.
 /// </summary>
 [KeepAlive]
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class FrontEndRegistryGrain : Grain, IFrontEndRegistryGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);

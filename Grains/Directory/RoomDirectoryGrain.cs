@@ -1,7 +1,10 @@
+using Orleans.Placement;
+
 namespace Orleans.Rooms.Directory;
 
 /// <summary>One shard of the room list, in ordinal order. Calls no other grain.</summary>
 [KeepAlive] // the list lives in memory
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class RoomDirectoryGrain : Grain, IRoomDirectoryGrain
 {
     private readonly SortedSet<string> _rooms = new(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using Orleans.Rooms.Directory;
 
 namespace Orleans.Rooms.Membership;
@@ -8,6 +9,7 @@ namespace Orleans.Rooms.Membership;
 /// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {
     private static readonly TimeSpan RelistAtMostEvery = TimeSpan.FromSeconds(1);

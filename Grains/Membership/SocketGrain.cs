@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
@@ -12,6 +13,7 @@ namespace Orleans.Rooms.Membership;
 /// back into socket grains, and the front end answers without calling grains, so waiting cannot deadlock.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogger<SocketGrain> logger) : MembershipGrain, ISocketGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
@@ -40,7 +42,8 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
     {
         if (_frontEndId is { } frontEndId)
         {
-            await RemoveFrom([.. _rooms], frontEndId);
+            // The front end is not told: it is the one disconnecting the socket, or it is dead and purged.
+            await RemoveFrom([.. _rooms], frontEndId, tellFrontEnd: false);
             if (_rooms.Count > 0)
             {
                 // Some rooms could not be reached: stay connected (and pinned) so that a retry finishes the job.
@@ -138,14 +141,14 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
 
         // Also rooms this grain does not list: a room that kept a member it should not have converges.
         var toLeave = rooms.Distinct(StringComparer.Ordinal).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId);
+        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, tellFrontEnd: true);
     }
 
     public Task LeaveAll(bool keepOwnRoom, string? keepRoom)
     {
         var frontEndId = EnsureConnected();
         var toLeave = _rooms.Where(r => !(keepOwnRoom && r == Id) && r != keepRoom).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId);
+        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, tellFrontEnd: true);
     }
 
     public Task<string[]> GetRooms(CancellationToken cancellationToken)
@@ -155,7 +158,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
     }
 
     /// <summary>Rooms first, then this grain, then the front end's record (only what every index dropped).</summary>
-    private async Task RemoveFrom(string[] rooms, string frontEndId)
+    private async Task RemoveFrom(string[] rooms, string frontEndId, bool tellFrontEnd)
     {
         var removes = rooms.Select(room => Room(room).Remove(Id, frontEndId)).ToArray();
         var left = new List<string>(rooms.Length);
@@ -174,7 +177,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
                 }
             }
 
-            if (left.Count > 0 && _frontEnd is { } frontEnd)
+            if (tellFrontEnd && left.Count > 0 && _frontEnd is { } frontEnd)
             {
                 await frontEnd.RoomsChanged(Id, [], [.. left]);
             }

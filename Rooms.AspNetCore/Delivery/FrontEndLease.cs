@@ -11,7 +11,7 @@ namespace Orleans.Rooms.Delivery;
 /// Keeps this front end attached to the cluster: renews the lease on its front-end grain every
 /// <see cref="FrontEndOptions.RenewEvery"/> until the host stops (then detaches), and keeps the cluster's
 /// index of its sockets whole. The front end holds the connections, so it is the source of truth: when a
-/// renewal shows that a silo left the cluster, or that the front-end grain lost its memory or purged this
+/// renewal shows that a silo is leaving or left the cluster, or that the front-end grain lost its memory or purged this
 /// front end, it restores every local socket's grain and rooms from its own record (bulk, idempotent).
 /// Disconnects that could not be registered are retried here too. Sockets are registered only once the front
 /// end is attached, so no broadcast to them can find it missing.
@@ -32,7 +32,7 @@ internal sealed partial class FrontEndLease(
     private readonly FrontEndOptions _options = options.Value;
     private IFrontEndObserver? _reference;
     private Guid? _incarnation;
-    private HashSet<string>? _silos;
+    private HashSet<string>? _departing;
     private bool _restoreNeeded;
     private long _leaseValidUntil;
 
@@ -41,10 +41,22 @@ internal sealed partial class FrontEndLease(
     /// <summary>True while the last renewal is younger than the lease: the cluster delivers to this front end.</summary>
     public bool IsAttached => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaseValidUntil);
 
-    /// <summary>Restores (and ends the purge of) every local socket's memberships; one pass is one call per socket.</summary>
-    public int RestoresCompleted { get; private set; }
-
     private IFrontEndGrain FrontEnd => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
+
+    /// <summary>
+    /// Restores the grain of a socket this front end holds from its record, without going through the
+    /// front-end grain (which may itself be the one that lost its memory). False when the socket is not held here.
+    /// </summary>
+    public async Task<bool> RestoreAsync(string socketId)
+    {
+        if (_reference is not { } reference || sockets.RoomsOf(socketId) is not { } rooms)
+        {
+            return false;
+        }
+
+        await grains.GetGrainByKey<ISocketGrain>(socketId).Restore(identity.Id, reference, rooms);
+        return true;
+    }
 
     /// <summary>A disconnect whose registration failed: retried on every renewal until it succeeds.</summary>
     public void RetryDisconnect(string socketId) => _pendingDisconnects.TryAdd(socketId, 0);
@@ -92,16 +104,17 @@ internal sealed partial class FrontEndLease(
             _restoreNeeded = true;
         }
 
-        var silos = state.ActiveSilos.ToHashSet(StringComparer.Ordinal);
-        if (_silos is not null && _silos.Except(silos).FirstOrDefault() is { } lost)
+        var departing = state.DepartingSilos.ToHashSet(StringComparer.Ordinal);
+        if (_departing is not null && departing.Except(_departing).FirstOrDefault() is { } departed)
         {
-            // Grains on that silo are gone, and with them any of our sockets' memberships they held.
-            LogSiloLost(identity.Id, lost, sockets.Count);
+            // Grains on that silo are being deactivated or are gone, and with them any of our sockets'
+            // memberships they held. (Silos that were gone before this front end started are not news.)
+            LogSiloDeparted(identity.Id, departed, sockets.Count);
             _restoreNeeded = true;
         }
 
         _incarnation = state.Incarnation;
-        _silos = silos;
+        _departing = departing;
         if (_attached.TrySetResult())
         {
             LogAttached(identity.Id);
@@ -145,7 +158,6 @@ internal sealed partial class FrontEndLease(
             throw new InvalidOperationException($"Restoring {failed} of {ids.Length} sockets of front end '{identity.Id}' failed; retrying on the next renewal.", first);
         }
 
-        RestoresCompleted++;
         LogRestored(identity.Id, ids.Length, elapsed.TotalMilliseconds);
     }
 
@@ -190,8 +202,8 @@ internal sealed partial class FrontEndLease(
     [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: its front-end grain lost its memory or purged it; re-sending its {Sockets} sockets.")]
     private partial void LogIncarnationChanged(string frontEndId, int sockets);
 
-    [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo} left the cluster; restoring the memberships of its {Sockets} sockets.")]
-    private partial void LogSiloLost(string frontEndId, string silo, int sockets);
+    [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo}; restoring the memberships of its {Sockets} sockets.")]
+    private partial void LogSiloDeparted(string frontEndId, string silo, int sockets);
 
     [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} restored {Sockets} sockets in {Milliseconds} ms.")]
     private partial void LogRestored(string frontEndId, int sockets, double milliseconds);

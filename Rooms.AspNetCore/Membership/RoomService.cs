@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
-using Orleans.Rooms.Sockets;
 using Orleans.Runtime;
 
 namespace Orleans.Rooms.Membership;
@@ -24,8 +23,7 @@ namespace Orleans.Rooms.Membership;
 internal sealed class RoomService(
     IGrainFactory grains,
     IOptions<RoomsOptions> options,
-    LocalSockets? localSockets = null,
-    FrontEndIdentity? localFrontEnd = null) : IRoomService
+    FrontEndLease? localFrontEnd = null) : IRoomService
 {
     private const int MaxParallelSocketCalls = 64;
     private const int MaxAttempts = 3;
@@ -263,9 +261,9 @@ internal sealed class RoomService(
     /// <summary>Asks the socket's front end (this one first, when it holds it) to restore the socket's grain.</summary>
     private async Task<bool> RecoverAsync(string id)
     {
-        if (localSockets is not null && localFrontEnd is not null && localSockets.Contains(id))
+        if (localFrontEnd is not null && await localFrontEnd.RestoreAsync(id))
         {
-            return await FrontEnd(localFrontEnd.Id).Recover(id);
+            return true;
         }
 
         var frontEnds = await Retry(() => Registry.GetFrontEnds(), CancellationToken.None);
@@ -299,8 +297,12 @@ internal sealed class RoomService(
         }
     }
 
+    /// <summary>
+    /// Errors of the cluster, not of the call: a silo going away, a message it could not take, a time-out, or
+    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo).
+    /// </summary>
     private static bool IsTransient(Exception ex)
-        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException;
+        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException;
 
     private IFrontEndRegistryGrain Registry => grains.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
 

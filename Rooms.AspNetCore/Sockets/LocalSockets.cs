@@ -23,8 +23,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
 
     public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
 
-    public bool Contains(string connectionId) => _sockets.ContainsKey(connectionId);
-
     public string[] Ids() => [.. _sockets.Keys];
 
     /// <summary>Applies a committed change to the socket's record; a socket this front end no longer holds is ignored.</summary>
@@ -58,15 +56,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
         }
     }
 
-    /// <summary>Closes every connection, so that clients reconnect (used when this front end cannot be restored).</summary>
-    public void AbortAll()
-    {
-        foreach (var socket in _sockets.Values)
-        {
-            socket.Abort();
-        }
-    }
-
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
     private partial void LogTooSlow(string socketId, int pending);
 
@@ -95,8 +84,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
                 return [.. _rooms];
             }
         }
-
-        public void Abort() => connection.Abort();
 
         public void Send(SerializedHubMessage message)
         {

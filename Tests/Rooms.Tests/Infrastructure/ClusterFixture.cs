@@ -37,13 +37,14 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IRoomService Api(int silo) => new RoomService(Grains(silo), Options.Create(new RoomsOptions { MaxRoomsPerSocket = MaxRoomsPerSocket }));
 
     /// <summary>A front end attached to the cluster through the test client, recording what it is handed.</summary>
-    public Task<TestFrontEnd> FrontEnd() => TestFrontEnd.StartAsync(Cluster.Client);
+    public Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null) => TestFrontEnd.StartAsync(Cluster.Client, lease);
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddRooms();
+            siloBuilder.AddIncomingGrainCallFilter<FailingRoomsFilter>();
             siloBuilder.Services.PostConfigure<RoomsOptions>(o => o.MaxRoomsPerSocket = MaxRoomsPerSocket);
         }
     }

@@ -74,7 +74,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         await Task.WhenAll(callers).WaitAsync(Bound);
 
         Assert.Empty(unexpected);
-        await AssertIndexesAgree(sockets, rooms);
+        await Indexes.AssertAgreeAsync(fixture.Api(2), sockets, rooms);
     }
 
     [Fact]
@@ -172,38 +172,9 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             }
         }
 
-        await AssertIndexesAgree(allSockets, allRooms);
+        await Indexes.AssertAgreeAsync(fixture.Api(2), allSockets, allRooms, frontEnd);
     }
 
     private static IEnumerable<string> MembersOf(Dictionary<string, HashSet<string>> model, string room)
         => model.Where(kv => kv.Value.Contains(room)).Select(kv => kv.Key).ToArray();
-
-    private async Task AssertIndexesAgree(IReadOnlyCollection<string> sockets, IReadOnlyCollection<string> rooms)
-    {
-        var api = fixture.Api(2);
-        var bySocket = new HashSet<(string Socket, string Room)>();
-        foreach (var socket in sockets)
-        {
-            foreach (var room in await api.SocketRoomsAsync(socket))
-            {
-                bySocket.Add((socket, room));
-            }
-        }
-
-        var byRoom = new HashSet<(string Socket, string Room)>();
-        foreach (var room in rooms.Concat(sockets))
-        {
-            foreach (var socket in await api.SubscribersAsync(room))
-            {
-                byRoom.Add((socket, room));
-            }
-        }
-
-        Assert.Equal(bySocket.Order().ToArray(), byRoom.Order().ToArray());
-        var listed = (await api.RoomsAsync(limit: RoomPage.MaxLimit)).Rooms.ToHashSet();
-        foreach (var room in rooms)
-        {
-            Assert.Equal(byRoom.Any(m => m.Room == room), listed.Contains(room));
-        }
-    }
 }

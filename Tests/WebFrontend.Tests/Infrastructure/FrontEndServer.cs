@@ -73,7 +73,9 @@ public sealed class FrontEndServer : IAsyncDisposable
             map?.Invoke(app);
             try
             {
-                await app.StartAsync();
+                // Bounded: a client front end waits for its cluster for as long as it takes.
+                using var started = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await app.StartAsync(started.Token);
                 return new FrontEndServer(app, gatewayPort);
             }
             catch (Exception ex) when (attempt < 3 && IsAddressInUse(ex))
@@ -96,8 +98,17 @@ public sealed class FrontEndServer : IAsyncDisposable
         return false;
     }
 
-    /// <summary>A new socket connected to this front end over WebSockets (negotiated, so its id is known).</summary>
-    public Task<TestSocket> ConnectAsync() => TestSocket.ConnectAsync(BaseAddress);
+    /// <summary>
+    /// A new socket connected to this front end over WebSockets (negotiated, so its id is known), registered in
+    /// the cluster: SignalR answers the handshake before the registration, and it runs requests only after it,
+    /// so one request round trip waits for it.
+    /// </summary>
+    public async Task<TestSocket> ConnectAsync()
+    {
+        var socket = await TestSocket.ConnectAsync(BaseAddress);
+        await socket.RequestAsync("GET", "/socketId");
+        return socket;
+    }
 
     /// <summary>A plain HTTP client for this front end.</summary>
     public HttpClient Http() => new() { BaseAddress = BaseAddress, Timeout = TestSocket.Timeout };

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.Tests.Infrastructure;
+
+namespace Orleans.Rooms.Tests.Faults;
+
+/// <summary>
+/// SPEC guarantees 3 and 6: a front end that dies without a goodbye leaves no ghosts, and whatever callers
+/// and grains do — give up, fail — a membership change ends up on every index or on none.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class FaultTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task AFrontEndThatStopsRenewingIsPurgedFromEveryRoomWithinItsLeaseAndTheOthersAreUntouched()
+    {
+        var api = fixture.Api(0);
+        await using var alive = await fixture.FrontEnd();
+        var dying = await fixture.FrontEnd(ShortLease);
+        var (shared, own) = (Unique.Room(), Unique.Room());
+        var survivors = new[] { await alive.ConnectAsync(), await alive.ConnectAsync() };
+        var doomed = new[] { await dying.ConnectAsync(), await dying.ConnectAsync(), await dying.ConnectAsync() };
+        await api.JoinAsync(survivors, shared);
+        await api.JoinAsync(doomed, shared);
+        await api.JoinAsync(doomed, own);
+
+        var clock = Stopwatch.StartNew();
+        dying.Crash();
+        var deadline = ShortLease + TimeSpan.FromSeconds(5);
+        while ((await api.SubscribersAsync(shared)).Count != survivors.Length)
+        {
+            Assert.True(clock.Elapsed < deadline, $"the dead front end's sockets were not purged within {deadline}");
+            await Task.Delay(100);
+        }
+
+        var purgedAfter = clock.Elapsed;
+        Assert.Equal(survivors.Order(), (await api.SubscribersAsync(shared)).Order());
+        Assert.Empty(await api.SubscribersAsync(own));
+        Assert.DoesNotContain(own, (await api.RoomsAsync(limit: RoomPage.MaxLimit)).Rooms);
+        foreach (var socket in doomed)
+        {
+            await Assert.ThrowsAsync<SocketNotFoundException>(() => api.SocketRoomsAsync(socket));
+            Assert.Empty(await api.SubscribersAsync(socket));
+        }
+
+        await Eventually(async () => !(await fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds()).Contains(dying.Id), "the dead front end leaving the registry (blasts stop going to it)");
+        await api.BroadcastAsync([shared], "after", 1);
+        foreach (var socket in survivors)
+        {
+            await alive.InboxOf(socket).WaitForAsync("after", "1");
+        }
+
+        await Indexes.AssertAgreeAsync(api, [.. survivors, .. doomed], [shared, own], alive);
+        Assert.True(purgedAfter < ShortLease + TimeSpan.FromSeconds(3), $"purged after {purgedAfter}");
+    }
+
+    [Fact]
+    public async Task AFrontEndPurgedWhileAliveSeesANewIncarnationAndRestoresEveryMembership()
+    {
+        var api = fixture.Api(1);
+        var lagging = await fixture.FrontEnd(ShortLease);
+        try
+        {
+            var before = await lagging.RenewAsync(ShortLease);
+            var room = Unique.Room();
+            var sockets = new[] { await lagging.ConnectAsync(), await lagging.ConnectAsync() };
+            await api.JoinAsync(sockets, room);
+
+            // Too slow to renew (a long pause, a partition): the cluster purges it while it still holds its sockets.
+            await Eventually(async () => (await api.SubscribersAsync(room)).Count == 0, "the purge of the lagging front end");
+
+            var after = await lagging.RenewAsync(TimeSpan.FromMinutes(5));
+            Assert.NotEqual(before.Incarnation, after.Incarnation);
+            await fixture.Cluster.Client.GetGrain<IFrontEndGrain>(lagging.Id).TrackSockets([.. lagging.SocketIds]);
+            await lagging.RestoreAllAsync();
+
+            Assert.Equal(sockets.Order(), (await api.SubscribersAsync(room)).Order());
+            await Indexes.AssertAgreeAsync(api, sockets, [room], lagging);
+        }
+        finally
+        {
+            await lagging.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ACallerThatGivesUpMidJoinLeavesEveryIndexAgreeing()
+    {
+        var api = fixture.Api(1);
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var rooms = Enumerable.Range(0, ClusterFixture.MaxRoomsPerSocket - 1).Select(_ => Unique.Room()).ToArray();
+        var gaveUp = 0;
+        for (var i = 0; i < rooms.Length; i++)
+        {
+            using var giveUp = new CancellationTokenSource(TimeSpan.FromTicks(i * 2_000));
+            try
+            {
+                await api.JoinAsync(socket, rooms[i], giveUp.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                gaveUp++;
+            }
+        }
+
+        // The grains finish what they started whatever the caller did; then every index agrees.
+        await Eventually(async () => (await api.SocketRoomsAsync(socket)).Count == rooms.Length + 1, "every started join finishing");
+        await Indexes.AssertAgreeAsync(api, [socket], rooms, frontEnd);
+        Assert.True(gaveUp > 0, "no caller gave up; the test proved nothing");
+    }
+
+    [Fact]
+    public async Task AFailingRoomGrainLeavesNoHalfJoinOnAnyIndex()
+    {
+        var api = fixture.Api(2);
+        await using var frontEnd = await fixture.FrontEnd();
+        var a = await frontEnd.ConnectAsync();
+        var b = await frontEnd.ConnectAsync();
+        var (good, failing, source) = (Unique.Room(), FailingRoomsFilter.Prefix + Unique.Room(), Unique.Room());
+        await api.JoinAsync(new[] { a, b }, source);
+
+        var single = await Assert.ThrowsAsync<InvalidOperationException>(() => api.JoinAsync(a, failing));
+        var partial = await Assert.ThrowsAsync<PartialFailureException>(() => api.AddRoomMembersToRoomsAsync(source, [good, failing]));
+
+        Assert.Contains(failing, single.Message);
+        Assert.Equal(2, partial.Failures.Count);
+        Assert.Equal(new[] { a, b }.Order(), (await api.SubscribersAsync(good)).Order());
+        Assert.Empty(await api.SubscribersAsync(failing));
+        Assert.DoesNotContain(failing, await api.SocketRoomsAsync(a));
+        await Indexes.AssertAgreeAsync(api, [a, b], [good, failing, source], frontEnd);
+    }
+
+    [Fact]
+    public async Task ARoomThatLostAMemberBehindItsSocketsBackGetsItAgainOnTheNextJoin()
+    {
+        var api = fixture.Api(0);
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var room = Unique.Room();
+        await api.JoinAsync(socket, room);
+
+        // The room index diverges (as if its grain had been rebuilt without this member).
+        await fixture.Grains(1).GetGrain<IRoomGrain>(room).Remove(socket, frontEnd.Id);
+        Assert.Empty(await api.SubscribersAsync(room));
+
+        await api.JoinAsync(socket, room);
+
+        Assert.Equal([socket], await api.SubscribersAsync(room));
+        await Indexes.AssertAgreeAsync(api, [socket], [room], frontEnd);
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TestFrontEnd.Timeout, $"Not within {TestFrontEnd.Timeout}: {what}");
+            await Task.Delay(50);
+        }
+    }
+}

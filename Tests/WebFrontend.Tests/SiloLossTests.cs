@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// SPEC guarantee 2: a silo that crashes or is stopped loses no acknowledged membership. Real front ends
+/// (Orleans clients) hold real sockets; a load of joins and leaves runs while a silo goes; afterwards, and
+/// within 10 s of the cluster noticing, every index agrees with what was acknowledged and broadcasts reach
+/// every member.
+/// </summary>
+public sealed class SiloLossTests(ITestOutputHelper output)
+{
+    private const int SocketsPerFrontEnd = 6;
+    private const int RoomCount = 12;
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan NoticeBound = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task AKilledSiloUnderLoadLosesNoAcknowledgedMembershipAndAllIsBackWithinTenSecondsOfBeingNoticed()
+    {
+        var recovery = await RunAsync((cluster, victim) => cluster.KillSiloAsync(victim));
+        Assert.True(recovery.Failed <= recovery.Operations, "counted");
+    }
+
+    [Fact]
+    public async Task AGracefullyStoppedSiloUnderLoadLosesNothingAndFailsNoRequest()
+    {
+        var recovery = await RunAsync((cluster, victim) => cluster.StopSiloAsync(victim));
+        Assert.Equal(0, recovery.Failed);
+    }
+
+    private async Task<(int Operations, int Failed)> RunAsync(Func<TestCluster, SiloHandle, Task> takeDown)
+    {
+        await using var env = await SiloClusterWithFrontEnds.StartAsync();
+        var rooms = Enumerable.Range(0, RoomCount).Select(i => Unique.Room() + "-" + i).ToArray();
+        var sockets = new List<(TestSocket Socket, FrontEndServer Server)>();
+        var expected = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var server in env.FrontEnds)
+            {
+                for (var i = 0; i < SocketsPerFrontEnd; i++)
+                {
+                    var socket = await server.ConnectAsync();
+                    socket.Listen("probe");
+                    sockets.Add((socket, server));
+                    expected[socket.Id] = new HashSet<string>(StringComparer.Ordinal) { socket.Id };
+                }
+            }
+
+            // Every socket starts in a few rooms, joined through the other front end (by id, like a kick).
+            var random = new Random(7);
+            foreach (var (socket, server) in sockets)
+            {
+                var other = env.FrontEnds.First(s => s != server).Services.GetRequiredService<IRoomService>();
+                foreach (var room in rooms.OrderBy(_ => random.Next()).Take(4))
+                {
+                    await other.JoinAsync(socket.Id, room);
+                    expected[socket.Id].Add(room);
+                }
+            }
+
+            Assert.Empty(await Invariants.DifferencesAsync(env.FrontEnds, expected));
+
+            // Load: each socket joins and leaves rooms in turn through its own front end until told to stop. A
+            // call that fails is repeated until it succeeds (changes are idempotent), so the model stays exact.
+            using var stop = new CancellationTokenSource();
+            var operations = 0;
+            var failed = 0;
+            var load = sockets.Select((entry, index) => Task.Run(async () =>
+            {
+                var api = entry.Server.Services.GetRequiredService<IRoomService>();
+                var own = new Random(index);
+                while (!stop.IsCancellationRequested)
+                {
+                    var room = rooms[own.Next(rooms.Length)];
+                    var join = own.Next(2) == 0;
+                    for (var attempt = 1; ; attempt++)
+                    {
+                        Interlocked.Increment(ref operations);
+                        try
+                        {
+                            await (join ? api.JoinAsync(entry.Socket.Id, room) : api.LeaveAsync(entry.Socket.Id, room));
+                            break;
+                        }
+                        catch (Exception ex) when (attempt < 50)
+                        {
+                            Interlocked.Increment(ref failed);
+                            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {(join ? "join" : "leave")} {entry.Socket.Id} {room} failed (attempt {attempt}): {ex.GetType().Name}: {ex.Message}");
+                            await Task.Delay(200);
+                        }
+                    }
+
+                    lock (expected)
+                    {
+                        if (join)
+                        {
+                            expected[entry.Socket.Id].Add(room);
+                        }
+                        else
+                        {
+                            expected[entry.Socket.Id].Remove(room);
+                        }
+                    }
+                }
+            })).ToArray();
+
+            await Task.Delay(500);
+            var victim = env.Victim;
+            var downAt = Stopwatch.StartNew();
+            await takeDown(env.Cluster, victim);
+            var noticedAt = await env.WhenNoticedAsync(victim, NoticeBound);
+            output.WriteLine($"silo {victim.SiloAddress} taken down; noticed after {downAt.Elapsed.TotalSeconds:F1} s");
+
+            // Keep the load on a little past the notice, then let it drain so the model is final.
+            await Task.Delay(1000);
+            stop.Cancel();
+            await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(60));
+
+            IReadOnlyList<string> differences = [];
+            await Eventually.HoldsAsync(
+                async () => (differences = await Invariants.DifferencesAsync(env.FrontEnds, expected)).Count == 0,
+                "every index agreeing with the acknowledged memberships",
+                RecoveryBound + TimeSpan.FromSeconds(30));
+            var recovered = DateTime.UtcNow - noticedAt;
+            output.WriteLine($"consistent {recovered.TotalSeconds:F1} s after the cluster noticed; {operations} calls, {failed} failed and were repeated");
+            Assert.True(recovered <= RecoveryBound, $"recovery took {recovered.TotalSeconds:F1} s after the cluster noticed (bound {RecoveryBound.TotalSeconds} s)");
+
+            // And broadcasts reach exactly the members again.
+            var api = env.B.Services.GetRequiredService<IRoomService>();
+            foreach (var room in rooms)
+            {
+                await api.BroadcastAsync([room], "probe", room);
+            }
+
+            foreach (var (socket, _) in sockets)
+            {
+                foreach (var room in expected[socket.Id].Where(rooms.Contains))
+                {
+                    await socket.WaitForAsync("probe", p => p.GetString() == room);
+                }
+            }
+
+            return (operations, failed);
+        }
+        finally
+        {
+            foreach (var (socket, _) in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+}
