@@ -1,0 +1,237 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Microsoft.Extensions.Configuration;
+using Orleans.Rooms.Cluster.Tests.Infrastructure;
+using Orleans.Rooms.Hosting;
+using Orleans.Rooms.WebFrontend.ExampleApp;
+
+namespace Orleans.Rooms.Cluster.Tests;
+
+/// <summary>
+/// docker-compose.yml cannot be run here (no Docker engine), so it is held against the code: what it builds
+/// exists, every variable it sets is a setting the app reads, and its ports agree with those settings.
+/// </summary>
+public sealed partial class ComposeFileTests
+{
+    private static readonly ComposeFile Compose = ComposeFile.Load(Repository.PathOf("docker-compose.yml"));
+
+    /// <summary>The settings each kind of app binds: section and options class.</summary>
+    private static readonly Dictionary<AppKind, (string Section, Type Options)[]> SettingsRead = new()
+    {
+        [AppKind.Silo] =
+        [
+            (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
+            (RoomsOptions.SectionName, typeof(RoomsOptions)),
+        ],
+        [AppKind.FrontEnd] =
+        [
+            (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
+            (RoomsOptions.SectionName, typeof(RoomsOptions)),
+            (RoomsOptions.SectionName, typeof(ExampleAppOptions)),
+            (FrontEndOptions.SectionName, typeof(FrontEndOptions)),
+        ],
+    };
+
+    private enum AppKind
+    {
+        Silo,
+        FrontEnd,
+    }
+
+    private static IEnumerable<ComposeFile.Service> Apps(AppKind kind) => Compose.Services.Values.Where(s => KindOf(s) == kind);
+
+    private static IEnumerable<ComposeFile.Service> Silos => Apps(AppKind.Silo);
+
+    private static IEnumerable<ComposeFile.Service> FrontEnds => Apps(AppKind.FrontEnd);
+
+    [Fact]
+    public void TheFileDescribesTwoSilosTwoFrontEndsAndRedis()
+    {
+        Assert.Equal(2, Silos.Count());
+        Assert.Equal(2, FrontEnds.Count());
+        Assert.Single(Compose.Services.Values, IsRedis);
+        Assert.All(Compose.Services.Values, s => Assert.True(s.Build is not null || IsRedis(s), $"{s.Name} is neither built from this repository nor Redis."));
+    }
+
+    [Fact]
+    public void EveryBuildContextDockerfileAndPublishedProjectExists()
+    {
+        foreach (var service in Compose.Services.Values.Where(s => s.Build is not null))
+        {
+            var (context, dockerfile) = service.Build!.Value;
+            var contextPath = Path.GetFullPath(Path.Combine(Compose.Folder, context));
+            var dockerfilePath = Path.Combine(contextPath, dockerfile);
+            Assert.True(System.IO.Directory.Exists(contextPath), $"{service.Name}: no build context {contextPath}");
+            Assert.True(File.Exists(dockerfilePath), $"{service.Name}: no Dockerfile {dockerfilePath}");
+
+            // The project it publishes exists (inside the context) and its entry point is that project's assembly.
+            var text = File.ReadAllText(dockerfilePath);
+            var project = PublishedProject().Match(text);
+            Assert.True(project.Success, $"{dockerfilePath} publishes no project (dotnet publish X.csproj)");
+            var projectPath = Path.Combine(contextPath, project.Groups[1].Value);
+            Assert.True(File.Exists(projectPath), $"{dockerfilePath} publishes {projectPath}, which does not exist");
+            var assemblyName = XDocument.Load(projectPath).Descendants("AssemblyName").Single().Value;
+            Assert.Contains($"\"{assemblyName}.dll\"", EntryPoint().Match(text).Value);
+        }
+    }
+
+    [Fact]
+    public void EveryEnvironmentVariableIsASettingTheAppReads()
+    {
+        foreach (var service in Silos.Concat(FrontEnds))
+        {
+            foreach (var variable in service.Environment.Keys)
+            {
+                Assert.True(IsReadBy(KindOf(service), variable), $"{service.Name} sets {variable}, which a {KindOf(service)} does not read.");
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryAppsSettingsBindAndPassTheirOwnValidation()
+    {
+        foreach (var service in Silos.Concat(FrontEnds))
+        {
+            foreach (var (section, type) in SettingsRead[KindOf(service)!.Value])
+            {
+                var options = Bind(service, section, type);
+                if (options is ISelfValidatingOptions validating)
+                {
+                    Assert.True(validating.Validate() is null, $"{service.Name}, {type.Name}: {validating.Validate()}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void FrontEndsAreClientsAndSilosAdvertiseTheirOwnAddressOnTheComposeRedis()
+    {
+        var redis = Compose.Services.Values.Single(IsRedis);
+        foreach (var service in Silos.Concat(FrontEnds))
+        {
+            var cluster = ClusterSettingsOf(service);
+            Assert.Equal($"{redis.Name}:6379", cluster.Redis);
+            Assert.Contains(redis.Name, service.DependsOn);
+        }
+
+        Assert.All(FrontEnds, fe => Assert.Equal(ClusterRole.Client, ClusterSettingsOf(fe).Role));
+        Assert.All(Silos, silo => Assert.Null(ClusterSettingsOf(silo).AdvertisedIPAddress));
+        Assert.All(Silos, silo => Assert.DoesNotContain(silo.Environment.Keys, key => key.EndsWith("__Role", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
+    public void SilosExposeTheSiloGatewayAndHttpPortsTheirSettingsGiveThem()
+    {
+        foreach (var silo in Silos)
+        {
+            var cluster = ClusterSettingsOf(silo);
+            var open = silo.Exposed.Concat(silo.Ports.Select(p => p.ContainerPort)).ToHashSet();
+            foreach (var (what, port) in new[] { ("silo port", cluster.SiloPort), ("gateway port", cluster.GatewayPort), ("HTTP port", HttpPortOf(silo)) })
+            {
+                Assert.True(open.Contains(port), $"{silo.Name}: its {what} {port} is not among the ports it exposes ({string.Join(", ", open)})");
+            }
+        }
+    }
+
+    [Fact]
+    public void PublishedPortsAndHealthChecksUseThePortEachAppListensOn()
+    {
+        foreach (var service in Silos.Concat(FrontEnds))
+        {
+            var port = HttpPortOf(service);
+            var url = service.HealthCheck.SingleOrDefault(part => part.StartsWith("http://", StringComparison.Ordinal));
+            Assert.True(url is not null, $"{service.Name}: the health check names no URL ({string.Join(' ', service.HealthCheck)})");
+            var health = new Uri(url);
+            Assert.True((health.Port, health.AbsolutePath) == (port, "/readyz"), $"{service.Name} listens on {port}, its health check asks {url}");
+            Assert.All(service.Ports, p => Assert.True(p.ContainerPort == port, $"{service.Name} listens on {port}, it publishes {p.ContainerPort}"));
+        }
+
+        // One published port each, on distinct host ports, on loopback like the rest of the project.
+        var published = FrontEnds.Select(fe => Assert.Single(fe.Ports)).ToList();
+        Assert.Equal(published.Count, published.Select(p => p.HostPort).Distinct().Count());
+        Assert.All(published, p => Assert.Equal("127.0.0.1", p.HostIp));
+    }
+
+    [Fact]
+    public void RedisKeepsNothingOnDisk()
+    {
+        var command = Compose.Services.Values.Single(IsRedis).Command;
+        Assert.Equal(["--save", ""], command.SkipWhile(a => a != "--save").Take(2));
+        Assert.Equal(["--appendonly", "no"], command.SkipWhile(a => a != "--appendonly").Take(2));
+    }
+
+    private static AppKind? KindOf(ComposeFile.Service service) => service.Build?.Dockerfile.Replace('\\', '/') switch
+    {
+        "Silo/Dockerfile" => AppKind.Silo,
+        "WebFrontend/Dockerfile" => AppKind.FrontEnd,
+        _ => null,
+    };
+
+    private static bool IsRedis(ComposeFile.Service service) => service.Image?.Split(':')[0] == "redis";
+
+    /// <summary>
+    /// <c>Section__Key</c> is read when <c>Key</c> is a public settable property of an options class that the
+    /// app binds from <c>Section</c>; the host's own variables are read by ASP.NET Core and the runtime.
+    /// </summary>
+    private static bool IsReadBy(AppKind? kind, string variable)
+    {
+        if (variable is "ASPNETCORE_URLS" or "ASPNETCORE_ENVIRONMENT" || variable.StartsWith("DOTNET_", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var key = variable.Replace("__", ":", StringComparison.Ordinal);
+        var cut = key.LastIndexOf(':');
+        if (kind is null || cut < 0)
+        {
+            return false;
+        }
+
+        var (section, name) = (key[..cut], key[(cut + 1)..]);
+        if (kind == AppKind.Silo && section == ClusterHostingOptions.SectionName && name == nameof(ClusterHostingOptions.Role))
+        {
+            return false; // front ends only
+        }
+
+        return SettingsRead[kind.Value].Any(s =>
+            string.Equals(s.Section, section, StringComparison.OrdinalIgnoreCase)
+            && s.Options.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { SetMethod.IsPublic: true });
+    }
+
+    private static ClusterHostingOptions ClusterSettingsOf(ComposeFile.Service service)
+        => (ClusterHostingOptions)Bind(service, ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions));
+
+    /// <summary>The options the app would bind from this service's environment (compose defaults filled in).</summary>
+    private static object Bind(ComposeFile.Service service, string section, Type type)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(service.Environment.Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)WithDefaults(e.Value))))
+            .Build();
+        var options = Activator.CreateInstance(type)!;
+        configuration.GetSection(section).Bind(options);
+        return options;
+    }
+
+    /// <summary>What the app sees when the variables the value interpolates are not set: <c>${X:-d}</c> is d.</summary>
+    private static string WithDefaults(string value) => Interpolation().Replace(value, m => m.Groups["default"].Value);
+
+    private static int HttpPortOf(ComposeFile.Service service)
+    {
+        Assert.True(service.Environment.TryGetValue("ASPNETCORE_URLS", out var urls), $"{service.Name} sets no ASPNETCORE_URLS");
+        var ports = urls!.Split(';').Select(url => int.Parse(UrlPort().Match(url).Groups[1].Value)).Distinct().ToList();
+        return Assert.Single(ports);
+    }
+
+    [GeneratedRegex(@"dotnet\s+publish\s+(\S+\.csproj)")]
+    private static partial Regex PublishedProject();
+
+    [GeneratedRegex(@"^ENTRYPOINT\s.*$", RegexOptions.Multiline)]
+    private static partial Regex EntryPoint();
+
+    [GeneratedRegex(@"\$\{\w+(?::?-(?<default>[^}]*))?\}")]
+    private static partial Regex Interpolation();
+
+    [GeneratedRegex(@":(\d+)/?$")]
+    private static partial Regex UrlPort();
+}

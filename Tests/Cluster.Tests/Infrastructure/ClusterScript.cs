@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
+
+/// <summary>Runs <c>scripts/cluster</c> with a state folder of its own and returns what it printed.</summary>
+public sealed class ClusterScript(string stateFolder, string adminKey)
+{
+    public string StateFolder { get; } = stateFolder;
+
+    /// <summary>Runs <c>scripts/cluster ARGS</c>; throws with its output when it fails or outlasts <paramref name="timeout"/>.</summary>
+    public async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Repository.Root,
+        };
+        start.ArgumentList.Add(Repository.PathOf("scripts/cluster"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ROOMS_CLUSTER_STATE"] = StateFolder;
+        start.Environment["Rooms__AdminKey"] = adminKey;
+        // CI machines are slow and run other test assemblies next to this one.
+        start.Environment["ROOMS_CLUSTER_TIMEOUT"] = "120";
+        // The test host runs under `dotnet test`, whose MSBuild variables would steer the script's own build.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"scripts/cluster {string.Join(' ', args)} did not finish within {timeout}; it printed:\n{await stderr}{await stdout}");
+        }
+
+        var result = new Result(process.ExitCode, await stdout, await stderr, stopwatch.Elapsed);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"scripts/cluster {string.Join(' ', args)} exited with {result.ExitCode}:\n{result.Error}{result.Output}");
+        }
+
+        return result;
+    }
+
+    public sealed record Result(int ExitCode, string Output, string Error, TimeSpan Took)
+    {
+        /// <summary>The printed lines that start with <paramref name="kind"/>, split at spaces, without the kind.</summary>
+        public IReadOnlyList<string[]> Lines(string kind) =>
+        [
+            .. Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.Split(' '))
+                .Where(parts => parts[0] == kind)
+                .Select(parts => parts[1..]),
+        ];
+    }
+}

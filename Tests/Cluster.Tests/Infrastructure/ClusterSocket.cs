@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// One socket on a front end of the scripted cluster: the .NET SignalR client over WebSockets (negotiated,
+/// so its id is known), sending virtual requests and keeping every event it is sent.
+/// </summary>
+public sealed class ClusterSocket : IAsyncDisposable
+{
+    /// <summary>
+    /// Longer than Orleans' 30 s response timeout, so a request stuck in the cluster ends with the answer the
+    /// server gives it (which says where it got stuck) rather than with the client giving up first.
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(45);
+
+    private readonly HubConnection _connection;
+    private readonly Lock _gate = new();
+    private readonly List<(string Event, JsonElement Payload)> _events = [];
+    private TaskCompletionSource _nextEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ClusterSocket(HubConnection connection) => _connection = connection;
+
+    public string Id => _connection.ConnectionId!;
+
+    /// <summary>Connects to <paramref name="frontEnd"/>'s hub, keeping events <c>message</c>, <c>marker</c> and <paramref name="events"/>.</summary>
+    public static async Task<ClusterSocket> ConnectAsync(Uri frontEnd, params string[] events)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(frontEnd, "/sockets"), HttpTransportType.WebSockets)
+            .Build();
+        var socket = new ClusterSocket(connection);
+        foreach (var name in events.Append("message").Append("marker").Distinct())
+        {
+            connection.On<JsonElement>(name, payload => socket.Keep(name, payload));
+        }
+
+        await connection.StartAsync().WaitAsync(Timeout);
+        return socket;
+    }
+
+    /// <summary>Invokes the hub's <c>Request</c> with the envelope of PROTOCOL.md and returns the answer's status and body.</summary>
+    public async Task<Reply> RequestAsync(string method, string url, object? data = null, IReadOnlyDictionary<string, string>? headers = null)
+    {
+        var envelope = new Dictionary<string, object> { ["method"] = method, ["url"] = url };
+        if (data is not null)
+        {
+            envelope["data"] = data;
+        }
+
+        if (headers is not null)
+        {
+            envelope["headers"] = headers;
+        }
+
+        var answer = await _connection.InvokeAsync<JsonElement>("Request", envelope).WaitAsync(Timeout);
+        return new Reply(answer.GetProperty("statusCode").GetInt32(), answer.GetProperty("body").Clone());
+    }
+
+    /// <summary>The payloads of event <paramref name="eventName"/> received so far, in order.</summary>
+    public IReadOnlyList<JsonElement> Received(string eventName)
+    {
+        lock (_gate)
+        {
+            return [.. _events.Where(e => e.Event == eventName).Select(e => e.Payload)];
+        }
+    }
+
+    /// <summary>Waits (bounded) for event <paramref name="eventName"/> with the string payload <paramref name="text"/>.</summary>
+    public async Task WaitForAsync(string eventName, string text)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            Task next;
+            lock (_gate)
+            {
+                if (_events.Any(e => e.Event == eventName && e.Payload.ValueKind == JsonValueKind.String && e.Payload.GetString() == text))
+                {
+                    return;
+                }
+
+                next = _nextEvent.Task;
+            }
+
+            try
+            {
+                await next.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Socket {Id} ({_connection.State}) was not sent {eventName} \"{text}\" within {Timeout}; it got: {Describe()}");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+
+    private void Keep(string eventName, JsonElement payload)
+    {
+        lock (_gate)
+        {
+            _events.Add((eventName, payload.Clone()));
+            _nextEvent.TrySetResult();
+            _nextEvent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private string Describe()
+    {
+        lock (_gate)
+        {
+            return _events.Count == 0 ? "nothing" : string.Join(", ", _events.TakeLast(10).Select(e => $"{e.Event} {e.Payload.GetRawText()}"));
+        }
+    }
+
+    public sealed record Reply(int StatusCode, JsonElement Body)
+    {
+        public string? Message => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("message", out var message) ? message.GetString() : null;
+
+        public override string ToString() => $"{StatusCode} {Body.GetRawText()}";
+    }
+}
