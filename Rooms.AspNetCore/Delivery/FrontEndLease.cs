@@ -71,6 +71,12 @@ internal sealed partial class FrontEndLease(
                 await RenewAsync();
                 await RetryDisconnectsAsync();
             }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && !WhenAttached.IsCompleted)
+            {
+                // Before the first attach this is the normal wait for a cluster that is not (fully) there yet.
+                LogWaitingForCluster(identity.Id, ex.Message);
+                wait = TimeSpan.FromSeconds(Math.Min(1, _options.RenewEvery.TotalSeconds));
+            }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogRenewFailed(ex, identity.Id);
@@ -204,6 +210,9 @@ internal sealed partial class FrontEndLease(
 
     [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo}; restoring the memberships of its {Sockets} sockets.")]
     private partial void LogSiloDeparted(string frontEndId, string silo, int sockets);
+
+    [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} is waiting for the cluster: {Reason}")]
+    private partial void LogWaitingForCluster(string frontEndId, string reason);
 
     [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} restored {Sockets} sockets in {Milliseconds} ms.")]
     private partial void LogRestored(string frontEndId, int sockets, double milliseconds);
