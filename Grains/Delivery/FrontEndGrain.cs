@@ -18,6 +18,7 @@ namespace Orleans.Rooms.Delivery;
 internal sealed partial class FrontEndGrain(
     TimeProvider time,
     IClusterMembershipService membership,
+    LocalFrontEnds inProcess,
     ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
 {
     private const int MaxParallelPurges = 64;
@@ -117,7 +118,7 @@ internal sealed partial class FrontEndGrain(
 
         try
         {
-            await observer.Deliver(batch);
+            await inProcess.Resolve(Id, observer)!.Deliver(batch);
         }
         catch (Exception ex)
         {

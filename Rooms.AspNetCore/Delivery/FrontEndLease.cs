@@ -21,6 +21,7 @@ internal sealed partial class FrontEndLease(
     FrontEndIdentity identity,
     LocalDelivery delivery,
     LocalSockets sockets,
+    LocalFrontEnds inProcess,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
     ILogger<FrontEndLease> logger) : BackgroundService
@@ -97,7 +98,12 @@ internal sealed partial class FrontEndLease(
     private async Task RenewAsync()
     {
         // Made on first use: a client front end may not be connected to the cluster yet when this starts.
-        _reference ??= grains.CreateObjectReference<IFrontEndObserver>(delivery);
+        if (_reference is null)
+        {
+            _reference = grains.CreateObjectReference<IFrontEndObserver>(delivery);
+            inProcess.Add(identity.Id, delivery);
+        }
+
         var sent = time.GetUtcNow();
         var state = await FrontEnd.Renew(_reference!, _options.Lease);
         Interlocked.Exchange(ref _leaseValidUntil, (sent + _options.Lease).UtcTicks);
@@ -193,6 +199,7 @@ internal sealed partial class FrontEndLease(
             LogDetachFailed(ex, identity.Id);
         }
 
+        inProcess.Remove(identity.Id);
         grains.DeleteObjectReference<IFrontEndObserver>(_reference);
     }
 
