@@ -251,7 +251,8 @@ internal sealed class RoomService(
         }
         catch (SocketNotFoundException)
         {
-            if (!await RecoverAsync(id))
+            // The restore meets the same cluster as the call did (a silo may still be going): retried alike.
+            if (!await Retry(() => RecoverAsync(id), CancellationToken.None))
             {
                 throw;
             }
