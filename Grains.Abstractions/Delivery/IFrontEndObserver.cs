@@ -10,19 +10,20 @@ namespace Orleans.Rooms.Delivery;
 /// <remarks>
 /// Short response timeouts: a live front end answers from memory in microseconds, and a dead one must not
 /// hold a broadcast or a socket's changes for the default 30 s (its lease lapses and it is purged instead).
+/// Shorter than a client front end's own time-out, so that its call gives up on the dead front end first.
 /// </remarks>
 [Alias("rooms.IFrontEndObserver")]
 public interface IFrontEndObserver : IGrainObserver
 {
-    [Alias("Deliver"), ResponseTimeout("00:00:05")]
+    [Alias("Deliver"), ResponseTimeout("00:00:02")]
     Task Deliver(DeliveryBatch batch);
 
     /// <summary>Records that <paramref name="socketId"/> is joining <paramref name="joined"/> and has left <paramref name="left"/>.</summary>
-    [Alias("RoomsChanged"), ResponseTimeout("00:00:05")]
+    [Alias("RoomsChanged"), ResponseTimeout("00:00:02")]
     Task RoomsChanged(string socketId, string[] joined, string[] left);
 
     /// <summary>The recorded rooms of <paramref name="socketId"/>, or null when this front end does not hold it.</summary>
-    [Alias("GetSocketRooms"), ResponseTimeout("00:00:05")]
+    [Alias("GetSocketRooms"), ResponseTimeout("00:00:02")]
     Task<string[]?> GetSocketRooms(string socketId);
 }
 

@@ -26,6 +26,7 @@ internal sealed partial class FrontEndGrain(
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _activatedAt;
+    private bool _unreachable;
     private Guid _incarnation = Guid.NewGuid();
     private IFrontEndObserver? _observer;
     private DateTimeOffset _leaseEnds;
@@ -50,6 +51,7 @@ internal sealed partial class FrontEndGrain(
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         _observer = observer;
         _leaseEnds = time.GetUtcNow() + lease;
+        _unreachable = false;
         _firstRenewal.TrySetResult();
         KeepActive();
 
@@ -87,6 +89,7 @@ internal sealed partial class FrontEndGrain(
 
     public async Task<bool> Recover(string socketId)
     {
+        await AwaitFirstRenewalIfNew();
         if (_observer is not { } observer || !LeaseCurrent())
         {
             return false;
@@ -113,21 +116,8 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Deliver(DeliveryBatch batch)
     {
-        if (_observer is null && time.GetElapsedTime(_activatedAt) < FrontEndRenewal.MaxPeriod)
-        {
-            // Just activated, so this grain lost its memory (its silo went) or the front end is new: a live
-            // front end renews within the period. Wait for that rather than drop the batch.
-            try
-            {
-                await _firstRenewal.Task.WaitAsync(FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt), time);
-            }
-            catch (TimeoutException)
-            {
-                // No front end came: handled as gone below.
-            }
-        }
-
-        if (_observer is not { } observer || !LeaseCurrent())
+        await AwaitFirstRenewalIfNew();
+        if (_observer is not { } observer || !LeaseCurrent() || _unreachable)
         {
             // The front end is gone (or has not renewed): its sockets are gone with it, and the purge takes
             // them out of their rooms. Dropping is the only sensible outcome.
@@ -142,12 +132,34 @@ internal sealed partial class FrontEndGrain(
         catch (Exception ex)
         {
             // Same reasoning: a front end that cannot be reached has lost its connections. The sender's
-            // other front ends must not see this broadcast fail because of it.
+            // other front ends must not see this broadcast fail because of it, and later batches are dropped
+            // at once rather than each waiting for the time-out, until the front end renews again.
+            _unreachable = true;
             LogUnreachable(ex, Id, batch.EventName);
         }
     }
 
     private bool LeaseCurrent() => time.GetUtcNow() <= _leaseEnds;
+
+    /// <summary>
+    /// Just activated, so this grain lost its memory (its silo went) or the front end is new: a live front end
+    /// renews within the longest renewal period. Wait for that rather than answer as if it were gone.
+    /// </summary>
+    private async Task AwaitFirstRenewalIfNew()
+    {
+        var left = FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt);
+        if (_observer is null && left > TimeSpan.Zero)
+        {
+            try
+            {
+                await _firstRenewal.Task.WaitAsync(left, time);
+            }
+            catch (TimeoutException)
+            {
+                // No front end came: the callers handle it as gone.
+            }
+        }
+    }
 
     private async Task CheckLease(CancellationToken cancellationToken)
     {

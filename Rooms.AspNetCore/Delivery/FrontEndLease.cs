@@ -105,7 +105,8 @@ internal sealed partial class FrontEndLease(
         }
 
         var sent = time.GetUtcNow();
-        var state = await FrontEnd.Renew(_reference!, _options.Lease);
+        // Bounded by the period: a renewal that went to a silo as it died must not hold the next one back.
+        var state = await FrontEnd.Renew(_reference!, _options.Lease).WaitAsync(_options.RenewEvery + TimeSpan.FromSeconds(1));
         Interlocked.Exchange(ref _leaseValidUntil, (sent + _options.Lease).UtcTicks);
 
         if (_incarnation is { } known && known != state.Incarnation)

@@ -270,18 +270,23 @@ internal sealed class RoomService(
         }
 
         var frontEnds = await Retry(() => Registry.GetFrontEnds(), CancellationToken.None);
+        Exception? unanswered = null;
         var answers = await Task.WhenAll(frontEnds.Select(async fe =>
         {
             try
             {
                 return await FrontEnd(fe).Recover(id);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
-                return false; // an unreachable front end does not hold it in any usable way
+                unanswered = ex;
+                return false;
             }
         }));
-        return answers.Contains(true);
+
+        // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
+        // that is not a "no", and the caller's retry asks again rather than calling a live socket unknown.
+        return answers.Contains(true) || (unanswered is null ? false : throw unanswered);
     }
 
     /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
