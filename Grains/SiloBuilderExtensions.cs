@@ -10,6 +10,7 @@ public static class SiloBuilderExtensions
     {
         builder.Services.AddRoomsOptions();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<Delivery.LocalFrontEnds>();
         return builder;
     }
 }

@@ -36,9 +36,10 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
             return $"Rooms:FrontEnd:Lease must be at least 00:00:01 (was {Lease}).";
         }
 
-        if (RenewEvery < TimeSpan.FromMilliseconds(100) || RenewEvery > Lease / 2)
+        var most = Lease / 2 < Delivery.FrontEndRenewal.MaxPeriod ? Lease / 2 : Delivery.FrontEndRenewal.MaxPeriod;
+        if (RenewEvery < TimeSpan.FromMilliseconds(100) || RenewEvery > most)
         {
-            return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to half of Rooms:FrontEnd:Lease ({Lease / 2}) (was {RenewEvery}).";
+            return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to {most} (half of Rooms:FrontEnd:Lease, at most {Delivery.FrontEndRenewal.MaxPeriod}) (was {RenewEvery}).";
         }
 
         if (MaxPendingMessagesPerSocket < 1)

@@ -37,6 +37,7 @@ public static class RoomsServiceCollectionExtensions
         services.AddSignalR();
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
         services.TryAddSingleton<LocalSockets>();
+        services.TryAddSingleton<LocalFrontEnds>();
         services.TryAddSingleton<LocalDelivery>();
         services.TryAddSingleton<FrontEndIdentity>();
         services.TryAddSingleton<FrontEndLease>();

@@ -48,6 +48,12 @@ public interface IFrontEndGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("rooms.LeaseState")]
 public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] DepartingSilos);
 
+/// <summary>How often front ends renew at the slowest; a grain that lost its memory hears from each front end within this.</summary>
+public static class FrontEndRenewal
+{
+    public static readonly TimeSpan MaxPeriod = TimeSpan.FromSeconds(5);
+}
+
 /// <summary>The list of live front ends (for blasts and for finding a socket). Keyed by <see cref="Key"/>.</summary>
 [Alias("rooms.IFrontEndRegistryGrain")]
 public interface IFrontEndRegistryGrain : IGrainWithIntegerKey

@@ -18,11 +18,14 @@ namespace Orleans.Rooms.Delivery;
 internal sealed partial class FrontEndGrain(
     TimeProvider time,
     IClusterMembershipService membership,
+    LocalFrontEnds inProcess,
     ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
 {
     private const int MaxParallelPurges = 64;
 
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _activatedAt;
     private Guid _incarnation = Guid.NewGuid();
     private IFrontEndObserver? _observer;
     private DateTimeOffset _leaseEnds;
@@ -34,6 +37,8 @@ internal sealed partial class FrontEndGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _activatedAt = time.GetTimestamp();
+
         // The lease is checked on a timer, not when someone happens to call: a dead front end gets no calls.
         this.RegisterGrainTimer(CheckLease, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
         return Task.CompletedTask;
@@ -45,6 +50,7 @@ internal sealed partial class FrontEndGrain(
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         _observer = observer;
         _leaseEnds = time.GetUtcNow() + lease;
+        _firstRenewal.TrySetResult();
         KeepActive();
 
         // Every renewal registers again, so a registry that lost its memory is whole again within one period.
@@ -107,6 +113,20 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Deliver(DeliveryBatch batch)
     {
+        if (_observer is null && time.GetElapsedTime(_activatedAt) < FrontEndRenewal.MaxPeriod)
+        {
+            // Just activated, so this grain lost its memory (its silo went) or the front end is new: a live
+            // front end renews within the period. Wait for that rather than drop the batch.
+            try
+            {
+                await _firstRenewal.Task.WaitAsync(FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt), time);
+            }
+            catch (TimeoutException)
+            {
+                // No front end came: handled as gone below.
+            }
+        }
+
         if (_observer is not { } observer || !LeaseCurrent())
         {
             // The front end is gone (or has not renewed): its sockets are gone with it, and the purge takes
@@ -117,7 +137,7 @@ internal sealed partial class FrontEndGrain(
 
         try
         {
-            await observer.Deliver(batch);
+            await inProcess.Resolve(Id, observer)!.Deliver(batch);
         }
         catch (Exception ex)
         {

@@ -9,8 +9,10 @@ namespace Orleans.Rooms.Delivery;
 /// </summary>
 [KeepAlive]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class FrontEndRegistryGrain : Grain, IFrontEndRegistryGrain
+internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEndRegistryGrain
 {
+    private readonly long _activatedAt = time.GetTimestamp();
+
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private string[]? _snapshot;
 
@@ -34,5 +36,16 @@ internal sealed class FrontEndRegistryGrain : Grain, IFrontEndRegistryGrain
         return Task.CompletedTask;
     }
 
-    public Task<string[]> GetFrontEnds() => Task.FromResult(_snapshot ??= [.. _frontEnds]);
+    public async Task<string[]> GetFrontEnds()
+    {
+        // Just activated (the silo that had the list went): every live front end registers again within
+        // one renewal period, so a list asked for sooner would miss some. Wait out the rest of it.
+        var young = FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt);
+        if (young > TimeSpan.Zero)
+        {
+            await Task.Delay(young, time);
+        }
+
+        return _snapshot ??= [.. _frontEnds];
+    }
 }

@@ -14,11 +14,14 @@ namespace Orleans.Rooms.Membership;
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogger<SocketGrain> logger) : MembershipGrain, ISocketGrain
+internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalFrontEnds inProcess, ILogger<SocketGrain> logger) : MembershipGrain, ISocketGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
     private string? _frontEndId;
     private IFrontEndObserver? _frontEnd;
+
+    /// <summary>The socket's front end: the object itself when it runs in this process, else its observer reference.</summary>
+    private IFrontEndObserver? FrontEnd => inProcess.Resolve(_frontEndId, _frontEnd);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -104,7 +107,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
         }
 
         // The record first: a room must never list a membership its socket's front end does not know.
-        await _frontEnd!.RoomsChanged(Id, toJoin, []);
+        await FrontEnd!.RoomsChanged(Id, toJoin, []);
 
         // Rooms already joined are added again too (a no-op when they list it), so a room that lost this
         // member converges on the next join.
@@ -177,7 +180,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
                 }
             }
 
-            if (tellFrontEnd && left.Count > 0 && _frontEnd is { } frontEnd)
+            if (tellFrontEnd && left.Count > 0 && FrontEnd is { } frontEnd)
             {
                 await frontEnd.RoomsChanged(Id, [], [.. left]);
             }
@@ -194,7 +197,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, ILogge
         try
         {
             await Task.WhenAll(failed.Select(room => Room(room).Remove(Id, frontEndId)));
-            await _frontEnd!.RoomsChanged(Id, [], [.. failed]);
+            await FrontEnd!.RoomsChanged(Id, [], [.. failed]);
         }
         catch (Exception ex)
         {

@@ -21,6 +21,7 @@ internal sealed partial class FrontEndLease(
     FrontEndIdentity identity,
     LocalDelivery delivery,
     LocalSockets sockets,
+    LocalFrontEnds inProcess,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
     ILogger<FrontEndLease> logger) : BackgroundService
@@ -71,6 +72,12 @@ internal sealed partial class FrontEndLease(
                 await RenewAsync();
                 await RetryDisconnectsAsync();
             }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && !WhenAttached.IsCompleted)
+            {
+                // Before the first attach this is the normal wait for a cluster that is not (fully) there yet.
+                LogWaitingForCluster(identity.Id, ex.Message);
+                wait = TimeSpan.FromSeconds(Math.Min(1, _options.RenewEvery.TotalSeconds));
+            }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogRenewFailed(ex, identity.Id);
@@ -91,7 +98,12 @@ internal sealed partial class FrontEndLease(
     private async Task RenewAsync()
     {
         // Made on first use: a client front end may not be connected to the cluster yet when this starts.
-        _reference ??= grains.CreateObjectReference<IFrontEndObserver>(delivery);
+        if (_reference is null)
+        {
+            _reference = grains.CreateObjectReference<IFrontEndObserver>(delivery);
+            inProcess.Add(identity.Id, delivery);
+        }
+
         var sent = time.GetUtcNow();
         var state = await FrontEnd.Renew(_reference!, _options.Lease);
         Interlocked.Exchange(ref _leaseValidUntil, (sent + _options.Lease).UtcTicks);
@@ -187,6 +199,7 @@ internal sealed partial class FrontEndLease(
             LogDetachFailed(ex, identity.Id);
         }
 
+        inProcess.Remove(identity.Id);
         grains.DeleteObjectReference<IFrontEndObserver>(_reference);
     }
 
@@ -204,6 +217,9 @@ internal sealed partial class FrontEndLease(
 
     [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo}; restoring the memberships of its {Sockets} sockets.")]
     private partial void LogSiloDeparted(string frontEndId, string silo, int sockets);
+
+    [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} is waiting for the cluster: {Reason}")]
+    private partial void LogWaitingForCluster(string frontEndId, string reason);
 
     [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} restored {Sockets} sockets in {Milliseconds} ms.")]
     private partial void LogRestored(string frontEndId, int sockets, double milliseconds);

@@ -26,8 +26,10 @@ internal sealed class RoomService(
     FrontEndLease? localFrontEnd = null) : IRoomService
 {
     private const int MaxParallelSocketCalls = 64;
-    private const int MaxAttempts = 3;
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long transient cluster errors are retried: a silo that stops gracefully rejects calls for a few seconds.</summary>
+    private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly RoomsOptions _options = options.Value;
 
@@ -249,7 +251,8 @@ internal sealed class RoomService(
         }
         catch (SocketNotFoundException)
         {
-            if (!await RecoverAsync(id))
+            // The restore meets the same cluster as the call did (a silo may still be going): retried alike.
+            if (!await Retry(() => RecoverAsync(id), CancellationToken.None))
             {
                 throw;
             }
@@ -284,15 +287,18 @@ internal sealed class RoomService(
     /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
     private static async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var started = Environment.TickCount64;
+        var delay = FirstRetryDelay;
+        while (true)
         {
             try
             {
                 return await call();
             }
-            catch (Exception ex) when (attempt < MaxAttempts && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && Environment.TickCount64 - started < RetryFor.TotalMilliseconds)
             {
-                await Task.Delay(RetryDelay * attempt, cancellationToken);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
