@@ -64,8 +64,17 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var before = await membership.CheckAsync("before");
         Assert.True(before.Consistent, $"Not consistent before the kill:\n{before}");
 
-        var victim = cluster.Silos[0];
-        var survivors = cluster.Silos.Skip(1).ToArray();
+        // The silo holding the most membership grains (placement decides; a kill that hit none would prove nothing).
+        var census = await GrainCensus.TakeAsync(cluster.Redis.Address);
+        int Held(ScriptedCluster.SiloServer silo) => census.GetValueOrDefault(silo.SiloPort)?.Where(kv => kv.Key is "SocketGrain" or "RoomGrain").Sum(kv => kv.Value) ?? 0;
+        foreach (var silo in cluster.Silos)
+        {
+            output.WriteLine($"{silo.Process} (silo port {silo.SiloPort}) holds: {string.Join(", ", census.GetValueOrDefault(silo.SiloPort)?.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}") ?? ["nothing"])}.");
+        }
+
+        var victim = cluster.Silos.MaxBy(Held)!;
+        var survivors = cluster.Silos.Where(s => s != victim).ToArray();
+        Assert.True(Held(victim) > 0, "No silo holds a socket or room grain: the census or the setup is wrong.");
         var killed = await ScriptedCluster.KillAsync(victim.Process);
         output.WriteLine($"kill -9 {victim.Process} ({victim.Http}) at {DateTime.UtcNow:HH:mm:ss.fff} UTC; {sockets.Length} sockets, {expected.Values.Sum(r => r.Count)} memberships in {rooms.Length} rooms.");
         var noticed = UntilAsync(
@@ -80,7 +89,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var restoredSockets = survivors.SelectMany(s => File.ReadLines(s.Log)).Count(line => line.Contains(" restored from front end ", StringComparison.Ordinal));
         output.WriteLine($"The cluster noticed (a survivor's /cluster counts {survivors.Length}) {noticedAt.TotalSeconds:F1} s after the kill.");
         output.WriteLine($"Fully consistent {consistentAt.TotalSeconds:F1} s after the kill ({(consistentAt - noticedAt).TotalSeconds:F1} s after the cluster noticed), found by check {rounds}.");
-        output.WriteLine($"Socket grains the survivors restored from a front end: {restoredSockets} (of {sockets.Length}).");
+        output.WriteLine($"Socket grains the survivors restored from a front end: {restoredSockets} (the victim held {census.GetValueOrDefault(victim.SiloPort)?.GetValueOrDefault("SocketGrain") ?? 0} of the {sockets.Length}).");
 
         Assert.True(confirm.Consistent, $"Consistent at {consistentAt.TotalSeconds:F1} s, but not on the check after:\n{confirm}");
         Assert.True(consistentAt <= TimeSpan.FromSeconds(20), $"Consistent only {consistentAt.TotalSeconds:F1} s after the kill (bound 20 s).");
@@ -126,19 +135,35 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
             $"the surviving front end listing no socket of the dead one in {shared}, {pair}, {victimOnly}, and /rooms without {victimOnly}",
             killed,
             TimeSpan.FromSeconds(40));
-        var duringTook = await during;
-        var afterTook = await DeliverAsync(survivor, kept, "after", [shared, pair]);
-        var purgeLine = cluster.Silos.SelectMany(s => File.ReadLines(s.Log)).FirstOrDefault(line => line.Contains("purged (lease lapsed)", StringComparison.Ordinal));
-        output.WriteLine($"The survivor stopped listing the dead front end's sockets {purgedAt.TotalSeconds:F1} s after the kill (lease 20 s). Its grain: {purgeLine?.Trim() ?? "no purge logged"}");
-        output.WriteLine($"Broadcast + blast to the survivors while the dead front end's lease ran: answered and received in {duringTook.TotalMilliseconds:F0} ms; after the purge: {afterTook.TotalMilliseconds:F0} ms.");
+        var purgeLine = cluster.Silos.SelectMany(s => File.ReadLines(s.Log)).FirstOrDefault(line => line.Contains("did not renew its lease", StringComparison.Ordinal));
+        var lease = ConfiguredLease();
+        output.WriteLine($"The survivor stopped listing the dead front end's sockets {purgedAt.TotalSeconds:F1} s after the kill (lease {lease}). Its grain logged: {purgeLine?.Trim() ?? "no purge"}");
+        var failures = new List<string>();
+        if (purgedAt > TimeSpan.FromSeconds(30))
+        {
+            failures.Add($"The dead front end's sockets were listed until {purgedAt.TotalSeconds:F1} s after the kill (SPEC: at most 30 s by default; the front end ran with lease {lease}).");
+        }
 
+        // The delivery sent during the lease is awaited only now, so that a failure of it still lets the purge be measured.
+        try
+        {
+            var duringTook = await during;
+            output.WriteLine($"Broadcast + blast to the survivors while the dead front end's lease ran: answered and received in {duringTook.TotalMilliseconds:F0} ms.");
+        }
+        catch (Exception ex)
+        {
+            failures.Add($"A broadcast and blast to the survivors sent right after the kill failed: {ex.Message}");
+        }
+
+        var afterTook = await DeliverAsync(survivor, kept, "after", [shared, pair]);
+        output.WriteLine($"Broadcast + blast to the survivors after the purge: answered and received in {afterTook.TotalMilliseconds:F0} ms.");
         foreach (var socket in kept)
         {
             string[] want = socket == kept[0] ? [socket.Id, shared, pair] : [socket.Id, shared];
             Assert.Equal(want.Order(StringComparer.Ordinal), await SocketRoomsAsync(survivor, socket.Id));
         }
 
-        Assert.True(purgedAt <= TimeSpan.FromSeconds(30), $"The dead front end's sockets were listed until {purgedAt.TotalSeconds:F1} s after the kill (SPEC: 30 s).");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
     [Fact]
@@ -346,6 +371,15 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var page = Ok(await BoundedHttp.GetAsync(frontEnd, "/rooms?limit=10000", CheckRequestLimit, AdminHeaders)).Body;
         Assert.Equal(JsonValueKind.Null, page.GetProperty("next").ValueKind);
         return [.. page.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()!)];
+    }
+
+    /// <summary>The front end's lease as it runs under scripts/cluster: its appsettings.json, else the documented default.</summary>
+    private static string ConfiguredLease()
+    {
+        using var settings = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("WebFrontend/appsettings.json")));
+        return settings.RootElement.TryGetProperty("Rooms", out var rooms) && rooms.TryGetProperty("FrontEnd", out var frontEnd) && frontEnd.TryGetProperty("Lease", out var lease)
+            ? $"{lease.GetString()} from WebFrontend/appsettings.json"
+            : "00:00:20 by default";
     }
 
     private static string[] Ids(IEnumerable<ClusterSocket> sockets) => [.. sockets.Select(s => s.Id).Order(StringComparer.Ordinal)];

@@ -241,7 +241,12 @@ public sealed class ScriptedCluster
     }
 
     /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
-    public sealed record SiloServer(ServerProcess Process, Uri Http, string Log);
+    public sealed record SiloServer(ServerProcess Process, Uri Http, string Log)
+    {
+        /// <summary>Its silo-to-silo port (the one in its Orleans silo address), from its command line.</summary>
+        public int SiloPort { get; } = int.Parse(File.ReadAllText($"/proc/{Process.Pid}/cmdline").Split('\0')
+            .Single(arg => arg.StartsWith("--Orleans:SiloPort=", StringComparison.Ordinal))["--Orleans:SiloPort=".Length..]);
+    }
 
     /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
     public sealed record FrontEndServer(Uri Url, ServerProcess Process, string Log);
