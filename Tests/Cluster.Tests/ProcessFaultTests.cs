@@ -219,7 +219,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         await DeliverAsync(frontEnds[1], [.. sockets, .. late], "late", [everyone]);
 
-        // One round of requests on both front ends, every step bounded: join, list, broadcast, leave.
+        // One round of requests on both front ends, every step bounded: join, list, broadcast, leave, list.
         async Task ServesAsync(string phase)
         {
             var room = $"{prefix}-{phase}";
@@ -240,6 +240,9 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 Assert.Equal([onSecond.Id], await SubscribersAsync(frontEnd, room));
             }
+
+            // Left again, so that the memberships checked after the restart are the room everyone is in, only.
+            Ok(await onSecond.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
 
             output.WriteLine($"{phase}: join, subscribers, broadcast, leave on both front ends in {took.ElapsedMilliseconds} ms.");
         }

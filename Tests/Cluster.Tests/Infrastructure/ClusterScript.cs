@@ -26,8 +26,10 @@ public sealed class ClusterScript(string stateFolder, string adminKey)
         start.Environment["Rooms__AdminKey"] = adminKey;
         // CI machines are slow and run other test assemblies next to this one.
         start.Environment["ROOMS_CLUSTER_TIMEOUT"] = "120";
-        // The servers' own events (restores, purges) are Information; the shipped settings keep Orleans.* at Warning.
+        // The servers' own events (restores, purges) and each silo's view of the cluster are Information; the
+        // shipped settings keep Orleans.* at Warning, which leaves a fault's log without them.
         start.Environment["Logging__LogLevel__Orleans.Rooms"] = "Information";
+        start.Environment["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information";
         // The test host runs under `dotnet test`, whose MSBuild variables would steer the script's own build.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
         {
