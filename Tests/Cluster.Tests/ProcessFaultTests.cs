@@ -287,8 +287,11 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var took = Stopwatch.StartNew();
         var broadcast = BoundedHttp.PostAsync(frontEnd, "/broadcastFunRoom", new { roomName = rooms, eventName = "news", data = tag }, ClusterSocket.Timeout);
         var blast = sockets[0].RequestAsync("POST", "/blast", new { data = tag + "-blast" });
-        Ok(await broadcast);
-        Ok(await blast);
+        var (broadcastAnswer, blastAnswer) = (await broadcast, await blast);
+        if (!broadcastAnswer.IsOk || blastAnswer.StatusCode != 200)
+        {
+            throw new InvalidOperationException($"Expected 200 for both after {took.ElapsedMilliseconds} ms: {broadcastAnswer}; the blast over socket {sockets[0].Id} answered {blastAnswer}");
+        }
         await Task.WhenAll(sockets.Select(s => Task.WhenAll(s.WaitForAsync("news", tag, CheckEventLimit), s.WaitForAsync("message", tag + "-blast", CheckEventLimit))));
         var arrived = took.Elapsed;
 
