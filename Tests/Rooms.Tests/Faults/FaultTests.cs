@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orleans.Rooms.Tests.Faults;
 
@@ -10,7 +11,7 @@ namespace Orleans.Rooms.Tests.Faults;
 /// and grains do — give up, fail — a membership change ends up on every index or on none.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class FaultTests(ClusterFixture fixture)
+public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(2);
 
@@ -37,6 +38,7 @@ public sealed class FaultTests(ClusterFixture fixture)
         }
 
         var purgedAfter = clock.Elapsed;
+        output.WriteLine($"purged {purgedAfter.TotalSeconds:F1} s after the front end stopped (lease {ShortLease.TotalSeconds} s, renewed last when it started)");
         Assert.Equal(survivors.Order(), (await api.SubscribersAsync(shared)).Order());
         Assert.Empty(await api.SubscribersAsync(own));
         Assert.DoesNotContain(own, (await api.RoomsAsync(limit: RoomPage.MaxLimit)).Rooms);
