@@ -197,7 +197,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var restarted = Stopwatch.GetTimestamp();
         Assert.NotEqual(oldRedis.Process, redis.Process);
         output.WriteLine($"Redis down for {Stopwatch.GetElapsedTime(stopped, restarted).TotalSeconds:F1} s; {redis.Process} on {redis.Address}, empty.");
-        var (added, addTook) = await cluster.AddSiloAsync();
+        var (added, addTook) = await cluster.AddSiloAsync(readyWithin: TimeSpan.FromSeconds(60));
         output.WriteLine($"add-silo ({added.Process}) succeeded in {addTook.TotalSeconds:F1} s.");
         var allActive = await UntilAsync(
             async token => (await Task.WhenAll(cluster.Silos.Select(s => ScriptedCluster.ActiveSilosAsync(s.Http, token)))).All(count => count == cluster.Silos.Count),

@@ -93,10 +93,16 @@ public sealed class ScriptedCluster
         return cluster;
     }
 
-    /// <summary>Runs <c>scripts/cluster add-silo</c>, which returns once the new silo counts itself among all the others.</summary>
-    public async Task<(SiloServer Silo, TimeSpan Took)> AddSiloAsync()
+    /// <summary>
+    /// Runs <c>scripts/cluster add-silo</c>, which returns once the new silo counts itself among all the others,
+    /// and fails (stopping that silo) when it does not within <paramref name="readyWithin"/> (default: the script's 120 s).
+    /// </summary>
+    public async Task<(SiloServer Silo, TimeSpan Took)> AddSiloAsync(TimeSpan? readyWithin = null)
     {
-        var added = await _script.RunAsync(AddSiloTimeout, "add-silo");
+        var environment = readyWithin is { } within
+            ? new Dictionary<string, string> { ["ROOMS_CLUSTER_TIMEOUT"] = ((int)Math.Ceiling(within.TotalSeconds)).ToString() }
+            : [];
+        var added = await _script.RunAsync(AddSiloTimeout, environment, "add-silo");
         _log($"scripts/cluster add-silo took {added.Took.TotalSeconds:F1}s: {added.Output.TrimEnd()}");
         var process = Started("silo", int.Parse(Assert.Single(added.Lines("silo"))[0]));
         var status = (await StatusAsync())[process.Pid];
