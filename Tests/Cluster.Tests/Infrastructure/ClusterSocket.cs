@@ -68,10 +68,10 @@ public sealed class ClusterSocket : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits (bounded) for event <paramref name="eventName"/> with the string payload <paramref name="text"/>.</summary>
-    public async Task WaitForAsync(string eventName, string text)
+    /// <summary>Waits (bounded: <paramref name="within"/>, else <see cref="Timeout"/>) for event <paramref name="eventName"/> with the string payload <paramref name="text"/>.</summary>
+    public async Task WaitForAsync(string eventName, string text, TimeSpan? within = null)
     {
-        using var deadline = new CancellationTokenSource(Timeout);
+        using var deadline = new CancellationTokenSource(within ?? Timeout);
         while (true)
         {
             Task next;
@@ -91,7 +91,7 @@ public sealed class ClusterSocket : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"Socket {Id} ({_connection.State}) was not sent {eventName} \"{text}\" within {Timeout}; it got: {Describe()}");
+                throw new TimeoutException($"Socket {Id} ({_connection.State}) was not sent {eventName} \"{text}\" within {within ?? Timeout}; it got: {Describe()}");
             }
         }
     }

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// One cluster as <c>scripts/cluster up</c> starts it (real redis-server, stand-alone silos, front ends as
+/// Orleans clients, all separate processes), in a state folder of its own; the faults a test puts it through
+/// (<c>kill -9</c>, a Redis restart); and <c>down</c> at the end, which must leave none of the processes it
+/// started running. The servers' logs stay beside the tests in <c>cluster-logs/NAME</c>, for a failure.
+/// </summary>
+public sealed class ScriptedCluster
+{
+    public static readonly string AdminKey = "cluster-tests-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The first build on a fresh machine is most of the time.</summary>
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan AddSiloTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>Built once per test run, however many clusters it starts (each <c>up --no-build</c>).</summary>
+    private static readonly Lazy<Task> Built = new(BuildAsync);
+
+    private readonly string _folder;
+    private readonly string _name;
+    private readonly Action<string> _log;
+    private readonly ClusterScript _script;
+    private readonly List<ServerProcess> _started = [];
+    private readonly List<SiloServer> _silos = [];
+    private readonly List<FrontEndServer> _frontEnds = [];
+
+    private ScriptedCluster(string name, Action<string> log)
+    {
+        _name = name;
+        _log = log;
+        _folder = NewFolder();
+        _script = new ClusterScript(Path.Combine(_folder, "state"), AdminKey);
+    }
+
+    public RedisServer Redis { get; private set; } = null!;
+
+    /// <summary>Every silo started (up, add-silo), killed ones included.</summary>
+    public IReadOnlyList<SiloServer> Silos => _silos;
+
+    public IReadOnlyList<FrontEndServer> FrontEnds => _frontEnds;
+
+    /// <summary>Builds the servers (once per test run), then <c>up --silos S --frontends F --no-build</c>.</summary>
+    public static async Task<ScriptedCluster> StartAsync(string name, int silos, int frontEnds, Action<string> log)
+    {
+        await Built.Value;
+        var cluster = new ScriptedCluster(name, log);
+        ClusterScript.Result up;
+        try
+        {
+            up = await cluster._script.RunAsync(UpTimeout, "up", "--silos", silos.ToString(), "--frontends", frontEnds.ToString(), "--no-build");
+        }
+        catch (Exception upFailed)
+        {
+            // Up stops what it started when it fails; this is for an up that was killed on the timeout.
+            try
+            {
+                await cluster._script.RunAsync(DownTimeout, "down");
+            }
+            catch (Exception downFailed)
+            {
+                throw new AggregateException("scripts/cluster up failed, and so did down after it.", upFailed, downFailed);
+            }
+
+            throw;
+        }
+
+        log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
+        var redis = Assert.Single(up.Lines("redis"));
+        cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
+        var status = await cluster.StatusAsync();
+        foreach (var line in up.Lines("frontend"))
+        {
+            var process = cluster.Started("frontend", int.Parse(line[1]));
+            cluster._frontEnds.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
+        }
+
+        foreach (var line in up.Lines("silo"))
+        {
+            var process = cluster.Started("silo", int.Parse(line[0]));
+            cluster._silos.Add(new SiloServer(process, status[process.Pid].Address, status[process.Pid].Log));
+        }
+
+        Assert.Equal(silos, cluster._silos.Count);
+        Assert.Equal(frontEnds, cluster._frontEnds.Count);
+        return cluster;
+    }
+
+    /// <summary>
+    /// Runs <c>scripts/cluster add-silo</c>, which returns once the new silo counts itself among all the others,
+    /// and fails (stopping that silo) when it does not within <paramref name="readyWithin"/> (default: the script's 120 s).
+    /// </summary>
+    public async Task<(SiloServer Silo, TimeSpan Took)> AddSiloAsync(TimeSpan? readyWithin = null)
+    {
+        var environment = readyWithin is { } within
+            ? new Dictionary<string, string> { ["ROOMS_CLUSTER_TIMEOUT"] = ((int)Math.Ceiling(within.TotalSeconds)).ToString() }
+            : [];
+        var added = await _script.RunAsync(AddSiloTimeout, environment, "add-silo");
+        _log($"scripts/cluster add-silo took {added.Took.TotalSeconds:F1}s: {added.Output.TrimEnd()}");
+        var process = Started("silo", int.Parse(Assert.Single(added.Lines("silo"))[0]));
+        var status = (await StatusAsync())[process.Pid];
+        var silo = new SiloServer(process, status.Address, status.Log);
+        _silos.Add(silo);
+        return (silo, added.Took);
+    }
+
+    /// <summary>Runs <c>scripts/cluster restart-redis</c>: a new, empty redis-server on the same port.</summary>
+    public async Task<RedisServer> RestartRedisAsync()
+    {
+        var restarted = await _script.RunAsync(StepTimeout, "restart-redis");
+        _log($"scripts/cluster restart-redis took {restarted.Took.TotalSeconds:F1}s: {restarted.Output.TrimEnd()}");
+        var line = Assert.Single(restarted.Lines("redis"));
+        Assert.Equal(Redis.Address, line[0]);
+        Redis = new RedisServer(line[0], Started("redis", int.Parse(line[1])));
+        return Redis;
+    }
+
+    /// <summary><c>redis-cli -p PORT shutdown nosave</c>, then waits (bounded) until that redis-server has exited.</summary>
+    public async Task ShutDownRedisAsync()
+    {
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-h", Redis.Host, "-p", Redis.Port.ToString(), "shutdown", "nosave" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using (var cli = Process.Start(start)!)
+        {
+            // The server closes the connection instead of answering; redis-cli says so and exits.
+            await cli.WaitForExitAsync().WaitAsync(StepTimeout);
+        }
+
+        await UntilExitedAsync(Redis.Process);
+    }
+
+    /// <summary><c>kill -9</c> (SIGKILL) of <paramref name="server"/>; returns once it has exited, with the stopwatch timestamp of the kill.</summary>
+    public static async Task<long> KillAsync(ServerProcess server)
+    {
+        Assert.True(server.IsRunning(), $"{server} should run before it is killed");
+        using var process = Process.GetProcessById(server.Pid);
+        var killed = Stopwatch.GetTimestamp();
+        process.Kill(); // SIGKILL on Linux: no goodbye to the cluster
+        await UntilExitedAsync(server);
+        return killed;
+    }
+
+    /// <summary>The count of Active silos <paramref name="silo"/> reports at <c>GET /cluster</c>.</summary>
+    public static async Task<int> ActiveSilosAsync(Uri silo, CancellationToken cancellationToken = default)
+    {
+        using var http = Http(silo);
+        var answer = await http.GetFromJsonAsync<JsonElement>("/cluster", cancellationToken);
+        return answer.GetProperty("activeSilos").GetInt32();
+    }
+
+    /// <summary>A plain HTTP client for one server (no proxy: everything is on loopback).</summary>
+    public static HttpClient Http(Uri server) => new(new SocketsHttpHandler { UseProxy = false })
+    {
+        BaseAddress = server,
+        Timeout = ClusterSocket.Timeout,
+    };
+
+    /// <summary>The HTTP address of each running silo, from <c>scripts/cluster status</c>.</summary>
+    public async Task<IReadOnlyList<Uri>> SiloAddressesAsync()
+    {
+        var running = await StatusAsync();
+        return [.. running.Values.Where(s => s.Kind == "silo").Select(s => s.Address)];
+    }
+
+    /// <summary>The silos and front ends that run, by pid: their HTTP address and log, from <c>scripts/cluster status</c>.</summary>
+    private async Task<Dictionary<int, (string Kind, Uri Address, string Log)>> StatusAsync()
+    {
+        var status = await _script.RunAsync(StepTimeout, "status");
+        return status.Lines("silo").Select(line => ("silo", line)).Concat(status.Lines("frontend").Select(line => ("frontend", line)))
+            .Where(s => s.line[2] != "exited")
+            .ToDictionary(s => int.Parse(s.line[1]), s => (s.Item1, new Uri(s.line[0]), s.line.Single(part => part.StartsWith("log=", StringComparison.Ordinal))[4..]));
+    }
+
+    /// <summary>Keeps the servers' logs beside the tests, runs <c>down</c>, and fails when anything it started still runs.</summary>
+    public async Task StopAsync()
+    {
+        var logs = Path.Combine(AppContext.BaseDirectory, "cluster-logs", _name);
+        if (System.IO.Directory.Exists(logs))
+        {
+            System.IO.Directory.Delete(logs, recursive: true);
+        }
+
+        System.IO.Directory.CreateDirectory(logs);
+        foreach (var log in System.IO.Directory.EnumerateFiles(Path.Combine(_script.StateFolder, "logs")))
+        {
+            File.Copy(log, Path.Combine(logs, Path.GetFileName(log)));
+        }
+
+        var down = await _script.RunAsync(DownTimeout, "down");
+        _log($"scripts/cluster down took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Output.TrimEnd()}");
+        var stillRunning = _started.Where(p => p.IsRunning()).ToList();
+        if (stillRunning.Count > 0)
+        {
+            throw new InvalidOperationException($"scripts/cluster down left running: {string.Join(", ", stillRunning)}");
+        }
+
+        // Down removed its state folder; what is left is the folder around it.
+        System.IO.Directory.Delete(_folder, recursive: true);
+    }
+
+    private ServerProcess Started(string kind, int pid)
+    {
+        var process = ServerProcess.Of(kind, pid);
+        _started.Add(process);
+        return process;
+    }
+
+    private static async Task UntilExitedAsync(ServerProcess server)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(10 * Stopwatch.Frequency);
+        while (server.IsRunning())
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"{server} still runs 10 s after it was stopped.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task BuildAsync()
+    {
+        var script = new ClusterScript(Path.Combine(NewFolder(), "state"), AdminKey);
+        await script.RunAsync(BuildTimeout, "build");
+        System.IO.Directory.Delete(Path.GetDirectoryName(script.StateFolder)!, recursive: true);
+    }
+
+    private static string NewFolder() => Path.Combine(Path.GetTempPath(), "orleans-rooms-cluster-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public sealed record RedisServer(string Address, ServerProcess Process)
+    {
+        public string Host => Address[..Address.LastIndexOf(':')];
+
+        public int Port => int.Parse(Address[(Address.LastIndexOf(':') + 1)..]);
+    }
+
+    /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
+    public sealed record SiloServer(ServerProcess Process, Uri Http, string Log)
+    {
+        /// <summary>Its silo-to-silo port (the one in its Orleans silo address), from its command line.</summary>
+        public int SiloPort { get; } = int.Parse(File.ReadAllText($"/proc/{Process.Pid}/cmdline").Split('\0')
+            .Single(arg => arg.StartsWith("--Orleans:SiloPort=", StringComparison.Ordinal))["--Orleans:SiloPort=".Length..]);
+    }
+
+    /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
+    public sealed record FrontEndServer(Uri Url, ServerProcess Process, string Log);
+}
