@@ -111,17 +111,6 @@ public sealed class ScriptedCluster
         return (silo, added.Took);
     }
 
-    /// <summary>Runs <c>scripts/cluster restart-redis</c>: a new, empty redis-server on the same port.</summary>
-    public async Task<RedisServer> RestartRedisAsync()
-    {
-        var restarted = await _script.RunAsync(StepTimeout, "restart-redis");
-        _log($"scripts/cluster restart-redis took {restarted.Took.TotalSeconds:F1}s: {restarted.Output.TrimEnd()}");
-        var line = Assert.Single(restarted.Lines("redis"));
-        Assert.Equal(Redis.Address, line[0]);
-        Redis = new RedisServer(line[0], Started("redis", int.Parse(line[1])));
-        return Redis;
-    }
-
     /// <summary><c>redis-cli -p PORT shutdown nosave</c>, then waits (bounded) until that redis-server has exited.</summary>
     public async Task ShutDownRedisAsync()
     {
