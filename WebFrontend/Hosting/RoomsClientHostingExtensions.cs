@@ -13,7 +13,7 @@ internal static partial class RoomsClientHostingExtensions
     /// lost with a silo or a gateway would otherwise hold its caller for Orleans' default 30 s. The room
     /// service retries such a time-out (its changes are idempotent), so a lost message costs seconds.
     /// </summary>
-    private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Makes this front end an Orleans client of the cluster: silos found in Redis (or at the listed gateways),
