@@ -19,6 +19,8 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     private const int RoomCount = 12;
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan NoticeBound = TimeSpan.FromSeconds(90);
+    private const int LoadBeforeFault = 200;
+    private const int LoadAfterNotice = 200;
 
     [Fact]
     public async Task AKilledSiloUnderLoadLosesNoAcknowledgedMembershipAndAllIsBackWithinTenSecondsOfBeingNoticed()
@@ -72,6 +74,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
             using var stop = new CancellationTokenSource();
             var operations = 0;
             var failed = 0;
+            var milestones = new LoadMilestones();
             var load = sockets.Select((entry, index) => Task.Run(async () =>
             {
                 var api = entry.Server.Services.GetRequiredService<IRoomService>();
@@ -96,6 +99,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                         }
                     }
 
+                    milestones.Acknowledged();
                     lock (expected)
                     {
                         if (join)
@@ -110,15 +114,16 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                 }
             })).ToArray();
 
-            await Task.Delay(500);
+            // The load is running (acknowledged changes on every socket's loop) before the silo goes.
+            await milestones.AfterAsync(LoadBeforeFault);
             var victim = env.Victim;
             var downAt = Stopwatch.StartNew();
             await takeDown(env.Cluster, victim);
             var noticedAt = await env.WhenNoticedAsync(victim, NoticeBound);
             output.WriteLine($"silo {victim.SiloAddress} taken down; noticed after {downAt.Elapsed.TotalSeconds:F1} s");
 
-            // Keep the load on a little past the notice, then let it drain so the model is final.
-            await Task.Delay(1000);
+            // Keep the load on past the notice (changes acknowledged after it), then let it drain so the model is final.
+            await milestones.AfterAsync(LoadAfterNotice);
             stop.Cancel();
             await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -155,5 +160,38 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                 await socket.DisposeAsync();
             }
         }
+    }
+}
+
+/// <summary>Counts acknowledged changes of the load and lets a test wait for the next so many of them.</summary>
+internal sealed class LoadMilestones
+{
+    private readonly object _gate = new();
+    private int _acknowledged;
+    private (int At, TaskCompletionSource Done)? _waiter;
+
+    public void Acknowledged()
+    {
+        lock (_gate)
+        {
+            _acknowledged++;
+            if (_waiter is { } waiter && _acknowledged >= waiter.At)
+            {
+                waiter.Done.TrySetResult();
+                _waiter = null;
+            }
+        }
+    }
+
+    /// <summary>Completes once <paramref name="count"/> more changes are acknowledged (bounded: the load may have stalled).</summary>
+    public Task AfterAsync(int count)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _waiter = (_acknowledged + count, done);
+        }
+
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 }

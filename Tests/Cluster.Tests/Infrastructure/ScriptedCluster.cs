@@ -207,15 +207,23 @@ public sealed class ScriptedCluster
 
     private static async Task UntilExitedAsync(ServerProcess server)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(10 * Stopwatch.Frequency);
-        while (server.IsRunning())
+        if (!server.IsRunning())
         {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new TimeoutException($"{server} still runs 10 s after it was stopped.");
-            }
+            return;
+        }
 
-            await Task.Delay(20);
+        try
+        {
+            using var process = Process.GetProcessById(server.Pid);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (ArgumentException)
+        {
+            // Gone between the check and the lookup.
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{server} still runs 10 s after it was stopped.");
         }
     }
 
