@@ -147,8 +147,13 @@ internal sealed partial class FrontEndGrain(
     /// </summary>
     private async Task AwaitFirstRenewalIfNew()
     {
+        if (_observer is not null)
+        {
+            return; // every delivery but those racing a rebuild
+        }
+
         var left = FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt);
-        if (_observer is null && left > TimeSpan.Zero)
+        if (left > TimeSpan.Zero)
         {
             try
             {

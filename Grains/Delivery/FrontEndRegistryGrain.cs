@@ -12,6 +12,7 @@ namespace Orleans.Rooms.Delivery;
 internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEndRegistryGrain
 {
     private readonly long _activatedAt = time.GetTimestamp();
+    private bool _settled;
 
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private string[]? _snapshot;
@@ -40,10 +41,15 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
     {
         // Just activated (the silo that had the list went): every live front end registers again within
         // one renewal period, so a list asked for sooner would miss some. Wait out the rest of it.
-        var young = FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt);
-        if (young > TimeSpan.Zero)
+        if (!_settled)
         {
-            await Task.Delay(young, time);
+            var young = FrontEndRenewal.MaxPeriod - time.GetElapsedTime(_activatedAt);
+            if (young > TimeSpan.Zero)
+            {
+                await Task.Delay(young, time);
+            }
+
+            _settled = true;
         }
 
         return _snapshot ??= [.. _frontEnds];

@@ -286,7 +286,12 @@ internal sealed class RoomService(
 
         // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
         // that is not a "no", and the caller's retry asks again rather than calling a live socket unknown.
-        return answers.Contains(true) || (unanswered is null ? false : throw unanswered);
+        if (answers.Contains(true))
+        {
+            return true;
+        }
+
+        return unanswered is null ? false : throw unanswered;
     }
 
     /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
