@@ -49,6 +49,29 @@ public sealed class RawSocket : IDisposable
         throw new InvalidOperationException("No completion for the request among 1000 messages.");
     }
 
+    /// <summary>
+    /// Invokes <paramref name="target"/> with arguments given as JSON text (so anything the real client would
+    /// refuse to write can be sent: lone surrogates, deep nesting) and returns the completion message.
+    /// </summary>
+    public async Task<JsonElement> InvokeRawAsync(string target, string argumentsJson)
+    {
+        var id = (++_invocations).ToString();
+        await SendAsync($$"""{"type":1,"invocationId":"{{id}}","target":{{JsonSerializer.Serialize(target)}},"arguments":{{argumentsJson}}}""");
+        for (var i = 0; i < 1000; i++)
+        {
+            using var message = JsonDocument.Parse(await ReceiveAsync());
+            var root = message.RootElement;
+            if (root.GetProperty("type").GetInt32() == 3 && root.GetProperty("invocationId").GetString() == id)
+            {
+                return root.Clone();
+            }
+        }
+
+        throw new InvalidOperationException("No completion for the invocation among 1000 messages.");
+    }
+
+    public WebSocketState State => _socket.State;
+
     /// <summary>Drops the TCP connection without a close handshake, as a crashed client would.</summary>
     public void Abort() => _socket.Abort();
 

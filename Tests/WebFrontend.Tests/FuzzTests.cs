@@ -1,0 +1,186 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// Thousands of malformed <c>Request</c> envelopes, written as raw JSON so that nothing the real client would
+/// refuse to send is left out (lone surrogates, control characters, 9,000-character paths, wrong types,
+/// nesting): every one answers a 4xx envelope, never a hub error or a 5xx, the socket stays up and its
+/// membership is unchanged.
+/// </summary>
+[Collection(FrontEndCollection.Name)]
+public sealed class FuzzTests(FrontEndFixture fixture, ITestOutputHelper output)
+{
+    private const int Envelopes = 2000;
+
+    /// <summary>SignalR's default receive limit is 32 KB; stay under it so our code, not SignalR, answers.</summary>
+    private const int MaxFrameBytes = 30 * 1024;
+
+    private static readonly string[] Odd =
+    [
+        "", "\u0001", "\u007f", "\t", "\r\n", "\0", "a\u0000b", "\ud800", "\udfff", "x\udc00y", "\ud83d", "été", "😀", "\u202e", "\ufeff",
+        "/../", "%2F", "%00", "%ZZ", "%", "\\", "//", "?", "#", " ", "\u2028", new string('x', 9000), new string('y', 3000) + "\u0001",
+    ];
+
+    private static readonly string[] Urls =
+    [
+        "/../../etc/passwd", "/sockets/negotiate", "/sockets/negotiate?negotiateVersion=1", "/sockets", "/sockets?id=x", "//evil.example/x",
+        "/%2F%2Fevil.example", "/a%2Fb", "/%00", "/%ZZ", "/joinFunRoom?roomName=%00", "/\\evil",
+        "/joinFunRoom/../rooms", "/./joinFunRoom", "/joinFunRoom;x", "http://evil.example/", "javascript:alert(1)", "/no/such/route",
+    ];
+
+    private static readonly string[] Routes = ["/joinFunRoom", "/leaveFunRoom", "/broadcastFunRoom", "/funRoomSubscribers", "/kickFromFunRoom", "/rooms/leaveAll", "/rooms"];
+
+    private static readonly string[] HeaderNames = ["x-a", "content-type", "content-length", "transfer-encoding", "host", "x-admin-key", "cookie", "accept", "traceparent", "expect", "origin", "connection"];
+
+    private static readonly string[] ContentTypes = ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json", "text/plain", "application/json; charset=utf-7", "", "\u0001", "application/\ud800"];
+
+    [Fact]
+    public async Task EveryMalformedEnvelopeAnswersA4xxEnvelopeAndLeavesTheSocketAsItWas()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        using var socket = await RawSocket.ConnectAsync(fixture.Server.BaseAddress);
+        var id = (await socket.RequestAsync(new { url = "/socketId" })).GetString()!;
+        var statuses = new SortedDictionary<int, int>();
+        var failures = new List<string>();
+        var tried = 0;
+
+        while (tried < Envelopes)
+        {
+            var envelope = Envelope(random);
+            if (Encoding.UTF8.GetByteCount(envelope) > MaxFrameBytes)
+            {
+                continue;
+            }
+
+            tried++;
+            var completion = await socket.InvokeRawAsync("Request", "[" + envelope + "]");
+            if (completion.TryGetProperty("error", out var error))
+            {
+                failures.Add($"hub error '{error.GetString()}' for {Clip(envelope)}");
+                continue;
+            }
+
+            var status = completion.GetProperty("result").GetProperty("statusCode").GetInt32();
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            if (status is < 400 or >= 500)
+            {
+                failures.Add($"{status} {Clip(completion.GetProperty("result").GetProperty("body").GetRawText())} for {Clip(envelope)}");
+            }
+        }
+
+        output.WriteLine($"seed {seed}: {tried} envelopes tried, statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}, {failures.Count} not a 4xx envelope");
+        Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {tried} envelopes were not answered with a 4xx envelope:\n" + string.Join("\n", failures.Take(15)));
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal([id], (await socket.RequestAsync(new { url = "/socketRooms" })).EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task HubInvocationsSignalRRejectsFailThatInvocationOnlyAndTheSocketStaysUp()
+    {
+        using var socket = await RawSocket.ConnectAsync(fixture.Server.BaseAddress);
+        var id = (await socket.RequestAsync(new { url = "/socketId" })).GetString()!;
+
+        var unknown = await socket.InvokeRawAsync("NoSuchMethod", "[]");
+        var noArguments = await socket.InvokeRawAsync("Request", "[]");
+        var twoArguments = await socket.InvokeRawAsync("Request", """[{"url":"/socketId"},{"url":"/socketId"}]""");
+        var number = await socket.InvokeRawAsync("Request", "[42]");
+
+        Assert.True(unknown.TryGetProperty("error", out _));
+        Assert.True(noArguments.TryGetProperty("error", out _));
+        Assert.True(twoArguments.TryGetProperty("error", out _));
+        Assert.Equal(400, number.GetProperty("result").GetProperty("statusCode").GetInt32());
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal([id], (await socket.RequestAsync(new { url = "/socketRooms" })).EnumerateArray().Select(e => e.GetString()));
+    }
+
+    private static string Envelope(Random random)
+    {
+        switch (random.Next(12))
+        {
+            case 0:
+                return Pick(random, ["null", "42", "\"/socketId\"", "[]", "true", "{}", "[{\"url\":\"/socketId\"}]"]);
+            case 1:
+                return Object(("url", Json("/" + new string('a', 9000 + random.Next(100)))));
+            case 2:
+                return Object(("url", Json(Pick(random, Urls))), ("method", Json(Pick(random, ["GET", "post", "DELETE"]))));
+            case 3:
+                return Object(("url", Json(Pick(random, Routes) + Pick(random, Odd))));
+            case 4:
+                return Object(("url", Json(Pick(random, Odd))));
+            case 5:
+                return Object(("url", Json(Pick(random, Routes))), ("method", Pick(random, [Json(Pick(random, Odd)), "5", "{}", "[]", "true", Json("FETCH")])));
+            case 6:
+                return Object(("url", Pick(random, ["5", "{}", "[\"/socketId\"]", "false"])));
+            case 7:
+                return Object(("url", Json(Pick(random, Routes))), ("method", Json("POST")), ("headers", Pick(random, ["\"x\"", "[]", "5", "{\"a\":1}", "{\"a\":{}}", "{\"a\":null}", "{\"a\":[\"b\"]}"])));
+            case 8:
+                return Object(("url", Json(Pick(random, Routes))), ("method", Json("POST")), ("headers", Object((Pick(random, random.Next(2) == 0 ? Odd : HeaderNames), Json(Pick(random, Odd))))), ("data", BadRoomBody(random)));
+            case 9:
+                return Object(("url", Json(Pick(random, Routes))), ("method", Json("POST")), ("headers", Object(("content-type", Json(Pick(random, ContentTypes))))), ("data", random.Next(2) == 0 ? Json(Pick(random, Odd) + "=" + Pick(random, Odd)) : BadRoomBody(random)));
+            case 10:
+                return Object(("url", Json(Pick(random, Routes) + "?roomName=" + Pick(random, ["", "%01", "%00", "%7F", "%0D%0A", new string('r', 300)]))), ("method", Json("POST")));
+            default:
+                return Object(("url", Json(Pick(random, Routes))), ("method", Json("POST")), ("data", BadRoomBody(random)));
+        }
+    }
+
+    /// <summary>A body whose <c>roomName</c> no route accepts, with other odd parameters next to it.</summary>
+    private static string BadRoomBody(Random random)
+    {
+        var room = random.Next(9) switch
+        {
+            0 => Json(""),
+            1 => Json(new string('r', 257 + random.Next(5000))),
+            2 => Json("bad" + Pick(random, ["\u0001", "\u007f", "\0", "\n"]) + "name"),
+            3 => Json(Pick(random, ["\ud800", "a\udfffb", "\ud83d"])),
+            4 => Pick(random, ["{}", "{\"a\":1}", "[1]", "[[\"a\"]]", "[]", "[null]", "[{}]", "[\"\",\"a\"]"]),
+            5 => Nested(random.Next(2, 40)),
+            6 => "[" + string.Join(",", Enumerable.Repeat(Json("\ud800"), random.Next(1, 50))) + "]",
+            7 => Json(new string('z', 20_000)),
+            _ => Json("ok\ud800"),
+        };
+        return Object(
+            ("roomName", room),
+            ("sourceRoom", room),
+            ("destRooms", room),
+            ("socketId", Pick(random, [Json(Pick(random, Odd)), "5", "{}"])),
+            ("eventName", Json(Pick(random, Odd))),
+            ("limit", Pick(random, ["0", "-1", "1e9", "\"many\"", "99999999999", "{}"])),
+            ("exceptSelf", Pick(random, ["\"maybe\"", "2", "[]"])),
+            ("data", Pick(random, [Json(Pick(random, Odd)), Nested(random.Next(2, 40)), "1e308", "-0", "{\"a\":\"\\ud800\"}"])));
+    }
+
+    private static string Nested(int depth) => new string('[', depth) + "\"deep\"" + new string(']', depth);
+
+    private static string Object(params (string Name, string Json)[] properties)
+        => "{" + string.Join(",", properties.Select(p => Json(p.Name) + ":" + p.Json)) + "}";
+
+    /// <summary>A JSON string literal for any UTF-16 text, lone surrogates included (as \u escapes).</summary>
+    private static string Json(string text)
+    {
+        var json = new StringBuilder("\"");
+        foreach (var c in text)
+        {
+            if (c is < ' ' or > '~' or '"' or '\\')
+            {
+                json.Append("\\u").Append(((int)c).ToString("x4"));
+            }
+            else
+            {
+                json.Append(c);
+            }
+        }
+
+        return json.Append('"').ToString();
+    }
+
+    private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
+
+    private static string Clip(string text) => text.Length <= 200 ? text : text[..200] + $"…({text.Length} chars)";
+}
