@@ -1,10 +1,14 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Authorization;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
@@ -29,12 +33,28 @@ public static class RoomsServiceCollectionExtensions
     /// Adds the socket front end: <see cref="IRoomService"/>, the SignalR hub, delivery of broadcasts to this
     /// front end's sockets, and the virtual-request bridge. Map the hub with <see cref="MapRooms"/>.
     /// </summary>
-    public static IServiceCollection AddRooms(this IServiceCollection services)
+    public static IServiceCollection AddRooms(this IServiceCollection services) => services.AddRooms(configureSignalR: null);
+
+    /// <summary>
+    /// <see cref="AddRooms(IServiceCollection)"/>, handing the app SignalR's builder to set hub options
+    /// (<c>signalR.AddHubOptions&lt;...&gt;</c> / <c>services.Configure&lt;HubOptions&gt;</c>), add a protocol or
+    /// filters. What it sets wins over the <c>Rooms:Limits</c> defaults.
+    /// </summary>
+    public static IServiceCollection AddRooms(this IServiceCollection services, Action<ISignalRServerBuilder>? configureSignalR)
     {
+        // The virtual-request bridge runs requests through the host's own application, which it receives by
+        // standing in front of the server; so the server must be registered already.
+        var server = services.LastOrDefault(d => d.ServiceType == typeof(IServer))
+            ?? throw new InvalidOperationException("AddRooms needs the web host's server registered first: call it on WebApplicationBuilder.Services (or in ConfigureServices of a web host).");
+
         services.AddRoomService();
         services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
+        services.AddSelfValidatingOptions<SocketLimitsOptions>(SocketLimitsOptions.SectionName);
+        services.AddSelfValidatingOptions<SocketOriginOptions>(SocketOriginOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSignalR();
+        var signalR = services.AddSignalR();
+        services.AddOptions<HubOptions>().Configure<IOptions<SocketLimitsOptions>>((hub, limits) => hub.MaximumParallelInvocationsPerClient = limits.Value.MaxParallelRequestsPerSocket);
+        configureSignalR?.Invoke(signalR);
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
         services.TryAddSingleton<LocalSockets>();
         services.TryAddSingleton<LocalFrontEnds>();
@@ -43,13 +63,44 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<FrontEndLease>();
         services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());
         services.AddHealthChecks().AddCheck<FrontEndHealthCheck>("rooms-front-end", tags: [ReadyTag]);
-        services.TryAddSingleton<ApplicationPipeline>();
+        services.TryAddSingleton<HubGate>();
+        services.TryAddSingleton<HostApplication>();
+        services.TryAddSingleton<SocketRequestLimiter>();
         services.TryAddSingleton<VirtualRequestBridge>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApplicationPipeline.CaptureFilter>());
+        services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer(Create(sp, server), sp.GetRequiredService<HostApplication>())));
+        services.AddAuthorizationBuilder().AddPolicy(RoomsAuthorization.JoinPolicy, policy => policy.AddRequirements(JoinRoomRequirement.Instance));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, JoinRoomRequirement.AllowUnlessRefused>());
         return services;
     }
 
-    /// <summary>Maps the socket hub (PROTOCOL.md: <c>/sockets</c>).</summary>
+    /// <summary>
+    /// Maps the socket hub (PROTOCOL.md: <c>/sockets</c>) behind the origin check and the per-address limit
+    /// (<see cref="SocketOriginOptions"/>, <see cref="SocketLimitsOptions.MaxConnectionsPerIp"/>). By default a
+    /// connection closes when its authentication expires, and the negotiation speaks version 1 only, so a
+    /// connection's token is never its public id.
+    /// </summary>
     public static HubEndpointConventionBuilder MapRooms(this IEndpointRouteBuilder endpoints, string pattern = "/sockets", Action<HttpConnectionDispatcherOptions>? configure = null)
-        => endpoints.MapHub<SocketHub>(pattern, options => configure?.Invoke(options));
+    {
+        var hub = endpoints.MapHub<SocketHub>(pattern, options =>
+        {
+            options.CloseOnAuthenticationExpiration = true;
+
+            // Version 0 makes the connection token equal to the connection id, which is the public socket id
+            // (a broadcast's except, a kick's target): whoever knows it could poll or send as that socket.
+            options.MinimumProtocolVersion = 1;
+            configure?.Invoke(options);
+        });
+        var gate = endpoints.ServiceProvider.GetRequiredService<HubGate>();
+        hub.Add(endpoint =>
+        {
+            var next = endpoint.RequestDelegate!;
+            endpoint.RequestDelegate = context => gate.InvokeAsync(context, next);
+        });
+        return hub;
+    }
+
+    private static IServer Create(IServiceProvider services, ServiceDescriptor descriptor) => (IServer)(
+        descriptor.ImplementationInstance
+        ?? descriptor.ImplementationFactory?.Invoke(services)
+        ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
 }

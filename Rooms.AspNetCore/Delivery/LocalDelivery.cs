@@ -15,15 +15,16 @@ internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
     public Task Deliver(DeliveryBatch batch)
     {
         var message = new SerializedHubMessage(new InvocationMessage(batch.EventName, [new RawJsonPayload(batch.Payload)]));
+        var bytes = batch.Payload.Length + batch.EventName.Length;
         if (batch.SocketIds is null)
         {
-            sockets.SendToAll(message, batch.Except);
+            sockets.SendToAll(message, bytes, batch.Except);
         }
         else
         {
             foreach (var id in batch.SocketIds)
             {
-                sockets.Send(id, message);
+                sockets.Send(id, message, bytes);
             }
         }
 

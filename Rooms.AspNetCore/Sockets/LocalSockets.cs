@@ -10,12 +10,13 @@ namespace Orleans.Rooms.Sockets;
 /// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
 /// socket grains tell it of every change (see <c>ISocketGrain</c>). Writes to each socket go through a
 /// bounded count of pending messages: a client that cannot keep up is disconnected instead of holding up the
-/// others or growing without bound. Writes to one connection keep their order (SignalR serializes them).
+/// others or growing without bound (counted in messages and in payload bytes). Writes to one connection keep their order (SignalR serializes them).
 /// </summary>
-internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, ILogger<LocalSockets> logger)
 {
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
+    private readonly long _maxPendingBytes = limits.Value.MaxPendingBytesPerSocket;
 
     public int Count => _sockets.Count;
 
@@ -37,27 +38,28 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
     public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
 
-    public void Send(string connectionId, SerializedHubMessage message)
+    /// <param name="bytes">The size of the message's payload, counted against <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/>.</param>
+    public void Send(string connectionId, SerializedHubMessage message, int bytes)
     {
         if (_sockets.TryGetValue(connectionId, out var socket))
         {
-            socket.Send(message);
+            socket.Send(message, bytes);
         }
     }
 
-    public void SendToAll(SerializedHubMessage message, string[]? except)
+    public void SendToAll(SerializedHubMessage message, int bytes, string[]? except)
     {
         foreach (var (id, socket) in _sockets)
         {
             if (except is null || Array.IndexOf(except, id) < 0)
             {
-                socket.Send(message);
+                socket.Send(message, bytes);
             }
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
-    private partial void LogTooSlow(string socketId, int pending);
+    [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages ({PendingBytes} bytes) pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket, Rooms:Limits:MaxPendingBytesPerSocket); disconnecting it as too slow.")]
+    private partial void LogTooSlow(string socketId, int pending, long pendingBytes);
 
     [LoggerMessage(2, LogLevel.Debug, "Write to socket {SocketId} failed.")]
     private partial void LogWriteFailed(Exception exception, string socketId);
@@ -66,6 +68,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
     {
         private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { connection.ConnectionId };
         private int _pending;
+        private long _pendingBytes;
         private int _aborted;
 
         public void RoomsChanged(string[] joined, string[] left)
@@ -85,15 +88,16 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
             }
         }
 
-        public void Send(SerializedHubMessage message)
+        public void Send(SerializedHubMessage message, int bytes)
         {
             var pending = Interlocked.Increment(ref _pending);
-            if (pending > owner._maxPending)
+            var pendingBytes = Interlocked.Add(ref _pendingBytes, bytes);
+            if (pending > owner._maxPending || pendingBytes > owner._maxPendingBytes)
             {
-                Interlocked.Decrement(ref _pending);
+                Done(bytes);
                 if (Interlocked.Exchange(ref _aborted, 1) == 0)
                 {
-                    owner.LogTooSlow(connection.ConnectionId, pending - 1);
+                    owner.LogTooSlow(connection.ConnectionId, pending - 1, pendingBytes - bytes);
                     connection.Abort();
                 }
 
@@ -103,14 +107,20 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
             var write = connection.WriteAsync(message);
             if (write.IsCompletedSuccessfully)
             {
-                Interlocked.Decrement(ref _pending);
+                Done(bytes);
                 return;
             }
 
-            _ = AwaitWrite(write);
+            _ = AwaitWrite(write, bytes);
         }
 
-        private async Task AwaitWrite(ValueTask write)
+        private void Done(int bytes)
+        {
+            Interlocked.Decrement(ref _pending);
+            Interlocked.Add(ref _pendingBytes, -bytes);
+        }
+
+        private async Task AwaitWrite(ValueTask write, int bytes)
         {
             try
             {
@@ -122,7 +132,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
             }
             finally
             {
-                Interlocked.Decrement(ref _pending);
+                Done(bytes);
             }
         }
     }

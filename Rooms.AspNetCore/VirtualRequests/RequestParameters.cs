@@ -29,7 +29,17 @@ public sealed class RequestParameters
 
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(context.RequestAborted);
+            IFormCollection form;
+            try
+            {
+                form = await request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
+            {
+                // The form reader's own words ("Missing content-type boundary.", a limit of FormOptions, a cut-off part).
+                throw new BadParameterException("body", $"The form body cannot be read: {ex.Message}");
+            }
+
             foreach (var (name, value) in form)
             {
                 values[name.EndsWith("[]", StringComparison.Ordinal) ? name[..^2] : name] = Strings(value);
@@ -89,7 +99,7 @@ public sealed class RequestParameters
     public string? GetString(string name) => Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } v => v.GetString(),
+        { ValueKind: JsonValueKind.String } v => Text(v, name),
         { ValueKind: JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } v => v.GetRawText(),
         { ValueKind: JsonValueKind.Array } v when v.GetArrayLength() == 1 => GetStringFrom(v[0], name),
         var v => throw new BadParameterException(name, $"`{name}` must be a string, not {v.Value.ValueKind.ToString().ToLowerInvariant()}."),
@@ -109,7 +119,7 @@ public sealed class RequestParameters
         null => null,
         { ValueKind: JsonValueKind.True } => true,
         { ValueKind: JsonValueKind.False } => false,
-        { ValueKind: JsonValueKind.String } v when bool.TryParse(v.GetString(), out var parsed) => parsed,
+        { ValueKind: JsonValueKind.String } v when bool.TryParse(Text(v, name), out var parsed) => parsed,
         _ => throw new BadParameterException(name, $"`{name}` must be true or false."),
     };
 
@@ -118,13 +128,26 @@ public sealed class RequestParameters
     {
         null => null,
         { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out var number) => number,
-        { ValueKind: JsonValueKind.String } v when int.TryParse(v.GetString(), out var number) => number,
+        { ValueKind: JsonValueKind.String } v when int.TryParse(Text(v, name), out var number) => number,
         _ => throw new BadParameterException(name, $"`{name}` must be an integer."),
     };
 
     private static string GetStringFrom(JsonElement item, string name) => item.ValueKind == JsonValueKind.String
-        ? item.GetString()!
+        ? Text(item, name)
         : throw new BadParameterException(name, $"`{name}` must be a string or a list of strings.");
+
+    private static string Text(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON can carry a lone surrogate (\ud800); a .NET string made of it would not be valid text.
+            throw new BadParameterException(name, $"`{name}` is not valid Unicode text (it has a lone surrogate).");
+        }
+    }
 
     private static JsonElement Strings(Microsoft.Extensions.Primitives.StringValues value)
         => value.Count == 1 ? JsonSerializer.SerializeToElement(value[0]) : JsonSerializer.SerializeToElement(value.ToArray());

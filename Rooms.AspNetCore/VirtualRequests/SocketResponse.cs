@@ -5,14 +5,34 @@ namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>
 /// The answer to a virtual request (sails.io.js calls it a JWR): status, headers, and the body as parsed
-/// JSON when the action wrote JSON, else as text.
+/// JSON when the action wrote JSON, else as text. A header's value is a string, or a list of strings when the
+/// action set it more than once (two <c>Set-Cookie</c>s, say), as Node's response headers have it.
 /// </summary>
-public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, string> Headers, object? Body)
+public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, object> Headers, object? Body)
 {
-    private static readonly IReadOnlyDictionary<string, string> TextHeaders = new Dictionary<string, string> { ["content-type"] = "text/plain; charset=utf-8" };
+    private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object> { ["content-type"] = "text/plain; charset=utf-8" };
+    private static readonly IReadOnlyDictionary<string, object> JsonHeaders = new Dictionary<string, object> { ["content-type"] = "application/json; charset=utf-8" };
 
     /// <summary>An answer made without running the pipeline, for a request that could not be run.</summary>
     public static SocketResponse Error(int statusCode, string message) => new(statusCode, TextHeaders, message);
+
+    /// <summary>
+    /// An answer for a request that failed on the server: what failed in words for the client, and the id
+    /// under which the details are logged (<c>{"error":"...","id":"..."}</c>).
+    /// </summary>
+    public static SocketResponse Failure(int statusCode, string message, string id)
+        => new(statusCode, JsonHeaders, new Dictionary<string, string> { ["error"] = message, ["id"] = id });
+
+    internal static IReadOnlyDictionary<string, object> HeadersOf(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
+    {
+        var result = new Dictionary<string, object>(headers.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in headers)
+        {
+            result[name.ToLowerInvariant()] = values.Count == 1 ? values[0]! : values.ToArray();
+        }
+
+        return result;
+    }
 
     internal static object? ParseBody(byte[] body, string? contentType)
     {

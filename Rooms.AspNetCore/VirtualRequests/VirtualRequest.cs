@@ -1,11 +1,14 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 
 namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>A parsed, valid request envelope (PROTOCOL.md, "Virtual requests").</summary>
+/// <param name="Path">The path, percent-decoded as a server decodes it.</param>
+/// <param name="RawTarget">The path and query as sent.</param>
 /// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON.</param>
-internal sealed record VirtualRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType, JsonElement? JsonBody)
+internal sealed record VirtualRequest(string Method, string Path, string Query, string RawTarget, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType, JsonElement? JsonBody)
 {
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -22,6 +25,17 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         var queryStart = url!.IndexOf('?');
         var path = queryStart < 0 ? url : url[..queryStart];
         var query = queryStart < 0 ? string.Empty : url[queryStart..];
+        string decodedPath;
+        try
+        {
+            decodedPath = PathString.FromUriComponent(path).Value ?? "/";
+        }
+        catch (InvalidOperationException)
+        {
+            // As Kestrel answers a request line whose path decodes to a NUL.
+            error = $"`url` must not decode to a null character: '{Clip(path)}'.";
+            return false;
+        }
 
         byte[]? body = null;
         JsonElement? jsonBody = null;
@@ -31,7 +45,13 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             if (value.ValueKind == JsonValueKind.String && contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
                 // A string body with a non-JSON content type (a form, say) is sent as the text it is.
-                body = Encoding.UTF8.GetBytes(value.GetString()!);
+                if (!TryGetText(value, out var text))
+                {
+                    error = "`data` is not valid Unicode text (it has a lone surrogate).";
+                    return false;
+                }
+
+                body = Encoding.UTF8.GetBytes(text);
             }
             else
             {
@@ -41,8 +61,22 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             }
         }
 
-        request = new VirtualRequest(method!, path, query, headers, body, contentType, jsonBody);
+        request = new VirtualRequest(method!, decodedPath, query, path + query, headers, body, contentType, jsonBody);
         return true;
+    }
+
+    private static bool TryGetText(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = string.Empty;
+            return false;
+        }
     }
 
     private static string? Check(JsonElement envelope, out string? method, out string? url, out Dictionary<string, string>? headers, out JsonElement? data)
@@ -51,6 +85,19 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         url = null;
         headers = null;
         data = null;
+        try
+        {
+            return CheckText(envelope, ref method, ref url, ref headers, ref data);
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonElement.GetString() refuses text with a lone surrogate: JSON can carry it, a .NET string cannot.
+            return "The request envelope has text that is not valid Unicode (a lone surrogate in `url`, `method`, `headers` or a string `data`).";
+        }
+    }
+
+    private static string? CheckText(JsonElement envelope, ref string? method, ref string? url, ref Dictionary<string, string>? headers, ref JsonElement? data)
+    {
         if (envelope.ValueKind != JsonValueKind.Object)
         {
             return $"The request envelope must be a JSON object such as {{\"method\":\"POST\",\"url\":\"/joinFunRoom\",\"data\":{{}}}}; got {Describe(envelope.ValueKind)}.";
@@ -113,12 +160,22 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
                     return $"`headers` must be an object of strings; `{Clip(header.Name)}` is {Describe(header.Value.ValueKind)}.";
                 }
 
-                if (header.Name.Length == 0 || header.Name.Any(c => char.IsControl(c) || c is ' ' or ':') || header.Value.GetString()!.Any(c => c is '\r' or '\n' or '\0'))
+                if (header.Name.Length == 0 || !header.Name.All(IsTokenChar))
                 {
-                    return $"`headers` has an invalid header: '{Clip(header.Name)}'.";
+                    return $"`headers` has an invalid header name: '{Clip(header.Name)}' (letters, digits and !#$%&'*+-.^_`|~ only).";
                 }
 
-                headers[header.Name] = header.Value.GetString()!;
+                var value = header.Value.GetString()!;
+                if (value.Any(c => char.IsControl(c) && c != '\t'))
+                {
+                    return $"`headers` has a control character in the value of `{header.Name}`.";
+                }
+
+                // The envelope's own body decides the framing; a client's framing headers would contradict it.
+                if (!header.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !header.Name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase))
+                {
+                    headers[header.Name] = value;
+                }
             }
         }
 
@@ -129,6 +186,9 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
 
         return null;
     }
+
+    // RFC 9110 token characters: what a header name may be made of.
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
 
     private static string Describe(JsonValueKind kind) => kind switch
     {
@@ -141,5 +201,5 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         _ => "nothing",
     };
 
-    private static string Clip(string value) => value.Length <= 80 ? value : value[..80] + "…";
+    private static string Clip(string value) => value.Length <= 80 ? value : value[..(char.IsHighSurrogate(value[79]) ? 79 : 80)] + "…";
 }

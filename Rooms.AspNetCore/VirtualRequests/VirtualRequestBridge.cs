@@ -2,41 +2,72 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>
-/// Runs a socket's HTTP-shaped request through the application's real pipeline: a synthetic
-/// <see cref="HttpContext"/> with in-memory request and response features, its own DI scope, the
-/// socket's user and connection, and <see cref="ISocketRequestFeature"/> marking it as a socket request.
+/// Runs a socket's HTTP-shaped request as a real request of the host (<see cref="HostApplication"/>): the
+/// request and response features are in memory, the connection's features are copies of the socket's,
+/// the user is the socket's, and <see cref="ISocketRequestFeature"/> marks it as a socket request. Whatever
+/// happens, the socket gets an envelope: malformed or over a limit 4xx, a failure 5xx with an id that the
+/// log has the details under, never a hub error.
 /// </summary>
-internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline, IServiceScopeFactory scopes, ILogger<VirtualRequestBridge> logger)
+internal sealed partial class VirtualRequestBridge(
+    HostApplication host,
+    SocketRequestLimiter limiter,
+    IOptions<SocketLimitsOptions> limits,
+    TimeProvider time,
+    ILogger<VirtualRequestBridge> logger)
 {
+    private readonly SocketLimitsOptions _limits = limits.Value;
+
     public async Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
     {
-        if (!VirtualRequest.TryParse(envelope, out var request, out var error))
+        if (!limiter.TryAcquire(caller.ConnectionId))
         {
-            return SocketResponse.Error(StatusCodes.Status400BadRequest, error!);
+            return SocketResponse.Error(StatusCodes.Status429TooManyRequests, $"Too many requests from this socket: at most {limiter.PerSecond} a second (Rooms:Limits:RequestsPerSecondPerSocket). Wait a moment and try again.");
         }
 
-        if (pipeline.Application is not { } application)
+        var identifier = new HttpRequestIdentifierFeature();
+        VirtualRequest? request = null;
+        try
         {
-            return SocketResponse.Error(StatusCodes.Status503ServiceUnavailable, "The application is not ready to serve requests yet.");
-        }
+            if (!VirtualRequest.TryParse(envelope, out request, out var error))
+            {
+                return SocketResponse.Error(StatusCodes.Status400BadRequest, error!);
+            }
 
+            if (!host.IsReady)
+            {
+                return SocketResponse.Error(StatusCodes.Status503ServiceUnavailable, "The application is not ready to serve requests yet.");
+            }
+
+            return await RunAsync(caller, request!, identifier);
+        }
+        catch (Exception ex) when (!caller.ConnectionAborted.IsCancellationRequested)
+        {
+            // The exception's message may name silos, grains or other sockets: it goes to the log only.
+            LogRequestFailed(ex, request?.Method ?? "-", request?.Path ?? "-", caller.ConnectionId, identifier.TraceIdentifier);
+            return SocketResponse.Failure(StatusCodes.Status500InternalServerError, "The request failed on the server.", identifier.TraceIdentifier);
+        }
+    }
+
+    private async Task<SocketResponse> RunAsync(HubCallerContext caller, VirtualRequest request, HttpRequestIdentifierFeature identifier)
+    {
         var socketHttp = caller.GetHttpContext();
         var requestFeature = new HttpRequestFeature
         {
-            Method = request!.Method,
+            Method = request.Method,
             Scheme = socketHttp?.Request.Scheme ?? "http",
             Protocol = "HTTP/1.1",
             PathBase = string.Empty,
-            Path = PathString.FromUriComponent(request.Path).Value ?? "/",
+            Path = request.Path,
             QueryString = request.Query,
-            RawTarget = request.Path + request.Query,
+            RawTarget = request.RawTarget,
             Body = request.Body is null ? Stream.Null : new MemoryStream(request.Body, writable: false),
         };
         foreach (var (name, value) in request.Headers)
@@ -51,46 +82,51 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
             requestFeature.Headers.ContentLength = request.Body.Length;
         }
 
-        var response = new VirtualResponseFeature();
+        using var timeout = new CancellationTokenSource(_limits.RequestTimeout, time);
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, caller.ConnectionAborted);
+        var response = new VirtualResponseFeature(_limits.MaxResponseBytes);
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(requestFeature);
+        features.Set<IHttpRequestIdentifierFeature>(identifier);
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
-        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = caller.ConnectionAborted });
+        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted.Token });
+        features.Set<IHttpAuthenticationFeature>(new HttpAuthenticationFeature { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) });
         features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId, request.JsonBody));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
         {
-            features.Set(connection);
+            // A copy: the request must not change (or be changed through) the socket's own connection.
+            features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
+            {
+                ConnectionId = connection.ConnectionId,
+                RemoteIpAddress = connection.RemoteIpAddress,
+                RemotePort = connection.RemotePort,
+                LocalIpAddress = connection.LocalIpAddress,
+                LocalPort = connection.LocalPort,
+            });
         }
-
-        await using var scope = scopes.CreateAsyncScope();
-        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = scope.ServiceProvider });
-        var context = new DefaultHttpContext(features) { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) };
 
         try
         {
-            await application(context);
-            await response.CompleteAsync();
+            await host.RunAsync(features, () => response.CompleteAsync(), response.FireOnCompletedAsync);
         }
-        catch (Exception ex) when (!caller.ConnectionAborted.IsCancellationRequested)
+        catch (Exception) when (response.TooLarge)
         {
-            LogRequestFailed(ex, request.Method, request.Path, caller.ConnectionId);
-            response.Reset(StatusCodes.Status500InternalServerError);
-            return SocketResponse.Error(StatusCodes.Status500InternalServerError, "The request failed on the server.");
+            LogResponseTooLarge(request.Method, request.Path, caller.ConnectionId, _limits.MaxResponseBytes, identifier.TraceIdentifier);
+            return SocketResponse.Failure(StatusCodes.Status500InternalServerError, $"The response is over {_limits.MaxResponseBytes} bytes (Rooms:Limits:MaxResponseBytes), more than a socket request may answer; ask for less.", identifier.TraceIdentifier);
         }
-        finally
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            await response.FireOnCompletedAsync();
         }
 
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in response.Headers)
+        if (timeout.IsCancellationRequested)
         {
-            headers[name.ToLowerInvariant()] = values.ToString();
+            LogTimedOut(request.Method, request.Path, caller.ConnectionId, _limits.RequestTimeout, identifier.TraceIdentifier);
+            return SocketResponse.Failure(StatusCodes.Status504GatewayTimeout, $"The request took longer than {_limits.RequestTimeout} (Rooms:Limits:RequestTimeout) and was cancelled.", identifier.TraceIdentifier);
         }
 
-        return new SocketResponse(response.StatusCode, headers, SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
+        return new SocketResponse(response.StatusCode, SocketResponse.HeadersOf(response.Headers), SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
     }
 
     /// <summary>Tells body binding whether to read a body at all (minimal APIs skip it when this is missing).</summary>
@@ -102,6 +138,12 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         public bool CanHaveBody { get; } = canHaveBody;
     }
 
-    [LoggerMessage(LogLevel.Error, "Virtual request {Method} {Path} from socket {SocketId} failed.")]
-    private partial void LogRequestFailed(Exception exception, string method, string path, string socketId);
+    [LoggerMessage(1, LogLevel.Error, "Virtual request {Method} {Path} from socket {SocketId} failed (error id {ErrorId}).")]
+    private partial void LogRequestFailed(Exception exception, string method, string path, string socketId, string errorId);
+
+    [LoggerMessage(2, LogLevel.Warning, "Virtual request {Method} {Path} from socket {SocketId} wrote more than {MaxBytes} bytes (Rooms:Limits:MaxResponseBytes) (error id {ErrorId}).")]
+    private partial void LogResponseTooLarge(string method, string path, string socketId, int maxBytes, string errorId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Virtual request {Method} {Path} from socket {SocketId} took longer than {Timeout} (Rooms:Limits:RequestTimeout) (error id {ErrorId}).")]
+    private partial void LogTimedOut(string method, string path, string socketId, TimeSpan timeout, string errorId);
 }

@@ -4,10 +4,13 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Orleans.Rooms.VirtualRequests;
 
-/// <summary>The response side of a virtual request: status, headers and a body kept in memory.</summary>
-internal sealed class VirtualResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature
+/// <summary>
+/// The response side of a virtual request: status, headers and a body kept in memory, at most
+/// <paramref name="maxBytes"/> of it (a write past that throws <see cref="ResponseTooLargeException"/>).
+/// </summary>
+internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeature, IHttpResponseBodyFeature
 {
-    private readonly MemoryStream _body = new();
+    private readonly CappedStream _body = new(maxBytes);
     private readonly List<(Func<object, Task> Callback, object State)> _onStarting = [];
     private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = [];
     private PipeWriter? _writer;
@@ -96,4 +99,55 @@ internal sealed class VirtualResponseFeature : IHttpResponseFeature, IHttpRespon
     }
 
     public byte[] GetBody() => _body.ToArray();
+
+    /// <summary>True when the action tried to write more than the cap.</summary>
+    public bool TooLarge => _body.Exceeded;
+
+    private sealed class CappedStream(int maxBytes) : MemoryStream
+    {
+        public bool Exceeded { get; private set; }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Check(count);
+            base.Write(buffer, offset, count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Check(buffer.Length);
+            base.Write(buffer);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Check(count);
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Check(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override void WriteByte(byte value)
+        {
+            Check(1);
+            base.WriteByte(value);
+        }
+
+        private void Check(int count)
+        {
+            if (Length + count > maxBytes)
+            {
+                Exceeded = true;
+                throw new ResponseTooLargeException(maxBytes);
+            }
+        }
+    }
 }
+
+/// <summary>The action wrote more than <see cref="SocketLimitsOptions.MaxResponseBytes"/> to a virtual response.</summary>
+internal sealed class ResponseTooLargeException(int maxBytes)
+    : IOException($"The response is over {maxBytes} bytes (Rooms:Limits:MaxResponseBytes).");

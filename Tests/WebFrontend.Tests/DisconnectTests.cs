@@ -46,11 +46,19 @@ public sealed class DisconnectTests(FrontEndFixture fixture)
         Assert.Equal(404, (await observer.RequestAsync("GET", $"/socketRooms?socketId={id}")).StatusCode);
     }
 
-    [Fact]
-    public async Task AClientThatStopsReadingIsDroppedWhileTheOthersGetEverything()
+    // Once bounded by the count of pending messages, once by their bytes (16 messages of 256 KB), the other
+    // bound out of reach each time.
+    [Theory]
+    [InlineData("16", "1000000000")]
+    [InlineData("1000000", "4194304")]
+    public async Task AClientThatStopsReadingIsDroppedWhileTheOthersGetEverything(string maxPendingMessages, string maxPendingBytes)
     {
-        await using var server = await FrontEndServer.StartAsync("slow-" + Guid.NewGuid().ToString("N")[..8], configure: builder =>
-            builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "16");
+        await using var server = await FrontEndServer.StartAsync("slow-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        {
+            ["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = maxPendingMessages,
+            ["Rooms:Limits:MaxPendingBytesPerSocket"] = maxPendingBytes,
+            ["Rooms:Limits:MaxBroadcastPayloadBytes"] = "300000",
+        });
         using var slow = await RawSocket.ConnectAsync(server.BaseAddress);
         await using var fast = await server.ConnectAsync();
         var room = Unique.Room();

@@ -16,5 +16,8 @@ internal static class Answers
 
     public static IResult Error(int statusCode, string message) => Results.Json(new { error = message }, statusCode: statusCode);
 
+    /// <summary>A failure on the server: what failed in words for the client, and the id its details are logged under.</summary>
+    public static IResult Failure(int statusCode, string message, string id) => Results.Json(new { error = message, id }, statusCode: statusCode);
+
     public static IResult Text(int statusCode, string text) => Results.Text(text, "text/plain; charset=utf-8", statusCode: statusCode);
 }

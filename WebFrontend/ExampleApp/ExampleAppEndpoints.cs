@@ -1,5 +1,9 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Authorization;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.VirtualRequests;
 
@@ -14,6 +18,7 @@ internal static class ExampleAppEndpoints
     public static IServiceCollection AddExampleApp(this IServiceCollection services)
     {
         services.AddOptions<ExampleAppOptions>().BindConfiguration(RoomsOptions.SectionName);
+        services.AddSingleton<IAuthorizationHandler, PrivateRoomHandler>();
         return services;
     }
 
@@ -44,16 +49,17 @@ internal static class ExampleAppEndpoints
         => Results.Stream(typeof(ExampleAppEndpoints).Assembly.GetManifestResourceStream("index.html")!, "text/html; charset=utf-8");
 
     private static Task<IResult> JoinFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
-        => RequestingSocketInRoom(http, options, rooms.JoinAsync, "Joined a fun room called {0}!");
+        => RequestingSocketInRoom(http, options, authorize: true, rooms.JoinAsync, "Joined a fun room called {0}!");
 
     private static Task<IResult> LeaveFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
-        => RequestingSocketInRoom(http, options, rooms.LeaveAsync, "Left a fun room called {0}!");
+        => RequestingSocketInRoom(http, options, authorize: false, rooms.LeaveAsync, "Left a fun room called {0}!");
 
     // The seed's leaveFunRoom, check for check: roomName first, then req.isSocket, then the call, whose
-    // failure the error filter answers with 500 (res.serverError).
+    // failure the error filter answers with 500 (res.serverError). A join asks the app's authorization first.
     private static async Task<IResult> RequestingSocketInRoom(
         HttpContext http,
         IOptions<RoomsOptions> options,
+        bool authorize,
         Func<SocketTarget, string, CancellationToken, Task> call,
         string message)
     {
@@ -69,11 +75,16 @@ internal static class ExampleAppEndpoints
         }
 
         var room = RoomParameter(p, "roomName", options);
+        if (authorize && !(await http.AuthorizeJoinAsync(room)).Succeeded)
+        {
+            return Answers.Error(StatusCodes.Status403Forbidden, $"This socket may not join room '{room}'.");
+        }
+
         await call(http, room, http.RequestAborted);
         return Answers.Message(string.Format(CultureInfo.InvariantCulture, message, room));
     }
 
-    private static async Task<IResult> BroadcastFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    private static async Task<IResult> BroadcastFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options, IOptions<SocketLimitsOptions> limits)
     {
         var p = await http.GetParametersAsync();
         if (!p.Has("roomName"))
@@ -81,16 +92,39 @@ internal static class ExampleAppEndpoints
             return Answers.RoomNameRequired;
         }
 
-        var targets = RoomListParameter(p, "roomName", options);
-        await rooms.BroadcastAsync(targets, EventParameter(p, options), p.Get("data"), ExceptSelf(http, p), http.RequestAborted);
+        var targets = RoomListParameter(p, "roomName", options, limits);
+        var eventName = EventParameter(p, options);
+        var except = ExceptSelf(http, p);
+        if (PayloadTooLarge(p, limits) is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
+        await rooms.BroadcastAsync(targets, eventName, p.Get("data"), except, http.RequestAborted);
         return Answers.Ok;
     }
 
-    private static async Task<IResult> Blast(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    private static async Task<IResult> Blast(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options, IOptions<SocketLimitsOptions> limits)
     {
         var p = await http.GetParametersAsync();
-        await rooms.BlastAsync(EventParameter(p, options), p.Get("data"), ExceptSelf(http, p), http.RequestAborted);
+        var eventName = EventParameter(p, options);
+        var except = ExceptSelf(http, p);
+        if (PayloadTooLarge(p, limits) is { } tooLarge)
+        {
+            return tooLarge;
+        }
+
+        await rooms.BlastAsync(eventName, p.Get("data"), except, http.RequestAborted);
         return Answers.Ok;
+    }
+
+    // Checked before anything is sent: the payload is copied into the queue of every target connection.
+    private static IResult? PayloadTooLarge(RequestParameters p, IOptions<SocketLimitsOptions> limits)
+    {
+        var size = p.Get("data") is { } data ? JsonMarshal.GetRawUtf8Value(data).Length : 0;
+        return size > limits.Value.MaxBroadcastPayloadBytes
+            ? Answers.Error(StatusCodes.Status413PayloadTooLarge, $"`data` is {size} bytes of JSON; at most {limits.Value.MaxBroadcastPayloadBytes} may be broadcast (Rooms:Limits:MaxBroadcastPayloadBytes).")
+            : null;
     }
 
     private static IResult SocketId(HttpContext http, IRoomService rooms)
@@ -129,17 +163,17 @@ internal static class ExampleAppEndpoints
         return Answers.Message($"Kicked {socketId} from {room}!");
     }
 
-    private static async Task<IResult> AddMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    private static async Task<IResult> AddMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options, IOptions<SocketLimitsOptions> limits)
     {
         var p = await http.GetParametersAsync();
-        await rooms.AddRoomMembersToRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options), http.RequestAborted);
+        await rooms.AddRoomMembersToRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options, limits), http.RequestAborted);
         return Answers.Ok;
     }
 
-    private static async Task<IResult> RemoveMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    private static async Task<IResult> RemoveMembers(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options, IOptions<SocketLimitsOptions> limits)
     {
         var p = await http.GetParametersAsync();
-        await rooms.RemoveRoomMembersFromRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options), http.RequestAborted);
+        await rooms.RemoveRoomMembersFromRoomsAsync(RoomParameter(p, "sourceRoom", options), RoomListParameter(p, "destRooms", options, limits), http.RequestAborted);
         return Answers.Ok;
     }
 
@@ -156,13 +190,14 @@ internal static class ExampleAppEndpoints
         return Answers.Ok;
     }
 
-    private static async Task<IResult> ListRooms(HttpContext http, IRoomService rooms)
+    private static async Task<IResult> ListRooms(HttpContext http, IRoomService rooms, IOptions<SocketLimitsOptions> limits)
     {
         var p = await http.GetParametersAsync();
-        var limit = p.GetInt("limit") ?? RoomPage.DefaultLimit;
-        if (limit is < 1 or > RoomPage.MaxLimit)
+        var most = limits.Value.MaxRoomsPageSize;
+        var limit = p.GetInt("limit") ?? Math.Min(RoomPage.DefaultLimit, most);
+        if (limit < 1 || limit > most)
         {
-            throw new BadParameterException("limit", $"`limit` must be between 1 and {RoomPage.MaxLimit}; got {limit}.");
+            throw new BadParameterException("limit", $"`limit` must be between 1 and {most} (Rooms:Limits:MaxRoomsPageSize); got {limit}.");
         }
 
         var page = await rooms.RoomsAsync(p.GetString("after"), limit, http.RequestAborted);
@@ -179,8 +214,14 @@ internal static class ExampleAppEndpoints
         return room;
     }
 
-    private static string[] RoomListParameter(RequestParameters p, string name, IOptions<RoomsOptions> options)
+    private static string[] RoomListParameter(RequestParameters p, string name, IOptions<RoomsOptions> options, IOptions<SocketLimitsOptions> limits)
     {
+        // Counted before the names are read: each name may activate a room grain.
+        if (p.Get(name) is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() > limits.Value.MaxRoomsPerList)
+        {
+            throw new BadParameterException(name, $"`{name}` names {list.GetArrayLength()} rooms; at most {limits.Value.MaxRoomsPerList} per request (Rooms:Limits:MaxRoomsPerList).");
+        }
+
         var rooms = p.GetStringList(name) ?? throw new BadParameterException(name, $"`{name}` is required: a room name or a list of them.");
         if (rooms.Count == 0)
         {

@@ -42,11 +42,13 @@ internal sealed partial class RoomErrorsFilter(ILogger<RoomErrorsFilter> logger)
         }
         catch (Exception ex)
         {
-            LogFailed(ex, context.HttpContext.Request.Path);
-            return Answers.Error(StatusCodes.Status500InternalServerError, ex.Message);
+            // The message may name silos, grains or other sockets: the client gets words and an id, the log the rest.
+            var id = context.HttpContext.TraceIdentifier;
+            LogFailed(ex, context.HttpContext.Request.Path, id);
+            return Answers.Failure(StatusCodes.Status500InternalServerError, "The room service could not complete this call; try again.", id);
         }
     }
 
-    [LoggerMessage(LogLevel.Error, "Room call of {Path} failed.")]
-    private partial void LogFailed(Exception exception, string path);
+    [LoggerMessage(LogLevel.Error, "Room call of {Path} failed (error id {ErrorId}).")]
+    private partial void LogFailed(Exception exception, string path, string errorId);
 }

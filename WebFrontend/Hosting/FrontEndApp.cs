@@ -38,7 +38,12 @@ public static class FrontEndApp
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
 
+        // An unhandled exception answers a ProblemDetails 500 with a traceId, over HTTP and over a socket alike;
+        // its message stays in the log.
+        builder.Services.AddProblemDetails();
+
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
         app.MapRooms("/sockets");

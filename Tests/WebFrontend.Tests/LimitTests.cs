@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// Each limit of <c>Rooms:Limits</c>, set low on a server of this class: the client over it gets a clear
+/// 4xx (or 5xx where the server gives up) envelope that names the setting, and its socket and the others
+/// keep working.
+/// </summary>
+public sealed class LimitTests : IAsyncLifetime
+{
+    private readonly SlowEndpoint _slow = new();
+    private FrontEndServer _server = null!;
+
+    public async Task InitializeAsync()
+        => _server = await FrontEndServer.StartAsync("limits-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        {
+            ["Rooms:Limits:RequestsPerSecondPerSocket"] = "20",
+            ["Rooms:Limits:MaxParallelRequestsPerSocket"] = "2",
+            ["Rooms:Limits:MaxConnectionsPerIp"] = "4",
+            ["Rooms:Limits:MaxRoomsPerList"] = "3",
+            ["Rooms:Limits:MaxBroadcastPayloadBytes"] = "1024",
+            ["Rooms:Limits:MaxResponseBytes"] = "2048",
+            ["Rooms:Limits:MaxRoomsPageSize"] = "5",
+            ["Rooms:Limits:RequestTimeout"] = "00:00:00.5",
+        }, map: app =>
+        {
+            app.MapGet("/big/{bytes:int}", (int bytes) => Results.Text(new string('b', bytes)));
+            app.MapGet("/forever", async (HttpContext http) => await Task.Delay(Timeout.Infinite, http.RequestAborted));
+            app.MapGet("/slow", _slow.HandleAsync);
+        });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task ABurstFromOneSocketIsAnswered429WhileAnotherSocketIsServed()
+    {
+        await using var noisy = await _server.ConnectAsync();
+        await using var quiet = await _server.ConnectAsync();
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => noisy.RequestAsync("GET", "/socketId")));
+        var other = await quiet.RequestAsync("GET", "/socketId");
+
+        var limited = burst.Where(r => r.StatusCode == 429).ToArray();
+        Assert.InRange(limited.Length, 50, 100);
+        Assert.All(burst, r => Assert.Contains(r.StatusCode, new[] { 200, 429 }));
+        Assert.Contains("Rooms:Limits:RequestsPerSecondPerSocket", limited[0].Text);
+        Assert.Equal(200, other.StatusCode);
+        await Eventually.HoldsAsync(async () => (await noisy.RequestAsync("GET", "/socketId")).StatusCode == 200, "the noisy socket is served again once its bucket refills");
+    }
+
+    [Fact]
+    public async Task ASocketRunsAtMostTheConfiguredRequestsAtOnce()
+    {
+        await using var socket = await _server.ConnectAsync();
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => socket.RequestAsync("GET", "/slow")));
+
+        Assert.All(replies, r => Assert.Equal(200, r.StatusCode));
+        Assert.Equal(2, _slow.MostAtOnce);
+    }
+
+    [Fact]
+    public async Task ABroadcastToMoreRoomsThanAllowedIs400AndReachesNoOne()
+    {
+        await using var member = await _server.ConnectAsync();
+
+        var reply = await member.RequestAsync("POST", "/broadcastFunRoom", new { roomName = new[] { member.Id, "b", "c", "d" }, data = "x" });
+        await member.RequestAsync("POST", "/broadcastFunRoom", new { roomName = member.Id, eventName = "marker", data = "after" });
+        await member.WaitForMarkerAsync("after");
+
+        Assert.Equal(400, reply.StatusCode);
+        Assert.Contains("Rooms:Limits:MaxRoomsPerList", reply.Error);
+        Assert.Empty(member.ReceivedOf("message"));
+    }
+
+    [Fact]
+    public async Task APayloadOverTheBroadcastCapIs413OverASocketAndOverHttpAndReachesNoOne()
+    {
+        await using var member = await _server.ConnectAsync();
+        using var http = _server.Http();
+        var big = new string('p', 2000);
+
+        var viaSocket = await member.RequestAsync("POST", "/broadcastFunRoom", new { roomName = member.Id, data = big });
+        var viaHttp = await http.PostAsJsonAsync("/broadcastFunRoom", new { roomName = member.Id, data = big });
+        var blast = await http.PostAsJsonAsync("/blast", new { data = big });
+        await member.RequestAsync("POST", "/broadcastFunRoom", new { roomName = member.Id, eventName = "marker", data = "after" });
+        await member.WaitForMarkerAsync("after");
+
+        Assert.Equal(413, viaSocket.StatusCode);
+        Assert.Contains("Rooms:Limits:MaxBroadcastPayloadBytes", viaSocket.Error);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, viaHttp.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, blast.StatusCode);
+        Assert.Empty(member.ReceivedOf("message"));
+    }
+
+    [Fact]
+    public async Task APageOfRoomsOverTheCapIs400NamingLimit()
+    {
+        await using var socket = await _server.ConnectAsync();
+        var admin = new Dictionary<string, string> { ["x-admin-key"] = FrontEndServer.AdminKey };
+
+        var over = await socket.RequestAsync("GET", "/rooms?limit=6", headers: admin);
+        var within = await socket.RequestAsync("GET", "/rooms?limit=5", headers: admin);
+        var defaulted = await socket.RequestAsync("GET", "/rooms", headers: admin);
+
+        Assert.Equal(400, over.StatusCode);
+        Assert.Contains("Rooms:Limits:MaxRoomsPageSize", over.Error);
+        Assert.Equal(200, within.StatusCode);
+        Assert.Equal(200, defaulted.StatusCode);
+    }
+
+    [Fact]
+    public async Task AResponseOverTheCapIsAnErrorThatSaysSoAndTheSocketStaysUp()
+    {
+        await using var socket = await _server.ConnectAsync();
+
+        var over = await socket.RequestAsync("GET", "/big/4096");
+        var within = await socket.RequestAsync("GET", "/big/1000");
+
+        Assert.Equal(500, over.StatusCode);
+        Assert.Contains("Rooms:Limits:MaxResponseBytes", over.Error);
+        Assert.Equal(1000, within.Text!.Length);
+    }
+
+    [Fact]
+    public async Task ARequestOverTheTimeoutIsCancelledAndAnswered504()
+    {
+        await using var socket = await _server.ConnectAsync();
+
+        var reply = await socket.RequestAsync("GET", "/forever");
+
+        Assert.Equal(504, reply.StatusCode);
+        Assert.Contains("Rooms:Limits:RequestTimeout", reply.Error);
+        Assert.Equal(200, (await socket.RequestAsync("GET", "/socketId")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ConnectionsFromOneAddressOverTheCapAreRefused429UntilOneCloses()
+    {
+        // Its own server: the other tests of this class open sockets from the same address in parallel.
+        await using var server = await FrontEndServer.StartAsync("perip-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?> { ["Rooms:Limits:MaxConnectionsPerIp"] = "2" });
+        await using var first = await server.ConnectAsync();
+        var second = await server.ConnectAsync();
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TestSocket.ConnectAsync(server.BaseAddress));
+        await second.DisposeAsync();
+        await using var third = await RetryConnectAsync(server);
+
+        Assert.Contains("429", refused.ToString());
+        Assert.Equal(200, (await first.RequestAsync("GET", "/socketId")).StatusCode);
+        Assert.Equal(200, (await third.RequestAsync("GET", "/socketId")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Rooms:Limits:MaxRoomsPerList", "0")]
+    [InlineData("Rooms:Limits:RequestsPerSecondPerSocket", "-1")]
+    [InlineData("Rooms:Limits:MaxPendingBytesPerSocket", "10")]
+    [InlineData("Rooms:Limits:MaxRoomsPageSize", "10001")]
+    [InlineData("Rooms:Limits:RequestTimeout", "00:00:00")]
+    [InlineData("Rooms:Origins:Allowed:0", "https://app.example.com/path")]
+    public async Task ABadSettingStopsStartUpNamingIt(string setting, string value)
+    {
+        var failure = await Assert.ThrowsAnyAsync<OptionsValidationException>(() => FrontEndServer.StartAsync("bad-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?> { [setting] = value }));
+
+        Assert.Contains(setting, failure.Message);
+    }
+
+    /// <summary>The server notices the closed connection after the client does: try again, bounded.</summary>
+    private static async Task<TestSocket> RetryConnectAsync(FrontEndServer server)
+    {
+        var deadline = DateTime.UtcNow + TestSocket.Timeout;
+        while (true)
+        {
+            try
+            {
+                return await server.ConnectAsync();
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>Takes a while and records how many of its requests ran at once.</summary>
+    private sealed class SlowEndpoint
+    {
+        private int _running;
+        private int _most;
+
+        public int MostAtOnce => Volatile.Read(ref _most);
+
+        public async Task<string> HandleAsync()
+        {
+            var now = Interlocked.Increment(ref _running);
+            for (var most = _most; now > most; most = _most)
+            {
+                Interlocked.CompareExchange(ref _most, now, most);
+            }
+
+            await Task.Delay(150);
+            Interlocked.Decrement(ref _running);
+            return "done";
+        }
+    }
+}
