@@ -1,10 +1,11 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Orleans.Rooms.VirtualRequests;
@@ -14,10 +15,12 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 
 /// <summary>
 /// A virtual request goes through the app's own endpoint pipeline: the same routing, binding and filters
-/// as plain HTTP, shown here on endpoints the test app adds next to the example app.
+/// as plain HTTP, shown here on endpoints the test app adds next to the example app; and it is a request of
+/// the host like any other: context accessor, request scope, form options, hosting's activity and metrics.
 /// </summary>
 public sealed class VirtualRequestTests : IAsyncLifetime
 {
+    private readonly ConcurrentBag<ScopedThing> _scoped = [];
     private FrontEndServer _server = null!;
 
     public async Task InitializeAsync()
@@ -25,6 +28,14 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         {
             builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
             builder.Services.AddAuthorization();
+            builder.Services.AddHttpContextAccessor();
+            builder.Services.AddScoped(_ =>
+            {
+                var thing = new ScopedThing();
+                _scoped.Add(thing);
+                return thing;
+            });
+            builder.Services.Configure<FormOptions>(o => o.ValueCountLimit = 2);
         }, map: app =>
         {
             app.MapGet("/me", (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization();
@@ -39,6 +50,19 @@ public sealed class VirtualRequestTests : IAsyncLifetime
             app.MapGet("/badjson", () => Results.Text("{oops", "application/json"));
             app.MapGet("/boom", IResult () => throw new InvalidOperationException("boom"));
             app.MapPut("/status", () => Results.StatusCode(StatusCodes.Status418ImATeapot));
+            app.MapGet("/host", (HttpContext http, IHttpContextAccessor accessor, ScopedThing thing) => Results.Json(new
+            {
+                accessorIsThisRequest = ReferenceEquals(accessor.HttpContext, http),
+                scoped = thing.Id,
+                activity = Activity.Current?.OperationName,
+                traceId = http.TraceIdentifier,
+            }));
+            app.MapGet("/cookies", (HttpContext http) =>
+            {
+                http.Response.Cookies.Append("a", "1");
+                http.Response.Cookies.Append("b", "2");
+                return "two cookies";
+            });
         });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -81,6 +105,7 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.Equal(404, missing.StatusCode);
         Assert.Equal(405, wrongMethod.StatusCode);
         Assert.Equal(500, boom.StatusCode);
+        Assert.DoesNotContain("boom", boom.Body.GetRawText());
         Assert.Equal(200, (await socket.RequestAsync("GET", "/socketId")).StatusCode);
     }
 
@@ -112,25 +137,95 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.Equal("{oops", reply.Text);
     }
 
+    [Fact]
+    public async Task TheRequestIsTheHostsOwnWithItsAccessorScopeAndActivity()
+    {
+        using var activities = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        ActivitySource.AddActivityListener(activities);
+        await using var socket = await _server.ConnectAsync();
+
+        var first = await socket.RequestAsync("GET", "/host");
+        var second = await socket.RequestAsync("GET", "/host");
+
+        Assert.True(first.Body.GetProperty("accessorIsThisRequest").GetBoolean());
+        Assert.Equal("Microsoft.AspNetCore.Hosting.HttpRequestIn", first.Body.GetProperty("activity").GetString());
+        Assert.NotEqual(first.Body.GetProperty("scoped").GetGuid(), second.Body.GetProperty("scoped").GetGuid());
+        Assert.NotEqual(first.Body.GetProperty("traceId").GetString(), second.Body.GetProperty("traceId").GetString());
+        var used = _scoped.Where(t => t.Id == first.Body.GetProperty("scoped").GetGuid() || t.Id == second.Body.GetProperty("scoped").GetGuid()).ToArray();
+        Assert.Equal(2, used.Length);
+        Assert.All(used, t => Assert.True(t.Disposed, "the request's scope is disposed with the request"));
+    }
+
+    [Fact]
+    public async Task HostingRecordsTheRequestDurationOfASocketRequestWithItsRoute()
+    {
+        var routes = new ConcurrentQueue<string?>();
+        using var meters = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Microsoft.AspNetCore.Hosting" && instrument.Name == "http.server.request.duration")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "http.route")
+                {
+                    routes.Enqueue(tag.Value as string);
+                }
+            }
+        });
+        meters.Start();
+        await using var socket = await _server.ConnectAsync();
+
+        await socket.RequestAsync("GET", "/cookies");
+
+        Assert.Contains("/cookies", routes);
+    }
+
+    [Fact]
+    public async Task AHeaderSetTwiceComesBackAsAList()
+    {
+        await using var socket = await _server.ConnectAsync();
+
+        var reply = await socket.RequestAsync("GET", "/cookies");
+
+        var cookies = reply.Headers.GetProperty("set-cookie").EnumerateArray().Select(c => c.GetString()).ToArray();
+        Assert.Equal(2, cookies.Length);
+        Assert.StartsWith("a=1", cookies[0]);
+        Assert.StartsWith("b=2", cookies[1]);
+        Assert.Equal("text/plain; charset=utf-8", reply.Headers.GetProperty("content-type").GetString());
+    }
+
+    [Fact]
+    public async Task TheHostsFormOptionsApplyToASocketRequestsForm()
+    {
+        await using var socket = await _server.ConnectAsync();
+        var form = new Dictionary<string, string> { ["content-type"] = "application/x-www-form-urlencoded" };
+
+        var reply = await socket.RequestAsync("POST", "/joinFunRoom", "roomName=fun&a=1&b=2", form);
+
+        Assert.Equal(400, reply.StatusCode);
+        Assert.Contains("Form value count limit 2 exceeded", reply.Error);
+    }
+
     private sealed record EchoBody(string Name);
 
-    /// <summary>Authenticates whoever names themselves in a header: enough to see the pipeline apply it.</summary>
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    private sealed class ScopedThing : IDisposable
     {
-        public const string SchemeName = "header";
-        public const string Header = "x-user";
+        public Guid Id { get; } = Guid.NewGuid();
 
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            var name = Request.Headers[Header].ToString();
-            if (string.IsNullOrEmpty(name))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
+        public bool Disposed { get; private set; }
 
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
-        }
+        public void Dispose() => Disposed = true;
     }
 }

@@ -13,20 +13,38 @@ public sealed class TestSocket : IAsyncDisposable
     private readonly List<(string Event, JsonElement Payload)> _received = [];
     private readonly List<(string Event, Func<JsonElement, bool> Match, TaskCompletionSource Done)> _waiters = [];
     private readonly HashSet<string> _listening = [];
+    private readonly TaskCompletionSource<Exception?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TestSocket(HubConnection connection)
     {
         _connection = connection;
+        connection.Closed += error =>
+        {
+            _closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
     }
+
+    /// <summary>Completes when the connection closes, with the error it closed with, if any.</summary>
+    public Task<Exception?> Closed => _closed.Task;
 
     public string Id => _connection.ConnectionId!;
 
     public HubConnectionState State => _connection.State;
 
-    public static async Task<TestSocket> ConnectAsync(Uri baseAddress, params string[] events)
+    public static Task<TestSocket> ConnectAsync(Uri baseAddress, params string[] events) => ConnectAsync(baseAddress, headers: null, events);
+
+    /// <summary>A socket whose connect request carries <paramref name="headers"/> (an identity, say).</summary>
+    public static async Task<TestSocket> ConnectAsync(Uri baseAddress, IDictionary<string, string>? headers, params string[] events)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, "/sockets"), HttpTransportType.WebSockets)
+            .WithUrl(new Uri(baseAddress, "/sockets"), HttpTransportType.WebSockets, options =>
+            {
+                foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+                {
+                    options.Headers[name] = value;
+                }
+            })
             .Build();
         var socket = new TestSocket(connection);
         foreach (var eventName in events.Append("message").Append("marker"))
