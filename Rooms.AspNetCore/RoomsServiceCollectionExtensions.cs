@@ -36,9 +36,9 @@ public static class RoomsServiceCollectionExtensions
     public static IServiceCollection AddRooms(this IServiceCollection services) => services.AddRooms(configureSignalR: null);
 
     /// <summary>
-    /// <see cref="AddRooms(IServiceCollection)"/>, handing the app SignalR's builder to set hub options
-    /// (<c>signalR.AddHubOptions&lt;...&gt;</c> / <c>services.Configure&lt;HubOptions&gt;</c>), add a protocol or
-    /// filters. What it sets wins over the <c>Rooms:Limits</c> defaults.
+    /// <see cref="AddRooms(IServiceCollection)"/>, handing the app SignalR's builder: protocols, hub filters,
+    /// and hub options (<c>signalR.Services.Configure&lt;HubOptions&gt;(...)</c>), which are applied after the
+    /// <c>Rooms:Limits</c> defaults and so win over them.
     /// </summary>
     public static IServiceCollection AddRooms(this IServiceCollection services, Action<ISignalRServerBuilder>? configureSignalR)
     {

@@ -111,13 +111,15 @@ internal sealed partial class VirtualRequestBridge(
         {
             await host.RunAsync(features, () => response.CompleteAsync(), response.FireOnCompletedAsync);
         }
-        catch (Exception) when (response.TooLarge)
+        catch (Exception) when (response.TooLarge || timeout.IsCancellationRequested)
+        {
+            // Answered below, whether the app let the exception through or an exception handler answered it.
+        }
+
+        if (response.TooLarge)
         {
             LogResponseTooLarge(request.Method, request.Path, caller.ConnectionId, _limits.MaxResponseBytes, identifier.TraceIdentifier);
             return SocketResponse.Failure(StatusCodes.Status500InternalServerError, $"The response is over {_limits.MaxResponseBytes} bytes (Rooms:Limits:MaxResponseBytes), more than a socket request may answer; ask for less.", identifier.TraceIdentifier);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
         }
 
         if (timeout.IsCancellationRequested)
