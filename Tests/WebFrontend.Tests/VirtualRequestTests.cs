@@ -56,6 +56,8 @@ public sealed class VirtualRequestTests : IAsyncLifetime
                 scoped = thing.Id,
                 activity = Activity.Current?.OperationName,
                 traceId = http.TraceIdentifier,
+                remote = http.Connection.RemoteIpAddress?.ToString(),
+                copied = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>()?.GetType().Name,
             }));
             app.MapGet("/cookies", (HttpContext http) =>
             {
@@ -155,6 +157,8 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.Equal("Microsoft.AspNetCore.Hosting.HttpRequestIn", first.Body.GetProperty("activity").GetString());
         Assert.NotEqual(first.Body.GetProperty("scoped").GetGuid(), second.Body.GetProperty("scoped").GetGuid());
         Assert.NotEqual(first.Body.GetProperty("traceId").GetString(), second.Body.GetProperty("traceId").GetString());
+        Assert.Equal("127.0.0.1", first.Body.GetProperty("remote").GetString());
+        Assert.Equal(nameof(HttpConnectionFeature), first.Body.GetProperty("copied").GetString()); // a copy, not Kestrel's connection
         var used = _scoped.Where(t => t.Id == first.Body.GetProperty("scoped").GetGuid() || t.Id == second.Body.GetProperty("scoped").GetGuid()).ToArray();
         Assert.Equal(2, used.Length);
         Assert.All(used, t => Assert.True(t.Disposed, "the request's scope is disposed with the request"));
