@@ -107,6 +107,22 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal([id], (await socket.RequestAsync(new { url = "/socketRooms" })).EnumerateArray().Select(e => e.GetString()));
     }
 
+    /// <summary>
+    /// SignalR's JSON protocol reads a frame at most 64 levels deep; a deeper one is refused before our code
+    /// runs, by closing that connection (as a frame over the 32 KB receive limit is). Nobody else notices.
+    /// </summary>
+    [Fact]
+    public async Task AFrameNestedDeeperThanSignalRReadsClosesThatConnectionOnly()
+    {
+        await using var other = await _server.ConnectAsync();
+        using var socket = await RawSocket.ConnectAsync(_server.BaseAddress);
+        await socket.RequestAsync(new { url = "/socketId" });
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.InvokeRawAsync("Request", "[{\"url\":\"/joinFunRoom\",\"data\":" + new string('[', 100) + new string(']', 100) + "}]"));
+
+        Assert.Equal(200, (await other.RequestAsync("GET", "/socketId")).StatusCode);
+    }
+
     private static string Envelope(Random random)
     {
         switch (random.Next(12))
