@@ -82,14 +82,6 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
         }
     }
 
-    /// <summary>Forgets whatever was written, for answering with an error instead.</summary>
-    public void Reset(int statusCode)
-    {
-        _body.SetLength(0);
-        Headers.Clear();
-        StatusCode = statusCode;
-    }
-
     public async Task FireOnCompletedAsync()
     {
         for (var i = _onCompleted.Count - 1; i >= 0; i--)
