@@ -33,6 +33,7 @@ public static class RoomsServiceCollectionExtensions
     {
         services.AddRoomService();
         services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
+        services.AddSelfValidatingOptions<ResumeOptions>(ResumeOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSignalR();
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();

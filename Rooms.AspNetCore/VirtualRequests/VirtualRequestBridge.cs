@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -27,6 +28,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
             return SocketResponse.Error(StatusCodes.Status503ServiceUnavailable, "The application is not ready to serve requests yet.");
         }
 
+        var socketId = LocalSockets.SocketIdOf(caller);
         var socketHttp = caller.GetHttpContext();
         var requestFeature = new HttpRequestFeature
         {
@@ -58,7 +60,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         features.Set<IHttpResponseBodyFeature>(response);
         features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = caller.ConnectionAborted });
-        features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId, request.JsonBody));
+        features.Set<ISocketRequestFeature>(new SocketRequestFeature(socketId, request.JsonBody));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
         {
             features.Set(connection);
@@ -75,7 +77,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         }
         catch (Exception ex) when (!caller.ConnectionAborted.IsCancellationRequested)
         {
-            LogRequestFailed(ex, request.Method, request.Path, caller.ConnectionId);
+            LogRequestFailed(ex, request.Method, request.Path, socketId);
             response.Reset(StatusCodes.Status500InternalServerError);
             return SocketResponse.Error(StatusCodes.Status500InternalServerError, "The request failed on the server.");
         }
