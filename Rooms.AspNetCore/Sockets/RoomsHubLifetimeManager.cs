@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Delivery;
 
@@ -17,6 +18,7 @@ internal sealed partial class RoomsHubLifetimeManager(
     FrontEndLease lease,
     IGrainFactory grains,
     FrontEndIdentity identity,
+    IHostApplicationLifetime host,
     ILogger<DefaultHubLifetimeManager<SocketHub>> baseLogger,
     ILogger<RoomsHubLifetimeManager> logger)
     : DefaultHubLifetimeManager<SocketHub>(baseLogger)
@@ -48,11 +50,20 @@ internal sealed partial class RoomsHubLifetimeManager(
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        var ended = sockets.Disconnected(connection, expired: id => _ = UnregisterAsync(id));
+        var ended = sockets.Disconnected(connection, expired: OnHoldExpired);
         await base.OnDisconnectedAsync(connection);
         if (ended is not null)
         {
             await UnregisterAsync(ended);
+        }
+    }
+
+    private void OnHoldExpired(string socketId)
+    {
+        // A front end that stops detaches from the cluster, which disconnects every socket it still holds.
+        if (!host.ApplicationStopping.IsCancellationRequested)
+        {
+            _ = UnregisterAsync(socketId);
         }
     }
 
