@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -78,10 +79,10 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
         var severed = Stopwatch.StartNew();
         proxy.Sever(refuseFor: TimeSpan.FromSeconds(1.5));
         await client.WaitForDropAsync(attachments: 1);
-        for (var i = 0; i <= BufferedEvents; i++)
-        {
-            await observer.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i } });
-        }
+        // All at once: they must be in before the network is back.
+        using var http = server.Http();
+        var sends = Enumerable.Range(0, BufferedEvents + 1).Select(i => http.PostAsJsonAsync("/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i } }));
+        Assert.All(await Task.WhenAll(sends), response => Assert.True(response.IsSuccessStatusCode));
 
         await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"overflowed socket {id} left {room}");
         var fresh = await client.WaitForAttachmentAsync(2);

@@ -5,6 +5,8 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -178,6 +180,35 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
         // handshake that the WebSocket transport offers the dead client takes up to its 5 s close time-out).
         await proxy.WaitForServerToCloseSilencedAsync(within: TimeSpan.FromSeconds(10));
         output.WriteLine($"the half-dead connection was closed by the server {closing.ElapsedMilliseconds} ms after the last resume");
+    }
+
+    [Fact]
+    public async Task AHeldSocketCountsAsLiveForItsFrontEndsLeaseAndIsPurgedWithIt()
+    {
+        var server = fixture.Server;
+        await using var proxy = new BlipProxy(server.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        var room = Unique.Room();
+        var id = client.Id;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        var rooms = server.Services.GetRequiredService<IRoomService>();
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(4));
+        await client.WaitForDropAsync(attachments: 1);
+
+        // What the cluster does to a front end it has not heard from: every socket it tracks, held ones
+        // included, out of every room.
+        var frontEndId = server.Services.GetRequiredService<FrontEndIdentity>().Id;
+        await server.Services.GetRequiredService<IGrainFactory>().GetGrain<IFrontEndGrain>(frontEndId).Detach();
+        Assert.DoesNotContain(id, await rooms.SubscribersAsync(room));
+
+        // This front end is alive, though: it restores its sockets from its record, the held one among them,
+        // and the client still resumes it.
+        await Eventually.HoldsAsync(async () => (await rooms.SubscribersAsync(room)).Contains(id), $"held socket {id} restored into {room}");
+        Assert.True(proxy.IsRefusing, "restored while the network was still out");
+        var resumed = await client.WaitForAttachmentAsync(2, within: TimeSpan.FromSeconds(10));
+        Assert.True(resumed.Resumed);
+        Assert.Equal(id, resumed.SocketId);
+        Assert.Equal(new[] { id, room }.Order(StringComparer.Ordinal), (await client.RequestAsync("GET", "/socketRooms")).Strings.Order(StringComparer.Ordinal));
     }
 
     [Theory]
