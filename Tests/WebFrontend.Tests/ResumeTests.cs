@@ -61,6 +61,9 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
         // Virtual requests on the new connection act as the socket it took over.
         Assert.Equal(id, (await client.RequestAsync("GET", "/socketId")).Text);
         Assert.Equal(new[] { id, room }.Order(StringComparer.Ordinal), (await client.RequestAsync("GET", "/socketRooms")).Strings.Order(StringComparer.Ordinal));
+        var another = Unique.Room();
+        Assert.Equal(200, (await client.RequestAsync("POST", "/joinFunRoom", new { roomName = another })).StatusCode);
+        Assert.Equal([id], (await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = another })).Strings);
         await client.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i = -1 }, exceptSelf = true });
         await observer.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "marker", data = "after-except" });
         await client.WaitForAsync("marker", p => p.GetString() == "after-except");
