@@ -91,16 +91,46 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
         Assert.NotEqual(id, fresh.SocketId);
     }
 
+    [Fact]
+    public async Task AResumeThatReachesAnotherFrontEndGetsAFreshSocketWhileTheOldOneIsHeldForItsWindow()
+    {
+        var a = fixture.Server;
+        await using var b = await FrontEndServer.StartAsync(fixture.ClusterId, gateways: [a.GatewayPort], settings: ShortWindowFrontEnd.Settings);
+        await using var proxy = new BlipProxy(a.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        await using var observer = await b.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+
+        // The client's network comes back behind another front end (a load balancer without sticky sessions).
+        client.ReconnectTo(b.BaseAddress);
+        var severed = Stopwatch.StartNew();
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(30));
+        var fresh = await client.WaitForAttachmentAsync(2);
+
+        Assert.False(fresh.Resumed, "not resumed: the socket is held by the other front end");
+        Assert.NotEqual(id, fresh.SocketId);
+        Assert.Equal([fresh.SocketId], (await client.RequestAsync("GET", "/socketRooms")).Strings);
+        Assert.Contains(id, (await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings);
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"old socket {id} left {room} once its window passed on its own front end", within: TimeSpan.FromSeconds(10));
+        output.WriteLine($"resumed at another front end: fresh socket {fresh.At - client.Attachments[0].At} ms after the first attach; the old socket was listed in its room until {severed.ElapsedMilliseconds} ms after the cut (window 3 s)");
+    }
+
     /// <summary>A front end with a 3 s resume window and room for 50 unacknowledged events.</summary>
     public sealed class ShortWindowFrontEnd : IAsyncLifetime
     {
-        public FrontEndServer Server { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Server = await FrontEndServer.StartAsync("resume-limits-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        public static readonly Dictionary<string, string?> Settings = new()
         {
             ["Rooms:ResumeWindow"] = "00:00:03",
             ["Rooms:ResumeBufferMaxEvents"] = BufferedEvents.ToString(),
-        });
+        };
+
+        public string ClusterId { get; } = "resume-limits-" + Guid.NewGuid().ToString("N")[..8];
+
+        public FrontEndServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Server = await FrontEndServer.StartAsync(ClusterId, settings: Settings);
 
         public async Task DisposeAsync() => await Server.DisposeAsync();
     }

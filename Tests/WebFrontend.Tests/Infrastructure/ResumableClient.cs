@@ -18,7 +18,7 @@ public sealed class ResumableClient : IAsyncDisposable
     private static readonly TimeSpan RetryEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
 
-    private readonly Uri _baseAddress;
+    private Uri _baseAddress;
     private readonly object _gate = new();
     private readonly List<Attachment> _attachments = [];
     private readonly List<(long Seq, string Event, JsonElement Data)> _events = [];
@@ -105,6 +105,15 @@ public sealed class ResumableClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Sends later (re)connects to <paramref name="baseAddress"/>, e.g. another front end behind the same name.</summary>
+    public void ReconnectTo(Uri baseAddress)
+    {
+        lock (_gate)
+        {
+            _baseAddress = baseAddress;
+        }
+    }
+
     /// <summary>The payloads of event <paramref name="eventName"/>, in the order processed.</summary>
     public IReadOnlyList<JsonElement> ReceivedOf(string eventName)
     {
@@ -176,8 +185,14 @@ public sealed class ResumableClient : IAsyncDisposable
 
     private async Task StartAsync(string query)
     {
+        Uri baseAddress;
+        lock (_gate)
+        {
+            baseAddress = _baseAddress;
+        }
+
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(_baseAddress, "/sockets?" + query), HttpTransportType.WebSockets)
+            .WithUrl(new Uri(baseAddress, "/sockets?" + query), HttpTransportType.WebSockets)
             .Build();
         connection.On<JsonElement>("rooms.attached", OnAttached);
         connection.On<long, string, JsonElement>("rooms.event", (seq, eventName, data) => OnEvent(connection, seq, eventName, data));
