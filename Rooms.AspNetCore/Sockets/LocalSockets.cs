@@ -95,6 +95,17 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
         return socket.Id;
     }
 
+    /// <summary>The client ends its socket now: a resumable one is not held when this connection goes.</summary>
+    public static void Close(HubCallerContext caller)
+    {
+        if (caller.Items.TryGetValue(SocketKey, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.Close(caller.ConnectionId);
+        }
+
+        caller.Abort();
+    }
+
     /// <summary>The client of a resumable socket has processed every event up to <paramref name="seq"/>.</summary>
     public static void Ack(HubCallerContext caller, long seq)
     {

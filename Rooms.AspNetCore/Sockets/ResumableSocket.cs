@@ -7,7 +7,7 @@ namespace Orleans.Rooms.Sockets;
 /// <summary>What became of a resumable socket when one of its connections went.</summary>
 internal enum DetachOutcome
 {
-    /// <summary>The socket ends with it: it never got its token, or it overflowed.</summary>
+    /// <summary>The socket ends with it: it never got its token, it overflowed, or its client closed it.</summary>
     Ended,
 
     /// <summary>It was the socket's connection: the socket is held for <see cref="ResumeOptions.ResumeWindow"/>.</summary>
@@ -42,6 +42,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private long _lastSeq;
     private long _bufferedBytes;
     private bool _overflowed;
+    private bool _closing;
     private ITimer? _hold;
     private Action? _expired;
     private long _holds;
@@ -105,7 +106,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         int replayed;
         lock (_gate)
         {
-            if (_state is not (State.Attached or State.Held) || _overflowed || !ResumeToken.Matches(_secret, secret))
+            if (_state is not (State.Attached or State.Held) || _overflowed || _closing || !ResumeToken.Matches(_secret, secret))
             {
                 return false;
             }
@@ -138,7 +139,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             }
 
             _connection = null;
-            if (_state == State.Pending || _overflowed)
+            if (_state == State.Pending || _overflowed || _closing)
             {
                 EndLocked();
                 return DetachOutcome.Ended;
@@ -149,6 +150,18 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             var hold = ++_holds;
             _hold = owner.Time.CreateTimer(_ => Expire(hold), null, owner.Resume.ResumeWindow, Timeout.InfiniteTimeSpan);
             return DetachOutcome.Held;
+        }
+    }
+
+    /// <summary>The client leaves for good through connection <paramref name="connectionId"/>: when it goes, the socket ends instead of being held.</summary>
+    public void Close(string connectionId)
+    {
+        lock (_gate)
+        {
+            if (_connection?.ConnectionId == connectionId)
+            {
+                _closing = true;
+            }
         }
     }
 

@@ -99,6 +99,26 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task AClientThatDisconnectsOnPurposeIsNotHeld()
+    {
+        var server = fixture.Server;
+        await using var client = await ResumableClient.ConnectAsync(server.BaseAddress);
+        await using var observer = await server.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        var token = client.Token;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        var leaving = Stopwatch.StartNew();
+
+        await client.DisconnectAsync();
+
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"socket {id} left {room}", within: TimeSpan.FromSeconds(5));
+        output.WriteLine($"a resumable client that called Disconnect left its rooms {leaving.ElapsedMilliseconds} ms later (window 15 s)");
+        await using var again = await ResumableClient.ConnectAsync(server.BaseAddress, $"resume={Uri.EscapeDataString(token)}&seq=0");
+        Assert.False(again.Attachments[0].Resumed);
+    }
+
+    [Fact]
     public async Task AForgedOrSpentTokenGetsAFreshSocketAndLeavesTheOwnerAlone()
     {
         var server = fixture.Server;

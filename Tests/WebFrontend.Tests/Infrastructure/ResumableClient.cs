@@ -164,6 +164,21 @@ public sealed class ResumableClient : IAsyncDisposable
     public Task WaitForDropAsync(int attachments)
         => WaitUntilAsync(() => _attachments.Count == attachments && _connection?.State != HubConnectionState.Connected, "the connection to drop");
 
+    /// <summary>Leaves for good: hub method <c>Disconnect</c>, after which the server ends the socket and this client stays away.</summary>
+    public async Task DisconnectAsync()
+    {
+        var connection = _connection!;
+        _disposing.Cancel();
+        try
+        {
+            await connection.InvokeAsync("Disconnect").WaitAsync(TestSocket.Timeout);
+        }
+        catch (Exception) when (connection.State != HubConnectionState.Connected)
+        {
+            // The server closed the connection before the completion was read: that is the point.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _disposing.Cancel();
