@@ -22,9 +22,14 @@ internal sealed class OutgoingEvent(string eventName, byte[] payload)
 
     public int Size { get; } = payload.Length + (eventName.Length * 3) + FrameOverhead;
 
-    /// <summary>The message for plain sockets, made on first use.</summary>
-    public SerializedHubMessage Shared
-        => LazyInitializer.EnsureInitialized(ref _shared, () => new SerializedHubMessage(new InvocationMessage(eventName, [_payload])));
+    /// <summary>The message for plain sockets, made on first use (read once per target socket: no allocation after that).</summary>
+    public SerializedHubMessage Shared => Volatile.Read(ref _shared) ?? CreateShared();
+
+    private SerializedHubMessage CreateShared()
+    {
+        Interlocked.CompareExchange(ref _shared, new SerializedHubMessage(new InvocationMessage(eventName, [_payload])), null);
+        return _shared;
+    }
 
     public SerializedHubMessage Sequenced(long seq) => new(new InvocationMessage(SequencedMethod, [seq, eventName, _payload]));
 }
