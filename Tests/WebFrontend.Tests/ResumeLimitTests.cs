@@ -77,7 +77,7 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
         await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
 
         var severed = Stopwatch.StartNew();
-        proxy.Sever(refuseFor: TimeSpan.FromSeconds(1.5));
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(2));
         await client.WaitForDropAsync(attachments: 1);
         // All at once: they must be in before the network is back.
         using var http = server.Http();
