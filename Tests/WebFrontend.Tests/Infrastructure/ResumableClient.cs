@@ -18,21 +18,20 @@ public sealed class ResumableClient : IAsyncDisposable
     private static readonly TimeSpan RetryEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
 
-    private Uri _baseAddress;
     private readonly object _gate = new();
+    private readonly bool _acknowledge;
     private readonly List<Attachment> _attachments = [];
     private readonly List<(long Seq, string Event, JsonElement Data)> _events = [];
     private readonly List<string> _faults = [];
     private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = [];
     private readonly CancellationTokenSource _disposing = new();
     private readonly Timer _ackTimer;
+    private Uri _baseAddress;
     private HubConnection? _connection;
     private Task _reconnecting = Task.CompletedTask;
     private string? _token;
     private long _lastSeq;
     private long _lastAcked;
-
-    private readonly bool _acknowledge;
 
     private ResumableClient(Uri baseAddress, bool acknowledge)
     {
@@ -225,9 +224,16 @@ public sealed class ResumableClient : IAsyncDisposable
 
             return Task.CompletedTask;
         };
+        HubConnection? previous;
         lock (_gate)
         {
+            previous = _connection;
             _connection = connection;
+        }
+
+        if (previous is not null && previous.State == HubConnectionState.Disconnected)
+        {
+            await previous.DisposeAsync();
         }
 
         try
