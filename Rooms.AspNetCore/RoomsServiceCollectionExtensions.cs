@@ -51,6 +51,7 @@ public static class RoomsServiceCollectionExtensions
         services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
         services.AddSelfValidatingOptions<SocketLimitsOptions>(SocketLimitsOptions.SectionName);
         services.AddSelfValidatingOptions<SocketOriginOptions>(SocketOriginOptions.SectionName);
+        services.AddSelfValidatingOptions<ResumeOptions>(ResumeOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         var signalR = services.AddSignalR();
         services.AddOptions<HubOptions>().Configure<IOptions<SocketLimitsOptions>>((hub, limits) => hub.MaximumParallelInvocationsPerClient = limits.Value.MaxParallelRequestsPerSocket);

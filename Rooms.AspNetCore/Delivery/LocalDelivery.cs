@@ -1,30 +1,28 @@
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Protocol;
 using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// This front end's observer. Deliveries: one batch becomes one hub message (serialized once per protocol,
-/// the payload bytes written as they came), queued on each target connection; it returns once the message
-/// is queued on every target, so a sender that awaits its broadcasts keeps their order. Membership: keeps
-/// the sockets' records current and answers for them. Nothing here calls a grain.
+/// This front end's observer. Deliveries: one batch becomes one event (one hub message for all plain sockets,
+/// serialized once per protocol; one numbered message per resumable socket; the payload bytes written as they
+/// came), queued on each target socket; it returns once the event is queued on every target, so a sender that
+/// awaits its broadcasts keeps their order. Membership: keeps the sockets' records current and answers for
+/// them. Nothing here calls a grain.
 /// </summary>
 internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
 {
     public Task Deliver(DeliveryBatch batch)
     {
-        var message = new SerializedHubMessage(new InvocationMessage(batch.EventName, [new RawJsonPayload(batch.Payload)]));
-        var bytes = batch.Payload.Length + batch.EventName.Length;
+        var message = new OutgoingEvent(batch.EventName, batch.Payload);
         if (batch.SocketIds is null)
         {
-            sockets.SendToAll(message, bytes, batch.Except);
+            sockets.SendToAll(message, batch.Except);
         }
         else
         {
             foreach (var id in batch.SocketIds)
             {
-                sockets.Send(id, message, bytes);
+                sockets.Send(id, message);
             }
         }
 

@@ -6,23 +6,117 @@ using Microsoft.Extensions.Options;
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
-/// The sockets connected to this front end, each with its record of rooms. This front end holds the
+/// The sockets this front end holds, by socket id, each with its record of rooms. This front end holds the
 /// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
-/// socket grains tell it of every change (see <c>ISocketGrain</c>). Writes to each socket go through a
-/// bounded count of pending messages: a client that cannot keep up is disconnected instead of holding up the
-/// others or growing without bound (counted in messages and in payload bytes). Writes to one connection keep their order (SignalR serializes them).
+/// socket grains tell it of every change (see <c>ISocketGrain</c>). A plain socket is its connection; a
+/// resumable one outlives a dropped connection for <see cref="ResumeOptions.ResumeWindow"/> and may move to
+/// a new connection (<see cref="ResumableSocket"/>). Writes to one connection keep their order (SignalR
+/// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
+/// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, ILogger<LocalSockets> logger)
 {
+    /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
+    private static readonly object SocketKey = new();
+
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
-    private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
-    private readonly long _maxPendingBytes = limits.Value.MaxPendingBytesPerSocket;
+
+    internal int MaxPendingMessages { get; } = options.Value.MaxPendingMessagesPerSocket;
+
+    internal long MaxPendingBytes { get; } = limits.Value.MaxPendingBytesPerSocket;
+
+    internal ResumeOptions Resume { get; } = resume.Value;
+
+    internal TimeProvider Time => time;
+
+    internal ILogger Logger => logger;
 
     public int Count => _sockets.Count;
 
-    public void Add(HubConnectionContext connection) => _sockets[connection.ConnectionId] = new LocalSocket(connection, this);
+    /// <summary>The id of the socket a connection serves: its own id, unless it resumed another socket.</summary>
+    public static string SocketIdOf(HubCallerContext caller)
+        => caller.Items.TryGetValue(SocketKey, out var socket) && socket is LocalSocket local ? local.Id : caller.ConnectionId;
 
-    public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
+    /// <summary>A new socket, its id the connection's. A resumable one buffers events until <see cref="Attach"/>.</summary>
+    public void Add(HubConnectionContext connection, bool resumable)
+    {
+        LocalSocket socket = resumable ? new ResumableSocket(connection, this) : new PlainSocket(connection, this);
+        connection.Items[SocketKey] = socket;
+        _sockets[socket.Id] = socket;
+    }
+
+    /// <summary>Once a new resumable socket is registered: <c>rooms.attached</c> on its connection, then what was buffered.</summary>
+    public void Attach(HubConnectionContext connection)
+    {
+        if (connection.Items.TryGetValue(SocketKey, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.Attach(connection);
+        }
+    }
+
+    /// <summary>
+    /// Moves the socket named by <paramref name="token"/> to <paramref name="connection"/> when this front end
+    /// holds it and the token is the one it handed out last; false otherwise (the caller makes a fresh socket).
+    /// </summary>
+    public bool TryResume(HubConnectionContext connection, string token, long seq)
+    {
+        if (!ResumeToken.TryParse(token, out var socketId, out var secret)
+            || !_sockets.TryGetValue(socketId, out var socket)
+            || socket is not ResumableSocket resumable
+            || !resumable.TryTakeOver(connection, secret, seq))
+        {
+            return false;
+        }
+
+        connection.Items[SocketKey] = resumable;
+        return true;
+    }
+
+    /// <summary>
+    /// The connection is gone. Returns the id of the socket that ended with it (to unregister now), or null when
+    /// its socket lives on: held for the client to resume (<paramref name="expired"/> gets its id once the window
+    /// passes or it overflows), or already moved to a newer connection.
+    /// </summary>
+    public string? Disconnected(HubConnectionContext connection, Action<string> expired)
+    {
+        if (!connection.Items.TryGetValue(SocketKey, out var found) || found is not LocalSocket socket)
+        {
+            return connection.ConnectionId; // it failed before it became a socket here
+        }
+
+        if (socket is ResumableSocket resumable && resumable.Detach(connection, () => Forget(resumable, expired)) is var outcome && outcome != DetachOutcome.Ended)
+        {
+            if (outcome == DetachOutcome.Held)
+            {
+                LogHeld(socket.Id, Resume.ResumeWindow);
+            }
+
+            return null;
+        }
+
+        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket));
+        return socket.Id;
+    }
+
+    /// <summary>The client ends its socket now: a resumable one is not held when this connection goes.</summary>
+    public static void Close(HubCallerContext caller)
+    {
+        if (caller.Items.TryGetValue(SocketKey, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.Close(caller.ConnectionId);
+        }
+
+        caller.Abort();
+    }
+
+    /// <summary>The client of a resumable socket has processed every event up to <paramref name="seq"/>.</summary>
+    public static void Ack(HubCallerContext caller, long seq)
+    {
+        if (caller.Items.TryGetValue(SocketKey, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.Ack(seq);
+        }
+    }
 
     public string[] Ids() => [.. _sockets.Keys];
 
@@ -38,102 +132,47 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
     public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
 
-    /// <param name="bytes">The size of the message's payload, counted against <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/>.</param>
-    public void Send(string connectionId, SerializedHubMessage message, int bytes)
+    public void Send(string socketId, OutgoingEvent message)
     {
-        if (_sockets.TryGetValue(connectionId, out var socket))
+        if (_sockets.TryGetValue(socketId, out var socket))
         {
-            socket.Send(message, bytes);
+            socket.Send(message);
         }
     }
 
-    public void SendToAll(SerializedHubMessage message, int bytes, string[]? except)
+    public void SendToAll(OutgoingEvent message, string[]? except)
     {
         foreach (var (id, socket) in _sockets)
         {
             if (except is null || Array.IndexOf(except, id) < 0)
             {
-                socket.Send(message, bytes);
+                socket.Send(message);
             }
         }
+    }
+
+    private void Forget(ResumableSocket socket, Action<string> expired)
+    {
+        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket));
+        LogExpired(socket.Id);
+        expired(socket.Id);
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages ({PendingBytes} bytes) pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket, Rooms:Limits:MaxPendingBytesPerSocket); disconnecting it as too slow.")]
-    private partial void LogTooSlow(string socketId, int pending, long pendingBytes);
+    internal static partial void LogTooSlow(ILogger logger, string socketId, int pending, long pendingBytes);
 
     [LoggerMessage(2, LogLevel.Debug, "Write to socket {SocketId} failed.")]
-    private partial void LogWriteFailed(Exception exception, string socketId);
+    internal static partial void LogWriteFailed(ILogger logger, Exception exception, string socketId);
 
-    private sealed class LocalSocket(HubConnectionContext connection, LocalSockets owner)
-    {
-        private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { connection.ConnectionId };
-        private int _pending;
-        private long _pendingBytes;
-        private int _aborted;
+    [LoggerMessage(5, LogLevel.Warning, "Socket {SocketId} has {Events} events ({Bytes} bytes) unacknowledged (Rooms:ResumeBufferMaxEvents, Rooms:ResumeBufferMaxBytes); closing it as too slow.")]
+    internal static partial void LogBufferFull(ILogger logger, string socketId, int events, long bytes);
 
-        public void RoomsChanged(string[] joined, string[] left)
-        {
-            lock (_rooms)
-            {
-                _rooms.UnionWith(joined);
-                _rooms.ExceptWith(left);
-            }
-        }
+    [LoggerMessage(6, LogLevel.Debug, "Socket {SocketId} resumed on connection {ConnectionId}; {Replayed} events replayed.")]
+    internal static partial void LogResumed(ILogger logger, string socketId, string connectionId, int replayed);
 
-        public string[] Rooms()
-        {
-            lock (_rooms)
-            {
-                return [.. _rooms];
-            }
-        }
+    [LoggerMessage(3, LogLevel.Information, "Socket {SocketId} lost its connection; held for {Window} for its client to resume.")]
+    private partial void LogHeld(string socketId, TimeSpan window);
 
-        public void Send(SerializedHubMessage message, int bytes)
-        {
-            var pending = Interlocked.Increment(ref _pending);
-            var pendingBytes = Interlocked.Add(ref _pendingBytes, bytes);
-            if (pending > owner._maxPending || pendingBytes > owner._maxPendingBytes)
-            {
-                Done(bytes);
-                if (Interlocked.Exchange(ref _aborted, 1) == 0)
-                {
-                    owner.LogTooSlow(connection.ConnectionId, pending - 1, pendingBytes - bytes);
-                    connection.Abort();
-                }
-
-                return;
-            }
-
-            var write = connection.WriteAsync(message);
-            if (write.IsCompletedSuccessfully)
-            {
-                Done(bytes);
-                return;
-            }
-
-            _ = AwaitWrite(write, bytes);
-        }
-
-        private void Done(int bytes)
-        {
-            Interlocked.Decrement(ref _pending);
-            Interlocked.Add(ref _pendingBytes, -bytes);
-        }
-
-        private async Task AwaitWrite(ValueTask write, int bytes)
-        {
-            try
-            {
-                await write;
-            }
-            catch (Exception ex)
-            {
-                owner.LogWriteFailed(ex, connection.ConnectionId);
-            }
-            finally
-            {
-                Done(bytes);
-            }
-        }
-    }
+    [LoggerMessage(4, LogLevel.Information, "Socket {SocketId} was not resumed in time (or overflowed meanwhile); disconnecting it.")]
+    private partial void LogExpired(string socketId);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Delivery;
 
@@ -8,13 +9,16 @@ namespace Orleans.Rooms.Sockets;
 /// SignalR's default lifetime manager, plus the registration of each socket in the cluster. SignalR calls
 /// <see cref="OnDisconnectedAsync"/> for every connection whose <see cref="OnConnectedAsync"/> started,
 /// whatever happened in between (the hub's own callbacks are skipped when its connect fails), so a socket
-/// is never left registered by a connection that is gone.
+/// is never left registered by a connection that is gone. A resumable socket outlives its connection for
+/// the resume window: it is unregistered when the window passes, not when the connection goes, and a
+/// connection that resumes it is never registered under its own id.
 /// </summary>
 internal sealed partial class RoomsHubLifetimeManager(
     LocalSockets sockets,
     FrontEndLease lease,
     IGrainFactory grains,
     FrontEndIdentity identity,
+    IHostApplicationLifetime host,
     ILogger<DefaultHubLifetimeManager<SocketHub>> baseLogger,
     ILogger<RoomsHubLifetimeManager> logger)
     : DefaultHubLifetimeManager<SocketHub>(baseLogger)
@@ -26,27 +30,55 @@ internal sealed partial class RoomsHubLifetimeManager(
         // Broadcasts to this socket must find the front end attached, so wait for that first.
         await lease.WhenAttached.WaitAsync(AttachTimeout, connection.ConnectionAborted);
 
-        // In the record first: from here on the socket grain can tell this front end of its rooms.
-        sockets.Add(connection);
+        var request = ResumeRequest.Of(connection);
         await base.OnConnectedAsync(connection);
+        if (request.Token is { } token && sockets.TryResume(connection, token, request.Seq))
+        {
+            return; // the socket it took over is registered already, under its own id
+        }
+
+        // In the record first: from here on the socket grain can tell this front end of its rooms.
+        sockets.Add(connection, request.Resumable);
 
         // No cancellation: a connection that drops meanwhile is cleaned up by OnDisconnectedAsync.
         await FrontEnd.Connect(connection.ConnectionId);
+        if (request.Resumable)
+        {
+            sockets.Attach(connection);
+        }
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        sockets.Remove(connection.ConnectionId);
+        var ended = sockets.Disconnected(connection, expired: OnHoldExpired);
         await base.OnDisconnectedAsync(connection);
+        if (ended is not null)
+        {
+            await UnregisterAsync(ended);
+        }
+    }
+
+    private void OnHoldExpired(string socketId)
+    {
+        // A front end that stops detaches from the cluster, which disconnects every socket it still holds.
+        if (!host.ApplicationStopping.IsCancellationRequested)
+        {
+            _ = UnregisterAsync(socketId);
+        }
+    }
+
+    /// <summary>Takes the socket out of every room; never throws (a failure is retried on each lease renewal).</summary>
+    private async Task UnregisterAsync(string socketId)
+    {
         try
         {
-            await FrontEnd.Disconnect(connection.ConnectionId);
+            await FrontEnd.Disconnect(socketId);
         }
         catch (Exception ex)
         {
             // Retried on each lease renewal; if this front end dies first, the purge of its sockets takes over.
-            LogUnregisterFailed(logger, ex, connection.ConnectionId);
-            lease.RetryDisconnect(connection.ConnectionId);
+            LogUnregisterFailed(logger, ex, socketId);
+            lease.RetryDisconnect(socketId);
         }
     }
 

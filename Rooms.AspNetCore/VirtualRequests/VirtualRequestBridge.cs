@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -27,7 +28,9 @@ internal sealed partial class VirtualRequestBridge(
 
     public async Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
     {
-        if (!limiter.TryAcquire(caller.ConnectionId))
+        // The socket this connection serves: its own, unless the connection resumed another socket.
+        var socketId = LocalSockets.SocketIdOf(caller);
+        if (!limiter.TryAcquire(socketId))
         {
             return SocketResponse.Error(StatusCodes.Status429TooManyRequests, $"Too many requests from this socket: at most {limiter.PerSecond} a second (Rooms:Limits:RequestsPerSecondPerSocket). Wait a moment and try again.");
         }
@@ -46,17 +49,17 @@ internal sealed partial class VirtualRequestBridge(
                 return SocketResponse.Error(StatusCodes.Status503ServiceUnavailable, "The application is not ready to serve requests yet.");
             }
 
-            return await RunAsync(caller, request!, identifier);
+            return await RunAsync(caller, socketId, request!, identifier);
         }
         catch (Exception ex) when (!caller.ConnectionAborted.IsCancellationRequested)
         {
             // The exception's message may name silos, grains or other sockets: it goes to the log only.
-            LogRequestFailed(ex, request?.Method ?? "-", request?.Path ?? "-", caller.ConnectionId, identifier.TraceIdentifier);
+            LogRequestFailed(ex, request?.Method ?? "-", request?.Path ?? "-", socketId, identifier.TraceIdentifier);
             return SocketResponse.Failure(StatusCodes.Status500InternalServerError, "The request failed on the server.", identifier.TraceIdentifier);
         }
     }
 
-    private async Task<SocketResponse> RunAsync(HubCallerContext caller, VirtualRequest request, HttpRequestIdentifierFeature identifier)
+    private async Task<SocketResponse> RunAsync(HubCallerContext caller, string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier)
     {
         var socketHttp = caller.GetHttpContext();
         var requestFeature = new HttpRequestFeature
@@ -93,7 +96,7 @@ internal sealed partial class VirtualRequestBridge(
         features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted.Token });
         features.Set<IHttpAuthenticationFeature>(new HttpAuthenticationFeature { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) });
-        features.Set<ISocketRequestFeature>(new SocketRequestFeature(caller.ConnectionId, request.JsonBody));
+        features.Set<ISocketRequestFeature>(new SocketRequestFeature(socketId, request.JsonBody));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
         {
             // A copy: the request must not change (or be changed through) the socket's own connection.
@@ -118,13 +121,13 @@ internal sealed partial class VirtualRequestBridge(
 
         if (response.TooLarge)
         {
-            LogResponseTooLarge(request.Method, request.Path, caller.ConnectionId, _limits.MaxResponseBytes, identifier.TraceIdentifier);
+            LogResponseTooLarge(request.Method, request.Path, socketId, _limits.MaxResponseBytes, identifier.TraceIdentifier);
             return SocketResponse.Failure(StatusCodes.Status500InternalServerError, $"The response is over {_limits.MaxResponseBytes} bytes (Rooms:Limits:MaxResponseBytes), more than a socket request may answer; ask for less.", identifier.TraceIdentifier);
         }
 
         if (timeout.IsCancellationRequested)
         {
-            LogTimedOut(request.Method, request.Path, caller.ConnectionId, _limits.RequestTimeout, identifier.TraceIdentifier);
+            LogTimedOut(request.Method, request.Path, socketId, _limits.RequestTimeout, identifier.TraceIdentifier);
             return SocketResponse.Failure(StatusCodes.Status504GatewayTimeout, $"The request took longer than {_limits.RequestTimeout} (Rooms:Limits:RequestTimeout) and was cancelled.", identifier.TraceIdentifier);
         }
 

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Orleans.Rooms.Delivery;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// One event on its way to this front end's sockets. A plain socket gets client method <c>eventName</c> with the
+/// payload (one hub message shared by all of them, serialized once per protocol); a resumable socket gets
+/// <c>rooms.event(seq, eventName, payload)</c> with its own sequence number, so one message per socket.
+/// Either way the payload bytes are written as they came.
+/// </summary>
+internal sealed class OutgoingEvent(string eventName, byte[] payload)
+{
+    public const string SequencedMethod = "rooms.event";
+
+    /// <summary>What an event is counted as in a resume buffer: payload, name and the frame around them.</summary>
+    private const int FrameOverhead = 64;
+
+    private readonly RawJsonPayload _payload = new(payload);
+    private SerializedHubMessage? _shared;
+
+    public int Size { get; } = payload.Length + (eventName.Length * 3) + FrameOverhead;
+
+    /// <summary>The message for plain sockets, made on first use (read once per target socket: no allocation after that).</summary>
+    public SerializedHubMessage Shared => Volatile.Read(ref _shared) ?? CreateShared();
+
+    private SerializedHubMessage CreateShared()
+    {
+        Interlocked.CompareExchange(ref _shared, new SerializedHubMessage(new InvocationMessage(eventName, [_payload])), null);
+        return _shared;
+    }
+
+    public SerializedHubMessage Sequenced(long seq) => new(new InvocationMessage(SequencedMethod, [seq, eventName, _payload]));
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// What a connection asks for in its query (README, "Resuming after a blip"): <c>resumable=1</c> for a new
+/// resumable socket, or <c>resume=&lt;token&gt;&amp;seq=&lt;last seq processed&gt;</c> to take one over (and
+/// be a new resumable socket when that fails). Neither: a plain socket, as any SignalR client gets.
+/// </summary>
+internal readonly record struct ResumeRequest(bool Resumable, string? Token, long Seq)
+{
+    public static ResumeRequest Of(HubConnectionContext connection)
+    {
+        if (connection.GetHttpContext()?.Request.Query is not { } query)
+        {
+            return default;
+        }
+
+        var token = query["resume"].ToString();
+        if (token.Length > 0)
+        {
+            var seq = long.TryParse(query["seq"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0;
+            return new ResumeRequest(true, token, seq);
+        }
+
+        var resumable = query["resumable"].ToString();
+        return new ResumeRequest(resumable is "1" or "true", null, 0);
+    }
+
+    /// <summary>Not a record's usual text: the token is a secret and must not reach a log through it.</summary>
+    public override string ToString() => $"ResumeRequest {{ Resumable = {Resumable}, Seq = {Seq} }}";
+}

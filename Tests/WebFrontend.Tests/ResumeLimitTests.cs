@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// The limits of a resume: past the window, or with more unacknowledged events than the buffer takes, the socket
+/// ends as a plain one would (it leaves its rooms) and the client's resume gets a fresh socket.
+/// </summary>
+public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixture, ITestOutputHelper output) : IClassFixture<ResumeLimitTests.ShortWindowFrontEnd>
+{
+    private const int BufferedEvents = 50;
+
+    [Fact]
+    public async Task PastTheWindowTheSocketLeavesItsRoomsAndTheClientGetsAFreshOne()
+    {
+        var server = fixture.Server;
+        await using var proxy = new BlipProxy(server.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        await using var observer = await server.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        Assert.Equal(3_000, client.Attachments[0].WindowMs);
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+
+        var severed = Stopwatch.StartNew();
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(5));
+        await client.WaitForDropAsync(attachments: 1);
+        Assert.Contains(id, (await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings);
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"held socket {id} left {room} once the window passed", within: TimeSpan.FromSeconds(10));
+        var gone = severed.Elapsed;
+        Assert.True(gone >= TimeSpan.FromSeconds(3), $"held for the whole window (gone after {gone})");
+        Assert.True(proxy.IsRefusing, "gone while the network was still out");
+        Assert.Equal(404, (await observer.RequestAsync("GET", $"/socketRooms?socketId={id}")).StatusCode);
+
+        var fresh = await client.WaitForAttachmentAsync(2, within: TimeSpan.FromSeconds(10));
+        Assert.False(fresh.Resumed, "a socket past its window is not resumed");
+        Assert.NotEqual(id, fresh.SocketId);
+        Assert.Equal([fresh.SocketId], (await client.RequestAsync("GET", "/socketRooms")).Strings);
+        Assert.Empty(client.Faults);
+        output.WriteLine($"window 3 s, cut for 5 s: left its rooms {gone.TotalMilliseconds:F0} ms after the cut; fresh socket after {severed.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task AClientThatLeavesTooManyEventsUnacknowledgedIsClosedAsTooSlow()
+    {
+        var server = fixture.Server;
+        await using var client = await ResumableClient.ConnectAsync(server.BaseAddress, acknowledge: false);
+        await using var observer = await server.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+
+        for (var i = 0; i <= BufferedEvents; i++)
+        {
+            await observer.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i } });
+        }
+
+        // Closed, not held: the client comes straight back, inside the window, and still gets a fresh socket.
+        var fresh = await client.WaitForAttachmentAsync(2);
+        Assert.False(fresh.Resumed, "a socket closed as too slow is not resumed");
+        Assert.NotEqual(id, fresh.SocketId);
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"slow socket {id} left {room}");
+    }
+
+    [Fact]
+    public async Task AHeldSocketThatOverflowsEndsBeforeItsWindow()
+    {
+        var server = fixture.Server;
+        await using var proxy = new BlipProxy(server.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        await using var observer = await server.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+
+        var severed = Stopwatch.StartNew();
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(2));
+        await client.WaitForDropAsync(attachments: 1);
+        // All at once: they must be in before the network is back.
+        using var http = server.Http();
+        var sends = Enumerable.Range(0, BufferedEvents + 1).Select(i => http.PostAsJsonAsync("/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i } }));
+        Assert.All(await Task.WhenAll(sends), response => Assert.True(response.IsSuccessStatusCode));
+
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"overflowed socket {id} left {room}");
+        var fresh = await client.WaitForAttachmentAsync(2);
+        Assert.True(severed.Elapsed < TimeSpan.FromSeconds(3), $"back inside the 3 s window ({severed.Elapsed}), so only the overflow ended the socket");
+        Assert.False(fresh.Resumed, "an overflowed socket is not resumed");
+        Assert.NotEqual(id, fresh.SocketId);
+    }
+
+    [Fact]
+    public async Task AResumeThatReachesAnotherFrontEndGetsAFreshSocketWhileTheOldOneIsHeldForItsWindow()
+    {
+        var a = fixture.Server;
+        await using var b = await FrontEndServer.StartAsync(fixture.ClusterId, gateways: [a.GatewayPort], settings: ShortWindowFrontEnd.Settings);
+        await using var proxy = new BlipProxy(a.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        await using var observer = await b.ConnectAsync();
+        var room = Unique.Room();
+        var id = client.Id;
+        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+
+        // The client's network comes back behind another front end (a load balancer without sticky sessions).
+        client.ReconnectTo(b.BaseAddress);
+        var severed = Stopwatch.StartNew();
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(30));
+        var fresh = await client.WaitForAttachmentAsync(2);
+
+        Assert.False(fresh.Resumed, "not resumed: the socket is held by the other front end");
+        Assert.NotEqual(id, fresh.SocketId);
+        Assert.Equal([fresh.SocketId], (await client.RequestAsync("GET", "/socketRooms")).Strings);
+        Assert.Contains(id, (await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings);
+        await Eventually.HoldsAsync(async () => !(await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings.Contains(id), $"old socket {id} left {room} once its window passed on its own front end", within: TimeSpan.FromSeconds(10));
+        output.WriteLine($"resumed at another front end: fresh socket {fresh.At - client.Attachments[0].At} ms after the first attach; the old socket was listed in its room until {severed.ElapsedMilliseconds} ms after the cut (window 3 s)");
+    }
+
+    /// <summary>A front end with a 3 s resume window and room for 50 unacknowledged events.</summary>
+    public sealed class ShortWindowFrontEnd : IAsyncLifetime
+    {
+        public static readonly Dictionary<string, string?> Settings = new()
+        {
+            ["Rooms:ResumeWindow"] = "00:00:03",
+            ["Rooms:ResumeBufferMaxEvents"] = BufferedEvents.ToString(),
+        };
+
+        public string ClusterId { get; } = "resume-limits-" + Guid.NewGuid().ToString("N")[..8];
+
+        public FrontEndServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Server = await FrontEndServer.StartAsync(ClusterId, settings: Settings);
+
+        public async Task DisposeAsync() => await Server.DisposeAsync();
+    }
+}
