@@ -23,6 +23,8 @@ public sealed class HarnessLineTests
         Assert.Equal(1.06, run.Number("server_cpu_s")); // an array per server process reads as its sum
         Assert.Null(run.Number("latency_ms.p999"));
         Assert.Null(run.Number("nothing.here"));
+        Assert.Equal(DateTimeOffset.Parse("2026-11-26T15:48:19.781Z").ToUnixTimeMilliseconds(), run.StartedMs);
+        Assert.Equal(1.84, run.ConnectSeconds);
     }
 
     [Fact]

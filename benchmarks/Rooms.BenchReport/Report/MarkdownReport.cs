@@ -81,9 +81,19 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         Line("## How it was run");
         Line();
         Line($"- **Rounds:** {folder.Setting("rounds")}, back to back; each round runs every scenario once per target, in the order sails, signalr, ours.");
+        var cold = folder.Embedded.Where(r => r.Scenario == "cold" && r.Who == HarnessRun.Ours && r.StartedMs is not null && folder.Starts.ContainsKey(r.Round))
+            .OrderBy(r => r.Round)
+            .Select(r =>
+            {
+                var (launched, ready) = folder.Starts[r.Round];
+                var from = (r.StartedMs!.Value + (r.ConnectSeconds * 1000) - launched) / 1000;
+                return $"r{r.Round}: /healthz {(ready - launched) / 1000:0.0} s, measured {from:0.0}–{from + (r.Number("seconds") ?? 0):0.0} s";
+            })
+            .ToArray();
         Line("- **Our server** (embedded): a fresh `WebFrontend` process (Release) per round, on a free 127.0.0.1 port. First the **cold start**: "
-            + $"a `joinleave` run of {folder.Setting("cold_seconds")} s that the harness starts as soon as `/healthz` answers "
-            + $"(/healthz answered {Join(folder.ReadyAfterMs.OrderBy(p => p.Key).Select(p => $"{p.Value / 1000:0.0} s"))} after launch; the harness needs ~1-2 s more to connect its sockets). "
+            + $"`{folder.Setting("spec.cold")}` started the moment `/healthz` first answers; the harness then connects its sockets and measures "
+            + $"(after launch: {(cold.Length == 0 ? "not recorded" : Join(cold, "; "))}). So the window is the process's first seconds *after it can answer*, not from its exec: "
+            + "start-up itself is not in it. "
             + "Then the **warm-up**: one short run of each of joinleave, fanout and memberships against it, discarded "
             + $"(`{folder.Setting("warm.joinleave")}`, `{folder.Setting("warm.fanout")}`, `{folder.Setting("warm.memberships")}`). Then the scenarios side by side.");
         Line("- **Peers** (`sails`, `signalr`, and `sails-redis`, `signalr-redis` for the cluster): started by the shared harness itself, a fresh process for "
@@ -92,7 +102,7 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         Line("- **Client and servers share the machine:** throughput is that of client and server together; compare ratios within a round and look at server CPU per unit.");
         Line("- **Scenario sizes** (harness k=v; everything else its defaults):");
         Line();
-        foreach (var (key, value) in folder.Run.Where(p => p.Key.StartsWith("spec.", StringComparison.Ordinal)).OrderBy(p => p.Key))
+        foreach (var (key, value) in folder.Run.Where(p => p.Key.StartsWith("spec.", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             Line($"  - {key[5..]}: `{value}`");
         }
@@ -135,7 +145,7 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         var spec = folder.Setting("spec." + scenario, scenario);
         Line($"### {title}");
         Line();
-        Line($"`{(scenario == "cold" ? folder.Setting("spec.joinleave") + " D=" + folder.Setting("cold_seconds") : spec)}`");
+        Line($"`{spec}`");
         Line();
         Line($"| number | target | {Join(rounds.Select(r => $"r{r}"), " | ")} | median |");
         Line($"|---|---|{string.Concat(rounds.Select(_ => "---:|"))}---:|");

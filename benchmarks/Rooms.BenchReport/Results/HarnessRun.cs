@@ -6,6 +6,12 @@ namespace Orleans.Rooms.BenchReport.Results;
 /// round and the scenario name benchmarks/run filed it under.</summary>
 internal sealed record HarnessRun(string Target, string Scenario, int Round, bool Ok, int Errors, int Failures, string? Error, JsonElement? Result)
 {
+    /// <summary>When the driver started (Unix ms), before it connected its sockets.</summary>
+    public double? StartedMs { get; init; }
+
+    /// <summary>Seconds the driver spent connecting its sockets before it measured.</summary>
+    public double ConnectSeconds { get; init; }
+
     /// <summary>What benchmarks/run calls a target: the harness name for the peers, "ours" for a url: target.</summary>
     public string Who => Target.StartsWith("url:", StringComparison.Ordinal) ? Ours : Target;
 
@@ -24,7 +30,16 @@ internal sealed record HarnessRun(string Target, string Scenario, int Round, boo
             Int(root, "errors"),
             Int(root, "failures"),
             root.TryGetProperty("error", out var e) ? e.GetString() : null,
-            root.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? r.Clone() : null);
+            root.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? r.Clone() : null)
+        {
+            StartedMs = root.TryGetProperty("started", out var started) && started.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(started.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+                ? at.ToUnixTimeMilliseconds()
+                : null,
+            ConnectSeconds = root.TryGetProperty("connect", out var connect) && connect.ValueKind == JsonValueKind.Array
+                ? connect.EnumerateArray().Sum(c => c.TryGetProperty("seconds", out var sec) && sec.ValueKind == JsonValueKind.Number ? sec.GetDouble() : 0)
+                : 0,
+        };
     }
 
     /// <summary>The number at a dotted path of the result (<c>latency_ms.p99</c>); an array (per server

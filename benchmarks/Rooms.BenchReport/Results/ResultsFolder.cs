@@ -16,8 +16,8 @@ internal sealed partial class ResultsFolder
 
     public required IReadOnlyList<HarnessRun> Cluster { get; init; }
 
-    /// <summary>Per round: ms from launching our server to its first /healthz answer.</summary>
-    public required IReadOnlyDictionary<int, double> ReadyAfterMs { get; init; }
+    /// <summary>Per round: when our server was launched and when its /healthz first answered (Unix ms).</summary>
+    public required IReadOnlyDictionary<int, (double LaunchedMs, double ReadyMs)> Starts { get; init; }
 
     public required IReadOnlyList<CurvePoint> Curves { get; init; }
 
@@ -27,7 +27,7 @@ internal sealed partial class ResultsFolder
         Run = ReadSettings(System.IO.Path.Combine(path, "run.txt")),
         Embedded = ReadRuns(System.IO.Path.Combine(path, "embedded")),
         Cluster = ReadRuns(System.IO.Path.Combine(path, "cluster")),
-        ReadyAfterMs = ReadStarts(System.IO.Path.Combine(path, "embedded")),
+        Starts = ReadStarts(System.IO.Path.Combine(path, "embedded")),
         Curves = CurvePoint.ReadAll(System.IO.Path.Combine(path, "curves", "curves.jsonl")),
     };
 
@@ -80,9 +80,9 @@ internal sealed partial class ResultsFolder
         return runs;
     }
 
-    private static Dictionary<int, double> ReadStarts(string folder)
+    private static Dictionary<int, (double, double)> ReadStarts(string folder)
     {
-        var starts = new Dictionary<int, double>();
+        var starts = new Dictionary<int, (double, double)>();
         if (!Directory.Exists(folder))
         {
             return starts;
@@ -92,7 +92,7 @@ internal sealed partial class ResultsFolder
         {
             using var document = JsonDocument.Parse(File.ReadAllText(file));
             var root = document.RootElement;
-            starts[root.GetProperty("round").GetInt32()] = root.GetProperty("ready_ms").GetDouble() - root.GetProperty("launched_ms").GetDouble();
+            starts[root.GetProperty("round").GetInt32()] = (root.GetProperty("launched_ms").GetDouble(), root.GetProperty("ready_ms").GetDouble());
         }
 
         return starts;
