@@ -22,16 +22,16 @@ public sealed class CurvePointTests
     }
 
     [Fact]
-    public void GrowthIsTheLastPointOverTheFirstOnOneAxis()
+    public void SpreadIsTheLargestOverTheSmallestOnOneAxis()
     {
         var points = new[]
         {
-            CurvePoint.Parse(Line.Replace("\"x\":100", "\"x\":1000").Replace("\"p50\":0.896", "\"p50\":1.792")),
+            CurvePoint.Parse(Line.Replace("\"x\":100", "\"x\":1000").Replace("\"p50\":0.896", "\"p50\":0.448")),
             CurvePoint.Parse(Line),
             CurvePoint.Parse(Line.Replace("room_size", "rooms").Replace("\"p50\":0.896", "\"p50\":9")),
         };
 
-        Assert.Equal(2.0, CurveCharts.Growth(points, CurvePoint.RoomSize, p => p.JoinP50Ms)!.Value, 6);
-        Assert.Null(CurveCharts.Growth(points, CurvePoint.Rooms, p => p.JoinP50Ms)); // one point is no line
+        Assert.Equal(2.0, CurveCharts.Spread(points, CurvePoint.RoomSize, p => p.JoinP50Ms)!.Value, 6);
+        Assert.Null(CurveCharts.Spread(points, CurvePoint.Rooms, p => p.JoinP50Ms)); // one point is no line
     }
 }

@@ -61,10 +61,10 @@ internal static class CurveCharts
         }
     }
 
-    /// <summary>How much a line grows from its smallest x to its largest: last / first.</summary>
-    public static double? Growth(IReadOnlyList<CurvePoint> points, string axis, Func<CurvePoint, double?> y)
+    /// <summary>How far a line strays from flat: its largest value over its smallest (1 = flat); null under two points.</summary>
+    public static double? Spread(IReadOnlyList<CurvePoint> points, string axis, Func<CurvePoint, double?> y)
     {
-        var line = points.Where(p => p.Axis == axis && y(p) is not null).OrderBy(p => p.X).ToArray();
-        return line.Length < 2 || y(line[0]) is not > 0 ? null : y(line[^1])!.Value / y(line[0])!.Value;
+        var values = points.Where(p => p.Axis == axis).Select(y).OfType<double>().ToArray();
+        return values.Length < 2 || values.Min() <= 0 ? null : values.Max() / values.Min();
     }
 }
