@@ -52,6 +52,8 @@ public sealed class HarnessLineTests
         Assert.Equal(0.5, Stats.Ratio(1, 2));
         Assert.Null(Stats.Ratio(1, 0));
         Assert.Null(Stats.Ratio(null, 2));
+        Assert.Null(Stats.Ratio(1, -3)); // a negative RSS delta
+        Assert.Null(Stats.Ratio(-1, 3));
     }
 
     [Fact]

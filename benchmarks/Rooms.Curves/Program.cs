@@ -70,6 +70,7 @@ namespace Orleans.Rooms.Curves
     internal sealed class CurveBench(CurveOptions options, StreamWriter output) : IAsyncDisposable
     {
         private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+        private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
         private readonly List<HubConnection> _all = [];
         private BroadcastWait? _current;
 
@@ -121,6 +122,9 @@ namespace Orleans.Rooms.Curves
 
         private async Task Measure(string axis, int x, int members, HubConnection probe, Func<int, string> probeRoom, HubConnection sender, string broadcastRoom, int expected)
         {
+            // The growth just before is a burst of joins; what the server does after answering them (collections,
+            // grain work that follows an answer) is not part of this point.
+            await Task.Delay(Settle);
             var joins = new List<double>();
             for (var i = 0; i < options.Joins; i++)
             {

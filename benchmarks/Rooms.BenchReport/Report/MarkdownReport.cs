@@ -184,6 +184,7 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
             + "clients speaking PROTOCOL.md (hub `/sockets`, method `Request`) from one client process on the same machine. At each point:");
         Line();
         Line("- **warm-up** first: the harness's short joinleave, fanout and memberships runs against the fresh server, discarded, as for the embedded rounds;");
+        Line("- **settle**: 2 s after growing the room or the rooms, before measuring;");
         Line("- **join latency**: one extra socket joins and leaves the measured room (room-size axis) or a room of its own that did not exist before (rooms axis: first join, so the room directory is on the path) sequentially; the answer time of each join;");
         Line("- **time to deliver**: a non-member sends a broadcast via `/broadcastFunRoom` and waits until every member has it, then the next; from send to the last member's arrival;");
         Line("- **server CPU per delivery**: the server process's CPU (`/proc/PID/stat`, user + system) across those broadcasts divided by members × broadcasts.");

@@ -15,7 +15,8 @@ internal static class Stats
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    /// <summary>ours / peer; null when either is missing or the peer's is zero.</summary>
+    /// <summary>ours / peer; null when either is missing, the peer's is zero, or either is negative (an RSS delta
+    /// can be, when the runtime returned memory meanwhile: no ratio of such numbers means anything).</summary>
     public static double? Ratio(double? ours, double? peer)
-        => ours is { } o && peer is { } p && p != 0 ? o / p : null;
+        => ours is { } o && peer is { } p && p > 0 && o >= 0 ? o / p : null;
 }
