@@ -116,6 +116,12 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         Line();
         Line("Each a ratio ours/peer from the same round (or ours alone where no peer is named), then the median of the rounds; *met* compares the median with the goal.");
         Line();
+        if (folder.Setting("quick", "0") == "1")
+        {
+            Line("**`--quick`: the scenarios were far smaller than these names say** (a \"10,000-member room\" was a few hundred; see the scenario sizes above): this table only shows that every target is computed.");
+            Line();
+        }
+
         var rounds = Rounds(folder.Embedded.Concat(folder.Cluster));
         Line($"| target | {Join(rounds.Select(r => $"r{r}"), " | ")} | median | goal | met |");
         Line($"|---|{string.Concat(rounds.Select(_ => "---:|"))}---:|:---:|:---:|");
