@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Orleans.Rooms.Curves;
+
+// Growth curves against a running front end (benchmarks/run starts it), through real SignalR clients speaking
+// ../shared/PROTOCOL.md. Writes one JSON line per point to --out; progress to stderr.
+//   room_size: one room grows from 10 to 10,000 members (one socket each);
+//   rooms:     a pool of sockets joins ever more rooms of one member each, 10 to 100,000 rooms in the system,
+//              next to a fixed broadcast room of 100 members.
+// At each point: join latency of an extra socket, time to deliver a broadcast to every member, and the server's
+// CPU per delivery (from /proc/PID/stat).
+// Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick]
+var options = CurveOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick]");
+    return 2;
+}
+
+await using var output = new StreamWriter(options.Out, append: false) { AutoFlush = true };
+await using var bench = new CurveBench(options, output);
+await bench.RoomSizeAxis();
+await bench.RoomsAxis();
+return bench.Errors == 0 ? 0 : 1;
+
+namespace Orleans.Rooms.Curves
+{
+    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick)
+    {
+        public int[] RoomSizes => Quick ? [10, 100, 300] : [10, 100, 1_000, 3_000, 10_000];
+
+        public int[] RoomCounts => Quick ? [10, 100, 1_000] : [10, 100, 1_000, 10_000, 100_000];
+
+        /// <summary>Sockets that hold the rooms of the rooms axis (100,000 rooms = 1,000 × 100, under Rooms:MaxRoomsPerSocket).</summary>
+        public int RoomPool => Quick ? 100 : 1_000;
+
+        public int BroadcastRoomMembers => Quick ? 50 : 100;
+
+        public int Joins => Quick ? 20 : 100;
+
+        /// <summary>Broadcasts at one point: enough for about this many deliveries (so that the server's CPU, counted
+        /// in 10 ms ticks, is well above its resolution in small rooms), within the bounds below.</summary>
+        public int Broadcasts(int members) => Math.Clamp((Quick ? 2_000 : 20_000) / Math.Max(1, members), Quick ? 5 : 20, Quick ? 100 : 1_000);
+
+        public static CurveOptions? Parse(string[] args)
+        {
+            string? url = null, output = null;
+            int? pid = null;
+            var quick = false;
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--url" when i + 1 < args.Length: url = args[++i]; break;
+                    case "--pid" when i + 1 < args.Length: pid = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--out" when i + 1 < args.Length: output = args[++i]; break;
+                    case "--quick": quick = true; break;
+                    default: return null;
+                }
+            }
+
+            return url is null || pid is null || output is null ? null : new CurveOptions(new Uri(url), pid.Value, output, quick);
+        }
+    }
+
+    internal sealed class CurveBench(CurveOptions options, StreamWriter output) : IAsyncDisposable
+    {
+        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+        private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+        private readonly List<HubConnection> _all = [];
+        private BroadcastWait? _current;
+
+        private int _errors;
+
+        public int Errors => Volatile.Read(ref _errors);
+
+        public async Task RoomSizeAxis()
+        {
+            const string room = "curve-size";
+            var members = new List<HubConnection>();
+            var sender = await Connect(1);
+            var probe = await Connect(1);
+            foreach (var size in options.RoomSizes)
+            {
+                var more = await Connect(size - members.Count, listen: true);
+                await ForEach(more, c => Join(c, room));
+                members.AddRange(more);
+                Log($"room_size {size}: {members.Count} members");
+                await Measure(CurvePointAxis.RoomSize, size, members.Count, probe[0], _ => room, sender[0], room, members.Count);
+            }
+
+            await DisconnectAll();
+        }
+
+        public async Task RoomsAxis()
+        {
+            const string broadcastRoom = "curve-rooms-broadcast";
+            var pool = await Connect(options.RoomPool, listen: true);
+            var sender = await Connect(1);
+            var probe = await Connect(1);
+            var listeners = pool.Take(options.BroadcastRoomMembers).ToArray();
+            await ForEach(listeners, c => Join(c, broadcastRoom));
+            var rooms = 1; // the broadcast room
+            var next = 0;
+            foreach (var target in options.RoomCounts)
+            {
+                var from = next;
+                var to = Math.Max(next, target - 1);
+                await ForEach(Enumerable.Range(from, to - from).ToArray(), k => Join(pool[k % pool.Length], $"curve-rooms-{k}"));
+                next = to;
+                rooms = 1 + next;
+                Log($"rooms {target}: {rooms} rooms over {pool.Length} sockets");
+                await Measure(CurvePointAxis.Rooms, target, listeners.Length, probe[0], i => $"curve-rooms-probe-{target}-{i}", sender[0], broadcastRoom, listeners.Length);
+            }
+
+            await DisconnectAll();
+        }
+
+        private async Task Measure(string axis, int x, int members, HubConnection probe, Func<int, string> probeRoom, HubConnection sender, string broadcastRoom, int expected)
+        {
+            // The growth just before is a burst of joins; what the server does after answering them (collections,
+            // grain work that follows an answer) is not part of this point.
+            await Task.Delay(Settle);
+            var joins = new List<double>();
+            for (var i = 0; i < options.Joins; i++)
+            {
+                var room = probeRoom(i);
+                joins.Add(await Join(probe, room));
+                await Request(probe, "/leaveFunRoom", new { roomName = room });
+            }
+
+            var delivers = new List<double>();
+            long lost = 0;
+            var cpuBefore = ServerCpuSeconds();
+            var broadcasts = options.Broadcasts(expected);
+            for (var b = 0; b < broadcasts; b++)
+            {
+                var wait = _current = new BroadcastWait(b, expected);
+                var t0 = Stopwatch.GetTimestamp();
+                await Request(sender, "/broadcastFunRoom", new { roomName = broadcastRoom, eventName = "tick", data = new { s = b } });
+                if (await Task.WhenAny(wait.Done.Task, Task.Delay(Timeout)) != wait.Done.Task)
+                {
+                    lost += expected - wait.Count;
+                    Log($"  broadcast {b}: {wait.Count}/{expected} arrived within {Timeout.TotalSeconds} s");
+                    continue;
+                }
+
+                delivers.Add(Stopwatch.GetElapsedTime(t0, wait.LastArrival).TotalMilliseconds);
+            }
+
+            var cpu = ServerCpuSeconds() - cpuBefore;
+            _current = null;
+            var deliveries = (long)expected * broadcasts - lost;
+            var line = JsonSerializer.Serialize(new
+            {
+                axis,
+                x,
+                members,
+                join_ms = Summary(joins),
+                deliver_ms = Summary(delivers),
+                broadcasts,
+                deliveries,
+                lost,
+                server_cpu_s = Math.Round(cpu, 3),
+                server_cpu_us_per_delivery = deliveries > 0 ? Math.Round(cpu * 1e6 / deliveries, 3) : (double?)null,
+                errors = Errors,
+            });
+            await output.WriteLineAsync(line);
+            Log("  " + line);
+        }
+
+        private async Task<double> Join(HubConnection connection, string room)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await Request(connection, "/joinFunRoom", new { roomName = room });
+            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+
+        private async Task Request(HubConnection connection, string url, object data)
+        {
+            try
+            {
+                var reply = await connection.InvokeAsync<JsonElement>("Request", new { method = "POST", url, data }).WaitAsync(Timeout);
+                var status = reply.GetProperty("statusCode").GetInt32();
+                if (status != 200)
+                {
+                    Interlocked.Increment(ref _errors);
+                    Log($"  {url} answered {status}: {reply.GetProperty("body").GetRawText()}");
+                }
+            }
+            catch (Exception e) when (e is TimeoutException or HubException or InvalidOperationException)
+            {
+                Interlocked.Increment(ref _errors);
+                Log($"  {url} failed: {e.Message}");
+            }
+        }
+
+        private async Task<HubConnection[]> Connect(int count, bool listen = false)
+        {
+            var connections = new HubConnection[Math.Max(0, count)];
+            var t0 = Stopwatch.GetTimestamp();
+            await Parallel.ForEachAsync(Enumerable.Range(0, connections.Length), new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (i, _) =>
+            {
+                // WebSockets straight away: a negotiation would leave an idle pooled HTTP connection per socket, two
+                // open files each where 10,000 sockets must fit in this process's ~20,000.
+                var connection = new HubConnectionBuilder()
+                    .WithUrl(new Uri(options.Url, "/sockets"), o =>
+                    {
+                        o.Transports = HttpTransportType.WebSockets;
+                        o.SkipNegotiation = true;
+                    })
+                    .Build();
+                if (listen)
+                {
+                    connection.On<JsonElement>("tick", payload => _current?.Arrived(payload));
+                }
+
+                await connection.StartAsync().WaitAsync(Timeout);
+                connections[i] = connection;
+            });
+            lock (_all)
+            {
+                _all.AddRange(connections);
+            }
+
+            if (connections.Length > 10)
+            {
+                Log($"  connected {connections.Length} sockets in {Stopwatch.GetElapsedTime(t0).TotalSeconds:F1} s; {_all.Count} open, {Directory.GetFiles("/proc/self/fd").Length} open files in this process");
+            }
+
+            return connections;
+        }
+
+        private static Task ForEach<T>(T[] items, Func<T, Task> action)
+            => Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (item, _) => await action(item));
+
+        private async Task DisconnectAll()
+        {
+            HubConnection[] all;
+            lock (_all)
+            {
+                all = [.. _all];
+                _all.Clear();
+            }
+
+            await ForEach(all, async c => await c.DisposeAsync().AsTask().WaitAsync(Timeout));
+        }
+
+        /// <summary>User + system CPU of the server process so far (clock ticks of 1/100 s, the Linux USER_HZ).</summary>
+        private double ServerCpuSeconds()
+        {
+            var stat = File.ReadAllText($"/proc/{options.Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+
+        private static object Summary(List<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            double At(double p) => sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))], 3);
+            return new { n = sorted.Length, p50 = At(0.5), p90 = At(0.9), p99 = At(0.99), max = At(1.0) };
+        }
+
+        private static void Log(string text) => Console.Error.WriteLine($"curves: {text}");
+
+        public async ValueTask DisposeAsync() => await DisconnectAll();
+    }
+
+    internal static class CurvePointAxis
+    {
+        public const string RoomSize = "room_size";
+        public const string Rooms = "rooms";
+    }
+
+    /// <summary>Counts the members that got broadcast <see cref="Sequence"/>; done when all <see cref="Expected"/> have.</summary>
+    internal sealed class BroadcastWait(int sequence, int expected)
+    {
+        private int _count;
+
+        public int Sequence => sequence;
+
+        public int Expected => expected;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public long LastArrival { get; private set; }
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Arrived(JsonElement payload)
+        {
+            if (!payload.TryGetProperty("s", out var s) || s.GetInt32() != sequence)
+            {
+                return;
+            }
+
+            if (Interlocked.Increment(ref _count) == expected)
+            {
+                LastArrival = Stopwatch.GetTimestamp();
+                Done.TrySetResult();
+            }
+        }
+    }
+}
