@@ -124,18 +124,40 @@ internal sealed class RoomService(
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"limit must be between 1 and {RoomPage.MaxLimit}.");
         }
 
-        // Each shard is sorted; ask each for one more than a page, merge, and cut. One extra item tells
-        // whether another page exists without a second round trip.
-        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
-            .Select(shard => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, limit + 1)));
-        var merged = pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
-        if (merged.Count <= limit)
+        // The directory lists a room from its first join until a moment after it empties (see IRoomGrain),
+        // so each listed room is asked whether it has members: the page lists exactly the rooms that do.
+        // One more than a page tells whether another page exists.
+        var rooms = new List<string>(limit + 1);
+        var cursor = after;
+        while (rooms.Count <= limit)
         {
-            return new RoomPage(merged, null);
+            var wanted = limit + 1 - rooms.Count;
+            var listed = await Listed(cursor, wanted, cancellationToken);
+            var occupied = await Task.WhenAll(listed.Select(room => Retry(() => Room(room).HasMembers(), cancellationToken)));
+            rooms.AddRange(listed.Where((_, i) => occupied[i]));
+            if (listed.Count < wanted)
+            {
+                break; // the directory has no more
+            }
+
+            cursor = listed[^1];
         }
 
-        merged.RemoveAt(limit);
-        return new RoomPage(merged, merged[^1]);
+        if (rooms.Count <= limit)
+        {
+            return new RoomPage(rooms, null);
+        }
+
+        rooms.RemoveAt(limit);
+        return new RoomPage(rooms, rooms[^1]);
+    }
+
+    /// <summary>The first <paramref name="count"/> listed rooms after <paramref name="after"/>: each shard is sorted; ask each for as many and merge.</summary>
+    private async Task<List<string>> Listed(string? after, int count, CancellationToken cancellationToken)
+    {
+        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
+            .Select(shard => Retry(() => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, count), cancellationToken)));
+        return pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(count).ToList();
     }
 
     /// <summary>Groups the union of the rooms' members by front end, each socket once, minus the excluded ones.</summary>
