@@ -3,12 +3,14 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Orleans.Rooms.Membership;
+
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
 /// The sockets connected to this front end, each with its record of rooms. This front end holds the
 /// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
-/// socket grains tell it of every change (see <c>ISocketGrain</c>). Writes to each socket go through a
+/// socket grains tell it of every change made for others, and this front end records its own (see <see cref="SocketRecord"/>). Writes to each socket go through a
 /// bounded count of pending messages: a client that cannot keep up is disconnected instead of holding up the
 /// others or growing without bound. Writes to one connection keep their order (SignalR serializes them).
 /// </summary>
@@ -25,17 +27,11 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
 
     public string[] Ids() => [.. _sockets.Keys];
 
-    /// <summary>Applies a committed change to the socket's record; a socket this front end no longer holds is ignored.</summary>
-    public void RoomsChanged(string socketId, string[] joined, string[] left)
-    {
-        if (_sockets.TryGetValue(socketId, out var socket))
-        {
-            socket.RoomsChanged(joined, left);
-        }
-    }
+    /// <summary>The record of a socket's rooms, or null when this front end does not hold it.</summary>
+    public SocketRecord? RecordOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Record : null;
 
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
-    public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
+    public RoomsSnapshot? RoomsOf(string socketId) => RecordOf(socketId)?.Snapshot();
 
     public void Send(string connectionId, SerializedHubMessage message)
     {
@@ -64,26 +60,10 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
 
     private sealed class LocalSocket(HubConnectionContext connection, LocalSockets owner)
     {
-        private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { connection.ConnectionId };
         private int _pending;
         private int _aborted;
 
-        public void RoomsChanged(string[] joined, string[] left)
-        {
-            lock (_rooms)
-            {
-                _rooms.UnionWith(joined);
-                _rooms.ExceptWith(left);
-            }
-        }
-
-        public string[] Rooms()
-        {
-            lock (_rooms)
-            {
-                return [.. _rooms];
-            }
-        }
+        public SocketRecord Record { get; } = new(connection.ConnectionId);
 
         public void Send(SerializedHubMessage message)
         {
