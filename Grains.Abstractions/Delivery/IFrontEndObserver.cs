@@ -1,3 +1,5 @@
+using Orleans.Rooms.Membership;
+
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
@@ -18,13 +20,13 @@ public interface IFrontEndObserver : IGrainObserver
     [Alias("Deliver"), ResponseTimeout("00:00:02")]
     Task Deliver(DeliveryBatch batch);
 
-    /// <summary>Records that <paramref name="socketId"/> is joining <paramref name="joined"/> and has left <paramref name="left"/>.</summary>
+    /// <summary>Records a change to the rooms of <paramref name="socketId"/>: joins before any room lists them, leaves once every room dropped them.</summary>
     [Alias("RoomsChanged"), ResponseTimeout("00:00:02")]
-    Task RoomsChanged(string socketId, string[] joined, string[] left);
+    Task RoomsChanged(string socketId, RoomsChange change);
 
     /// <summary>The recorded rooms of <paramref name="socketId"/>, or null when this front end does not hold it.</summary>
     [Alias("GetSocketRooms"), ResponseTimeout("00:00:02")]
-    Task<string[]?> GetSocketRooms(string socketId);
+    Task<RoomsSnapshot?> GetSocketRooms(string socketId);
 }
 
 /// <summary>

@@ -15,6 +15,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("Remove")]
     Task Remove(string socketId, string frontEndId);
 
+    /// <summary>Whether the room has members now (the room list keeps an emptied room listed for a moment).</summary>
+    [Alias("HasMembers")]
+    Task<bool> HasMembers();
+
     [Alias("GetMembers")]
     Task<RoomMembers> GetMembers(CancellationToken cancellationToken = default);
 }

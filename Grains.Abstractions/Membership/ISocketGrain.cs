@@ -28,28 +28,35 @@ public interface ISocketGrain : IGrainWithStringKey
 
     /// <summary>
     /// Rebuilds this grain and the rooms from the front end's record: a grain that does not know the socket
-    /// (its silo was lost, or the front end was purged while alive) adopts <paramref name="rooms"/>; a grain
-    /// that knows it keeps its own rooms. Either way every room it is in lists it again.
+    /// (its silo was lost, or the front end was purged while alive) adopts the record's rooms and numbers its
+    /// next changes after the record's sequence; a grain that knows it keeps its own rooms. Either way every
+    /// room it is in lists it again.
     /// </summary>
     [Alias("Restore")]
-    Task Restore(string frontEndId, IFrontEndObserver frontEnd, string[] rooms);
+    Task Restore(string frontEndId, IFrontEndObserver frontEnd, RoomsSnapshot record);
 
     /// <summary>
     /// Joins the rooms (rooms it is already in are made to list it again, so the indexes converge).
     /// Throws <see cref="SocketNotFoundException"/> when the socket is not connected.
     /// </summary>
+    /// <param name="rooms">The rooms to join.</param>
+    /// <param name="viaFrontEnd">
+    /// The caller's front end id when the caller is the socket's own front end: it records the change itself
+    /// (a join before the call, from the answer after), so the grain does not call it back. Otherwise null,
+    /// and the grain tells the socket's front end.
+    /// </param>
     [Alias("Join")]
-    Task Join(string[] rooms);
+    Task<RoomsChange> Join(string[] rooms, string? viaFrontEnd = null);
 
-    /// <summary>Leaves the given rooms; rooms the socket is not in are ignored.</summary>
+    /// <summary>Leaves the given rooms; rooms the socket is not in are ignored. <paramref name="viaFrontEnd"/> as for <see cref="Join"/>.</summary>
     [Alias("Leave")]
-    Task Leave(string[] rooms);
+    Task<RoomsChange> Leave(string[] rooms, string? viaFrontEnd = null);
 
     /// <summary>Leaves every room it is in, except its own-id room when <paramref name="keepOwnRoom"/> and except <paramref name="keepRoom"/>.</summary>
     [Alias("LeaveAll")]
-    Task LeaveAll(bool keepOwnRoom, string? keepRoom);
+    Task<RoomsChange> LeaveAll(bool keepOwnRoom, string? keepRoom, string? viaFrontEnd = null);
 
     /// <summary>The rooms the socket is in, its own-id room included.</summary>
     [Alias("GetRooms")]
-    Task<string[]> GetRooms(CancellationToken cancellationToken = default);
+    Task<RoomsSnapshot> GetRooms(CancellationToken cancellationToken = default);
 }

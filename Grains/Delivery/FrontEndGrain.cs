@@ -95,14 +95,14 @@ internal sealed partial class FrontEndGrain(
             return false;
         }
 
-        var rooms = await observer.GetSocketRooms(socketId);
-        if (rooms is null)
+        var record = await observer.GetSocketRooms(socketId);
+        if (record is null)
         {
             return false;
         }
 
         _sockets.Add(socketId);
-        await Socket(socketId).Restore(Id, observer, rooms);
+        await Socket(socketId).Restore(Id, observer, record);
         return true;
     }
 

@@ -8,17 +8,29 @@ namespace Orleans.Rooms.Membership;
 /// directory (when the room appears or empties), never a socket grain, which keeps the call graph acyclic.
 /// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
 /// </summary>
+/// <remarks>
+/// Listing is synchronous, delisting is not: a room that empties stays listed for <see cref="DelistAfter"/>
+/// and is delisted only if it is still empty then. A room joined and left in a loop (a chat user who comes
+/// and goes) then costs no directory call per join and leave. Readers of the list ask each listed room
+/// whether it has members (<see cref="HasMembers"/>), so the list they see stays exact.
+/// </remarks>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
+[PreferLocalPlacement] // first called by a member's socket grain: a room of one socket's making lives next to it
 internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {
     private static readonly TimeSpan RelistAtMostEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long an emptied room stays listed before it is delisted (if still empty).</summary>
+    internal static readonly TimeSpan DelistAfter = TimeSpan.FromSeconds(2);
+
     // Front ends with no members are removed, so the room is empty exactly when this is.
     private readonly Dictionary<string, HashSet<string>> _byFrontEnd = new(StringComparer.Ordinal);
     private RoomMembers? _snapshot;
+    private bool _listed;
     private bool _delistChecked;
     private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
+    private IGrainTimer? _delist;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -44,13 +56,16 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
         {
             // Pin while it has members: the membership lives in memory and must outlive idleness.
             KeepActive();
+            _delist?.Dispose();
+            _delist = null;
         }
 
         // A rebuild re-lists the room too, in case the directory shard was the part that was lost; it sends
         // one Add per member, so re-listing is limited to one shard call a second.
-        if (Listable(socketId) && (first || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
+        if (Listable(socketId) && (!_listed || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
         {
             await GrainFactory.ShardFor(Name).Add(Name);
+            _listed = true;
             _listedAt = time.GetUtcNow();
             _delistChecked = false;
         }
@@ -60,7 +75,7 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
     {
         if (!_byFrontEnd.TryGetValue(frontEndId, out var sockets) || !sockets.Remove(socketId))
         {
-            if (_byFrontEnd.Count == 0 && !_delistChecked && Listable(socketId))
+            if (_byFrontEnd.Count == 0 && !_listed && !_delistChecked && Listable(socketId))
             {
                 // An empty activation asked to remove a member: it may have lost its state along with a silo
                 // while the directory still lists the room. Delist once (a rebuild lists it again if needed).
@@ -79,15 +94,52 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
         _snapshot = null;
         if (_byFrontEnd.Count == 0)
         {
-            if (Listable(socketId))
+            if (_listed)
             {
-                await GrainFactory.ShardFor(Name).Remove(Name);
-                _delistChecked = true;
+                ScheduleDelist();
             }
 
             // Back to the normal idle collection: an empty room costs nothing once collected, and a
             // room that is joined again soon (join/leave loops) is not torn down and rebuilt each time.
             AllowCollection();
+        }
+    }
+
+    public Task<bool> HasMembers()
+    {
+        if (_byFrontEnd.Count == 0 && !_listed && !_delistChecked)
+        {
+            // Asked because the directory lists it, yet this activation never had members: the entry outlived
+            // the room (its silo went). Delist it in a moment, unless the room is joined again meanwhile.
+            _listed = true;
+            ScheduleDelist();
+        }
+
+        return Task.FromResult(_byFrontEnd.Count > 0);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Collected with its delisting still due (or its silo stopping): delist now. If this fails (Orleans
+        // logs it), the entry is stale but harmless: readers check HasMembers, and a later join lists it again.
+        if (_byFrontEnd.Count == 0 && _listed)
+        {
+            await GrainFactory.ShardFor(Name).Remove(Name).WaitAsync(cancellationToken);
+        }
+    }
+
+    private void ScheduleDelist()
+        => _delist ??= this.RegisterGrainTimer(DelistIfEmpty, new GrainTimerCreationOptions(DelistAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+
+    private async Task DelistIfEmpty(CancellationToken cancellationToken)
+    {
+        _delist?.Dispose();
+        _delist = null;
+        if (_byFrontEnd.Count == 0 && _listed)
+        {
+            await GrainFactory.ShardFor(Name).Remove(Name);
+            _listed = false;
+            _delistChecked = true;
         }
     }
 

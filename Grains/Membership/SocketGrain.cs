@@ -18,6 +18,7 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
     private string? _frontEndId;
+    private long _sequence;
     private IFrontEndObserver? _frontEnd;
 
     /// <summary>The socket's front end: the object itself when it runs in this process, else its observer reference.</summary>
@@ -62,18 +63,18 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
         }
     }
 
-    public async Task Restore(string frontEndId, IFrontEndObserver frontEnd, string[] rooms)
+    public async Task Restore(string frontEndId, IFrontEndObserver frontEnd, RoomsSnapshot record)
     {
         ArgumentException.ThrowIfNullOrEmpty(frontEndId);
         ArgumentNullException.ThrowIfNull(frontEnd);
-        ArgumentNullException.ThrowIfNull(rooms);
+        ArgumentNullException.ThrowIfNull(record);
         if (_frontEndId is null)
         {
             // This grain lost the socket (its silo went, or the front end was purged while alive): the front
             // end's record is the truth. Nothing else can have changed it meanwhile: every change needs this
             // grain to know the socket.
             _frontEndId = frontEndId;
-            _rooms.UnionWith(rooms);
+            _rooms.UnionWith(record.Rooms);
             _rooms.Add(Id);
             KeepActive();
             LogRestored(Id, frontEndId, _rooms.Count);
@@ -86,17 +87,20 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
 
         _frontEnd = frontEnd;
 
+        // Number the next changes after any the front end has seen, so that it takes them as newer.
+        _sequence = Math.Max(_sequence, record.Sequence);
+
         // Whether the rooms lost it or not, make every room list it again (idempotent), and re-list them.
         await Task.WhenAll(_rooms.Select(room => Room(room).Add(Id, frontEndId, relist: true)));
     }
 
-    public async Task Join(string[] rooms)
+    public async Task<RoomsChange> Join(string[] rooms, string? viaFrontEnd)
     {
         var frontEndId = EnsureConnected();
         var toJoin = rooms.Distinct(StringComparer.Ordinal).ToArray();
         if (toJoin.Length == 0)
         {
-            return;
+            return new RoomsChange(_sequence, [], []);
         }
 
         var limit = options.Value.MaxRoomsPerSocket;
@@ -106,8 +110,14 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
             throw new RoomLimitExceededException(Id, limit, wouldHave);
         }
 
-        // The record first: a room must never list a membership its socket's front end does not know.
-        await FrontEnd!.RoomsChanged(Id, toJoin, []);
+        // The record first: a room must never list a membership its socket's front end does not know. The
+        // socket's own front end recorded the join before it called.
+        var change = new RoomsChange(++_sequence, toJoin, []);
+        var tellFrontEnd = viaFrontEnd != frontEndId;
+        if (tellFrontEnd)
+        {
+            await FrontEnd!.RoomsChanged(Id, change);
+        }
 
         // Rooms already joined are added again too (a no-op when they list it), so a room that lost this
         // member converges on the next join.
@@ -133,36 +143,46 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
 
             if (failed.Count > 0)
             {
-                await Compensate(failed, frontEndId);
+                await Compensate(failed, frontEndId, tellFrontEnd);
             }
         }
+
+        return change;
     }
 
-    public Task Leave(string[] rooms)
+    public Task<RoomsChange> Leave(string[] rooms, string? viaFrontEnd)
     {
         var frontEndId = EnsureConnected();
 
         // Also rooms this grain does not list: a room that kept a member it should not have converges.
         var toLeave = rooms.Distinct(StringComparer.Ordinal).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, tellFrontEnd: true);
+        return RemoveFrom(toLeave, frontEndId, tellFrontEnd: viaFrontEnd != frontEndId);
     }
 
-    public Task LeaveAll(bool keepOwnRoom, string? keepRoom)
+    public Task<RoomsChange> LeaveAll(bool keepOwnRoom, string? keepRoom, string? viaFrontEnd)
     {
         var frontEndId = EnsureConnected();
         var toLeave = _rooms.Where(r => !(keepOwnRoom && r == Id) && r != keepRoom).ToArray();
-        return toLeave.Length == 0 ? Task.CompletedTask : RemoveFrom(toLeave, frontEndId, tellFrontEnd: true);
+        return RemoveFrom(toLeave, frontEndId, tellFrontEnd: viaFrontEnd != frontEndId);
     }
 
-    public Task<string[]> GetRooms(CancellationToken cancellationToken)
+    public Task<RoomsSnapshot> GetRooms(CancellationToken cancellationToken)
     {
         EnsureConnected();
-        return Task.FromResult(_rooms.ToArray());
+        return Task.FromResult(new RoomsSnapshot(_sequence, [.. _rooms]));
     }
 
-    /// <summary>Rooms first, then this grain, then the front end's record (only what every index dropped).</summary>
-    private async Task RemoveFrom(string[] rooms, string frontEndId, bool tellFrontEnd)
+    /// <summary>
+    /// Rooms first, then this grain, then the front end's record (only what every index dropped): told here,
+    /// or, when the caller is the socket's own front end, from the change this returns.
+    /// </summary>
+    private async Task<RoomsChange> RemoveFrom(string[] rooms, string frontEndId, bool tellFrontEnd)
     {
+        if (rooms.Length == 0)
+        {
+            return new RoomsChange(_sequence, [], []);
+        }
+
         var removes = rooms.Select(room => Room(room).Remove(Id, frontEndId)).ToArray();
         var left = new List<string>(rooms.Length);
         try
@@ -180,24 +200,35 @@ internal sealed partial class SocketGrain(IOptions<RoomsOptions> options, LocalF
                 }
             }
 
-            if (tellFrontEnd && left.Count > 0 && FrontEnd is { } frontEnd)
+            if (left.Count > 0)
             {
-                await frontEnd.RoomsChanged(Id, [], [.. left]);
+                var change = new RoomsChange(++_sequence, [], [.. left]);
+                if (tellFrontEnd && FrontEnd is { } frontEnd)
+                {
+                    await frontEnd.RoomsChanged(Id, change);
+                }
             }
         }
+
+        return new RoomsChange(_sequence, [], [.. left]);
     }
 
     /// <summary>
     /// Joins that failed: the room may or may not have committed (a timeout says neither). Take the member out
     /// again and drop it from the record, so all three indexes say "not joined"; if even that fails, the
-    /// record keeps it and the next rebuild completes the join, so the indexes still end up agreeing.
+    /// record keeps it and the next rebuild completes the join, so the indexes still end up agreeing. The
+    /// socket's own front end (<paramref name="tellFrontEnd"/> false) learns of it from the failed call itself.
     /// </summary>
-    private async Task Compensate(List<string> failed, string frontEndId)
+    private async Task Compensate(List<string> failed, string frontEndId, bool tellFrontEnd)
     {
         try
         {
             await Task.WhenAll(failed.Select(room => Room(room).Remove(Id, frontEndId)));
-            await FrontEnd!.RoomsChanged(Id, [], [.. failed]);
+            var change = new RoomsChange(++_sequence, [], [.. failed]);
+            if (tellFrontEnd)
+            {
+                await FrontEnd!.RoomsChanged(Id, change);
+            }
         }
         catch (Exception ex)
         {

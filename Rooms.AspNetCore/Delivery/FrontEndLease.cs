@@ -44,18 +44,24 @@ internal sealed partial class FrontEndLease(
 
     private IFrontEndGrain FrontEnd => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
 
+    /// <summary>This front end's id.</summary>
+    public string Id => identity.Id;
+
+    /// <summary>The record of a socket this front end holds, or null.</summary>
+    public SocketRecord? RecordOf(string socketId) => sockets.RecordOf(socketId);
+
     /// <summary>
     /// Restores the grain of a socket this front end holds from its record, without going through the
     /// front-end grain (which may itself be the one that lost its memory). False when the socket is not held here.
     /// </summary>
     public async Task<bool> RestoreAsync(string socketId)
     {
-        if (_reference is not { } reference || sockets.RoomsOf(socketId) is not { } rooms)
+        if (_reference is not { } reference || sockets.RoomsOf(socketId) is not { } record)
         {
             return false;
         }
 
-        await grains.GetGrainByKey<ISocketGrain>(socketId).Restore(identity.Id, reference, rooms);
+        await grains.GetGrainByKey<ISocketGrain>(socketId).Restore(identity.Id, reference, record);
         return true;
     }
 
@@ -149,14 +155,14 @@ internal sealed partial class FrontEndLease(
         Exception? first = null;
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelRestores }, async (id, _) =>
         {
-            if (sockets.RoomsOf(id) is not { } rooms)
+            if (sockets.RoomsOf(id) is not { } record)
             {
                 return; // disconnected meanwhile
             }
 
             try
             {
-                await grains.GetGrainByKey<ISocketGrain>(id).Restore(identity.Id, _reference!, rooms);
+                await grains.GetGrainByKey<ISocketGrain>(id).Restore(identity.Id, _reference!, record);
             }
             catch (Exception ex)
             {

@@ -1,3 +1,4 @@
+using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Delivery;
@@ -29,11 +30,12 @@ internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
         return Task.CompletedTask;
     }
 
-    public Task RoomsChanged(string socketId, string[] joined, string[] left)
+    public Task RoomsChanged(string socketId, RoomsChange change)
     {
-        sockets.RoomsChanged(socketId, joined, left);
+        // A socket this front end no longer holds is ignored.
+        sockets.RecordOf(socketId)?.Apply(change);
         return Task.CompletedTask;
     }
 
-    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(sockets.RoomsOf(socketId));
+    public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult(sockets.RoomsOf(socketId));
 }

@@ -37,14 +37,14 @@ internal sealed class RoomService(
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => OnSocket(id, s => s.Join(rooms)), cancellationToken);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => Change(id, rooms, (s, via) => s.Join(rooms, via)), cancellationToken);
     }
 
     public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
         string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => OnSocket(id, s => s.Leave(rooms)), cancellationToken);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => Change(id, [], (s, via) => s.Leave(rooms, via)), cancellationToken);
     }
 
     public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
@@ -53,7 +53,7 @@ internal sealed class RoomService(
         options ??= new LeaveAllOptions();
         var keepRoom = options.IncludeSourceRoom ? null : room;
         var members = await Members(room, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => OnSocket(id, s => s.LeaveAll(!options.IncludeSocketRooms, keepRoom)), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => Change(id, [], (s, via) => s.LeaveAll(!options.IncludeSocketRooms, keepRoom, via)), cancellationToken);
     }
 
     public async Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -61,7 +61,7 @@ internal sealed class RoomService(
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => OnSocket(id, s => s.Join(dest)), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => Change(id, dest, (s, via) => s.Join(dest, via)), cancellationToken);
     }
 
     public async Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
@@ -69,7 +69,7 @@ internal sealed class RoomService(
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
         var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => OnSocket(id, s => s.Leave(dest)), cancellationToken);
+        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => Change(id, [], (s, via) => s.Leave(dest, via)), cancellationToken);
     }
 
     public async Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
@@ -114,7 +114,7 @@ internal sealed class RoomService(
         }
 
         var id = socket.Resolve(nameof(socket))[0];
-        return await OnSocket(id, s => s.GetRooms(cancellationToken)).WaitAsync(cancellationToken);
+        return (await OnSocket(id, s => s.GetRooms(cancellationToken)).WaitAsync(cancellationToken)).Rooms;
     }
 
     public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
@@ -124,18 +124,40 @@ internal sealed class RoomService(
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"limit must be between 1 and {RoomPage.MaxLimit}.");
         }
 
-        // Each shard is sorted; ask each for one more than a page, merge, and cut. One extra item tells
-        // whether another page exists without a second round trip.
-        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
-            .Select(shard => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, limit + 1)));
-        var merged = pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
-        if (merged.Count <= limit)
+        // The directory lists a room from its first join until a moment after it empties (see IRoomGrain),
+        // so each listed room is asked whether it has members: the page lists exactly the rooms that do.
+        // One more than a page tells whether another page exists.
+        var rooms = new List<string>(limit + 1);
+        var cursor = after;
+        while (rooms.Count <= limit)
         {
-            return new RoomPage(merged, null);
+            var wanted = limit + 1 - rooms.Count;
+            var listed = await Listed(cursor, wanted, cancellationToken);
+            var occupied = await Task.WhenAll(listed.Select(room => Retry(() => Room(room).HasMembers(), cancellationToken)));
+            rooms.AddRange(listed.Where((_, i) => occupied[i]));
+            if (listed.Count < wanted)
+            {
+                break; // the directory has no more
+            }
+
+            cursor = listed[^1];
         }
 
-        merged.RemoveAt(limit);
-        return new RoomPage(merged, merged[^1]);
+        if (rooms.Count <= limit)
+        {
+            return new RoomPage(rooms, null);
+        }
+
+        rooms.RemoveAt(limit);
+        return new RoomPage(rooms, rooms[^1]);
+    }
+
+    /// <summary>The first <paramref name="count"/> listed rooms after <paramref name="after"/>: each shard is sorted; ask each for as many and merge.</summary>
+    private async Task<List<string>> Listed(string? after, int count, CancellationToken cancellationToken)
+    {
+        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
+            .Select(shard => Retry(() => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, count), cancellationToken)));
+        return pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(count).ToList();
     }
 
     /// <summary>Groups the union of the rooms' members by front end, each socket once, minus the excluded ones.</summary>
@@ -236,8 +258,50 @@ internal sealed class RoomService(
     private Task<RoomMembers> Members(string room, CancellationToken cancellationToken)
         => Retry(() => Room(room).GetMembers(cancellationToken), cancellationToken);
 
-    private Task OnSocket(string id, Func<ISocketGrain, Task> call)
-        => OnSocket(id, async s => { await call(s); return true; });
+    /// <summary>
+    /// Changes a socket's rooms through its grain. A socket held by this front end has its record kept here:
+    /// joins are recorded before the call and the grain's answer is applied after it, so the grain need not
+    /// call this front end back. Any other socket's front end is told by the grain.
+    /// </summary>
+    private async Task Change(string id, string[] joining, Func<ISocketGrain, string?, Task<RoomsChange>> call)
+    {
+        if (localFrontEnd is not { } local || local.RecordOf(id) is not { } record)
+        {
+            await OnSocket(id, s => call(s, null));
+            return;
+        }
+
+        record.BeginOwnChange(joining);
+        RoomsChange? answer = null;
+        RoomsSnapshot? current = null;
+        try
+        {
+            answer = await OnSocket(id, s => call(s, local.Id));
+        }
+        catch (Exception)
+        {
+            // Failed, or the outcome is unknown: read what the grain holds now, so the record keeps no join the
+            // grain undid. If even that fails the joins stay recorded (restoring too much, never too little).
+            current = await ReadRooms(id);
+            throw;
+        }
+        finally
+        {
+            record.EndOwnChange(joining, answer, current);
+        }
+    }
+
+    private async Task<RoomsSnapshot?> ReadRooms(string id)
+    {
+        try
+        {
+            return await Retry(() => Socket(id).GetRooms(), CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// Calls the socket's grain; when the grain does not know a socket that a front end holds (the grain's

@@ -2,13 +2,15 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
 /// The sockets this front end holds, by socket id, each with its record of rooms. This front end holds the
 /// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
-/// socket grains tell it of every change (see <c>ISocketGrain</c>). A plain socket is its connection; a
+/// socket grains tell it of every change made for others, and this front end records its own (see
+/// <see cref="SocketRecord"/>). A plain socket is its connection; a
 /// resumable one outlives a dropped connection for <see cref="ResumeOptions.ResumeWindow"/> and may move to
 /// a new connection (<see cref="ResumableSocket"/>). Writes to one connection keep their order (SignalR
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
@@ -120,17 +122,11 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
 
     public string[] Ids() => [.. _sockets.Keys];
 
-    /// <summary>Applies a committed change to the socket's record; a socket this front end no longer holds is ignored.</summary>
-    public void RoomsChanged(string socketId, string[] joined, string[] left)
-    {
-        if (_sockets.TryGetValue(socketId, out var socket))
-        {
-            socket.RoomsChanged(joined, left);
-        }
-    }
+    /// <summary>The record of a socket's rooms, or null when this front end does not hold it.</summary>
+    public SocketRecord? RecordOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Record : null;
 
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
-    public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
+    public RoomsSnapshot? RoomsOf(string socketId) => RecordOf(socketId)?.Snapshot();
 
     public void Send(string socketId, OutgoingEvent message)
     {

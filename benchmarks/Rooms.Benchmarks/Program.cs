@@ -182,8 +182,8 @@ namespace Orleans.Rooms.Benchmarks
             return Task.CompletedTask;
         }
 
-        public Task RoomsChanged(string socketId, string[] joined, string[] left) => Task.CompletedTask;
+        public Task RoomsChanged(string socketId, RoomsChange change) => Task.CompletedTask;
 
-        public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult<string[]?>(null);
+        public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult<RoomsSnapshot?>(null);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 
@@ -16,7 +17,7 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 
     private readonly IClusterClient _client;
     private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, HashSet<string>> _records = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SocketRecord> _records = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<DeliveryBatch> _batches = new();
     private IFrontEndObserver? _reference;
     private int _socketCounter;
@@ -54,7 +55,7 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     public async Task ReconnectAsync(string id, IGrainFactory? via = null)
     {
         _sockets[id] = new Inbox();
-        _records[id] = new HashSet<string>(StringComparer.Ordinal) { id };
+        _records[id] = new SocketRecord(id);
         await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Connect(id);
     }
 
@@ -71,9 +72,9 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     {
         foreach (var (id, _) in _records)
         {
-            if (RecordOf(id) is { } rooms)
+            if (_records.TryGetValue(id, out var record))
             {
-                await _client.GetGrain<ISocketGrain>(id).Restore(Id, _reference!, rooms);
+                await _client.GetGrain<ISocketGrain>(id).Restore(Id, _reference!, record.Snapshot());
             }
         }
     }
@@ -81,36 +82,21 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     public Inbox InboxOf(string socketId) => _sockets[socketId];
 
     /// <summary>The recorded rooms of a socket, or null when this front end does not hold it.</summary>
-    public string[]? RecordOf(string socketId)
-    {
-        if (!_records.TryGetValue(socketId, out var rooms))
-        {
-            return null;
-        }
-
-        lock (rooms)
-        {
-            return [.. rooms];
-        }
-    }
+    public string[]? RecordOf(string socketId) => _records.TryGetValue(socketId, out var record) ? record.Snapshot().Rooms : null;
 
     public IReadOnlyCollection<string> SocketIds => [.. _records.Keys];
 
-    public Task RoomsChanged(string socketId, string[] joined, string[] left)
+    public Task RoomsChanged(string socketId, RoomsChange change)
     {
-        if (_records.TryGetValue(socketId, out var rooms))
+        if (_records.TryGetValue(socketId, out var record))
         {
-            lock (rooms)
-            {
-                rooms.UnionWith(joined);
-                rooms.ExceptWith(left);
-            }
+            record.Apply(change);
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(RecordOf(socketId));
+    public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult(_records.TryGetValue(socketId, out var record) ? record.Snapshot() : null);
 
     public Task Deliver(DeliveryBatch batch)
     {

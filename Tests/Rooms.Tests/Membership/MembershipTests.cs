@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Orleans.Rooms.Directory;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Tests.Infrastructure;
 
@@ -251,6 +253,59 @@ public sealed class MembershipTests(ClusterFixture fixture)
 
         await _writer.LeaveAsync(other, names[3]);
         Assert.DoesNotContain(names[3], (await _reader.RoomsAsync(prefix, limit: 100)).Rooms);
+    }
+
+    [Fact]
+    public async Task AnEmptiedRoomLeavesRoomsAtOnceAndTheDirectoryShortlyAfterAndPagesStayFull()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var prefix = "grace-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        var names = Enumerable.Range(0, 12).Select(i => $"{prefix}{i:D2}").ToArray();
+        foreach (var name in names)
+        {
+            await _writer.JoinAsync(socket, name);
+        }
+
+        // Every other room empties: still in the directory for a moment, never in a page.
+        var emptied = names.Where((_, i) => i % 2 == 1).ToArray();
+        foreach (var name in emptied)
+        {
+            await _writer.LeaveAsync(socket, name);
+        }
+
+        var stillListed = await fixture.Grains(2).ShardFor(emptied[0]).Page(emptied[0][..^1], 100);
+        Assert.Contains(emptied[0], stillListed);
+
+        var seen = new List<string>();
+        string? cursor = prefix;
+        for (var pages = 0; pages < 100; pages++)
+        {
+            var page = await _reader.RoomsAsync(cursor, limit: 3);
+            var ours = page.Rooms.Where(r => r.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            seen.AddRange(ours);
+            if (page.Next is null || ours.Count < page.Rooms.Count)
+            {
+                break;
+            }
+
+            // Pages are full although half of what the directory lists in this range is empty.
+            Assert.Equal(3, page.Rooms.Count);
+            cursor = page.Next;
+        }
+
+        Assert.Equal(names.Except(emptied), seen);
+
+        var deadline = Stopwatch.StartNew();
+        while ((await fixture.Grains(0).ShardFor(emptied[0]).Page(emptied[0][..^1], 100)).Contains(emptied[0]))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "The emptied room was not delisted within 10 s.");
+            await Task.Delay(100);
+        }
+
+        // Joined again: listed again at once.
+        await _writer.JoinAsync(socket, emptied[0]);
+        Assert.Contains(emptied[0], (await _reader.RoomsAsync(prefix, limit: 100)).Rooms);
     }
 
     [Fact]

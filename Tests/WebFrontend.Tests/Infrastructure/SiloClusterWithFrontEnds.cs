@@ -90,7 +90,7 @@ public static class Invariants
             {
                 if (local.RoomsOf(id) is { } record)
                 {
-                    records[id] = record;
+                    records[id] = record.Rooms;
                 }
             }
         }
