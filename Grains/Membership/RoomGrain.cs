@@ -120,9 +120,10 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Collected with its delisting still due (or its silo stopping): delist now. If this fails (Orleans
-        // logs it), the entry is stale but harmless: readers check HasMembers, and a later join lists it again.
-        if (_byFrontEnd.Count == 0 && _listed)
+        // Collected with its delisting still due: delist now. Not when its silo stops: the directory shards
+        // are stopping too, and the rooms are rebuilt elsewhere from the front ends. A stale entry is harmless
+        // anyway: readers check HasMembers, and a later join of the room lists it again.
+        if (_byFrontEnd.Count == 0 && _listed && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
             await GrainFactory.ShardFor(Name).Remove(Name).WaitAsync(cancellationToken);
         }
