@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Orleans.Rooms.Clients;
 using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
 
@@ -42,6 +43,7 @@ public static class FrontEndApp
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
         app.MapRooms("/sockets");
+        app.MapRoomsScript();
         app.MapExampleApp();
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,8 @@ public sealed class ClientsFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
         => Server = await FrontEndServer.StartAsync("clients-" + Guid.NewGuid().ToString("N")[..8], configure: builder =>
-            builder.Services.AddSignalR(options => options.AddFilter(Dropper)));
+            builder.Services.AddSignalR(options => options.AddFilter(Dropper)),
+            map: app => app.MapPost("/test/drop/{socketId}", (string socketId) => Dropper.Drop(socketId)));
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }
