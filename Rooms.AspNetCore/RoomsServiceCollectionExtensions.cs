@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
 
 namespace Orleans.Rooms;
@@ -36,6 +37,8 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSignalR();
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
+        services.AddMetrics();
+        services.TryAddSingleton<RoomsMetrics>();
         services.TryAddSingleton<LocalSockets>();
         services.TryAddSingleton<LocalFrontEnds>();
         services.TryAddSingleton<LocalDelivery>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Sockets;
 
@@ -12,10 +13,11 @@ namespace Orleans.Rooms.Sockets;
 /// bounded count of pending messages: a client that cannot keep up is disconnected instead of holding up the
 /// others or growing without bound. Writes to one connection keep their order (SignalR serializes them).
 /// </summary>
-internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, ILogger<LocalSockets> logger, RoomsMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private readonly int _maxPending = options.Value.MaxPendingMessagesPerSocket;
+    private readonly RoomsMetrics _metrics = metrics;
 
     public int Count => _sockets.Count;
 
@@ -30,30 +32,52 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
     {
         if (_sockets.TryGetValue(socketId, out var socket))
         {
-            socket.RoomsChanged(joined, left);
+            var (added, removed) = socket.RoomsChanged(joined, left);
+            _metrics.MembershipsChanged(added.Count, removed.Count);
+            foreach (var room in added)
+            {
+                LogJoined(socketId, room);
+            }
+
+            foreach (var room in removed)
+            {
+                LogLeft(socketId, room);
+            }
         }
+    }
+
+    /// <summary>Messages queued on all connections and not yet written.</summary>
+    public long PendingMessages()
+    {
+        long pending = 0;
+        foreach (var socket in _sockets.Values)
+        {
+            pending += socket.Pending;
+        }
+
+        return pending;
     }
 
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
     public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
 
-    public void Send(string connectionId, SerializedHubMessage message)
-    {
-        if (_sockets.TryGetValue(connectionId, out var socket))
-        {
-            socket.Send(message);
-        }
-    }
+    /// <summary>Queues the message on the connection; false when it is not held here or was dropped as too slow.</summary>
+    public bool Send(string connectionId, SerializedHubMessage message)
+        => _sockets.TryGetValue(connectionId, out var socket) && socket.Send(message);
 
-    public void SendToAll(SerializedHubMessage message, string[]? except)
+    /// <summary>Queues the message on every connection but <paramref name="except"/>; returns on how many.</summary>
+    public int SendToAll(SerializedHubMessage message, string[]? except)
     {
+        var sent = 0;
         foreach (var (id, socket) in _sockets)
         {
-            if (except is null || Array.IndexOf(except, id) < 0)
+            if ((except is null || Array.IndexOf(except, id) < 0) && socket.Send(message))
             {
-                socket.Send(message);
+                sent++;
             }
         }
+
+        return sent;
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]
@@ -62,19 +86,44 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
     [LoggerMessage(2, LogLevel.Debug, "Write to socket {SocketId} failed.")]
     private partial void LogWriteFailed(Exception exception, string socketId);
 
+    [LoggerMessage(3, LogLevel.Debug, "Socket {SocketId} joined room {Room}.")]
+    private partial void LogJoined(string socketId, string room);
+
+    [LoggerMessage(4, LogLevel.Debug, "Socket {SocketId} left room {Room}.")]
+    private partial void LogLeft(string socketId, string room);
+
     private sealed class LocalSocket(HubConnectionContext connection, LocalSockets owner)
     {
         private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { connection.ConnectionId };
         private int _pending;
         private int _aborted;
 
-        public void RoomsChanged(string[] joined, string[] left)
+        public int Pending => Volatile.Read(ref _pending);
+
+        /// <summary>Applies the change; returns the rooms the record really gained and lost (a repeated join or leave changes nothing).</summary>
+        public (List<string> Added, List<string> Removed) RoomsChanged(string[] joined, string[] left)
         {
+            List<string> added = [], removed = [];
             lock (_rooms)
             {
-                _rooms.UnionWith(joined);
-                _rooms.ExceptWith(left);
+                foreach (var room in joined)
+                {
+                    if (_rooms.Add(room))
+                    {
+                        added.Add(room);
+                    }
+                }
+
+                foreach (var room in left)
+                {
+                    if (_rooms.Remove(room))
+                    {
+                        removed.Add(room);
+                    }
+                }
             }
+
+            return (added, removed);
         }
 
         public string[] Rooms()
@@ -85,7 +134,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
             }
         }
 
-        public void Send(SerializedHubMessage message)
+        public bool Send(SerializedHubMessage message)
         {
             var pending = Interlocked.Increment(ref _pending);
             if (pending > owner._maxPending)
@@ -94,20 +143,22 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
                 if (Interlocked.Exchange(ref _aborted, 1) == 0)
                 {
                     owner.LogTooSlow(connection.ConnectionId, pending - 1);
+                    owner._metrics.SlowDisconnect();
                     connection.Abort();
                 }
 
-                return;
+                return false;
             }
 
             var write = connection.WriteAsync(message);
             if (write.IsCompletedSuccessfully)
             {
                 Interlocked.Decrement(ref _pending);
-                return;
+                return true;
             }
 
             _ = AwaitWrite(write);
+            return true;
         }
 
         private async Task AwaitWrite(ValueTask write)

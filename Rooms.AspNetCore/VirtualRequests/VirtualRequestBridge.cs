@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -13,7 +15,7 @@ namespace Orleans.Rooms.VirtualRequests;
 /// <see cref="HttpContext"/> with in-memory request and response features, its own DI scope, the
 /// socket's user and connection, and <see cref="ISocketRequestFeature"/> marking it as a socket request.
 /// </summary>
-internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline, IServiceScopeFactory scopes, ILogger<VirtualRequestBridge> logger)
+internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline, IServiceScopeFactory scopes, ILogger<VirtualRequestBridge> logger, RoomsMetrics metrics, TimeProvider time)
 {
     public async Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
     {
@@ -68,6 +70,10 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = scope.ServiceProvider });
         var context = new DefaultHttpContext(features) { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) };
 
+        var started = time.GetTimestamp();
+
+        // What the app logs while it serves the request says which socket asked.
+        using var logScope = logger.BeginScope(new SocketScope(caller.ConnectionId));
         try
         {
             await application(context);
@@ -82,6 +88,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         finally
         {
             await response.FireOnCompletedAsync();
+            metrics.VirtualRequest(request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText, response.StatusCode, time.GetElapsedTime(started));
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -91,6 +98,24 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         }
 
         return new SocketResponse(response.StatusCode, headers, SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
+    }
+
+    /// <summary>The log scope of a virtual request: <c>SocketId</c>, as a structured field.</summary>
+    private sealed class SocketScope(string socketId) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 1;
+
+        public KeyValuePair<string, object?> this[int index]
+            => index == 0 ? new("SocketId", socketId) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return this[0];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"SocketId:{socketId}";
     }
 
     /// <summary>Tells body binding whether to read a body at all (minimal APIs skip it when this is missing).</summary>

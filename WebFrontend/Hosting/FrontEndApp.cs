@@ -38,12 +38,14 @@ public static class FrontEndApp
 
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
+        builder.Services.AddFrontEndMetrics();
 
         var app = builder.Build();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
         app.MapRooms("/sockets");
         app.MapRoomsScript();
+        app.MapFrontEndMetrics();
         app.MapExampleApp();
         return app;
     }
