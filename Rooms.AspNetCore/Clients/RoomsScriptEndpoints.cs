@@ -24,9 +24,9 @@ public static class RoomsScriptEndpoints
         return (bytes, $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..32]}\"");
     });
 
-    /// <summary>Maps <c>GET /rooms.js</c> (or <paramref name="pattern"/>), revalidated by ETag on every use.</summary>
+    /// <summary>Maps <c>GET</c> and <c>HEAD /rooms.js</c> (or <paramref name="pattern"/>), revalidated by ETag on every use.</summary>
     public static IEndpointConventionBuilder MapRoomsScript(this IEndpointRouteBuilder endpoints, string pattern = "/rooms.js")
-        => endpoints.MapGet(pattern, Serve).ExcludeFromDescription();
+        => endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], Serve).ExcludeFromDescription();
 
     private static IResult Serve(HttpContext http)
     {

@@ -23,7 +23,19 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
 
     public void Add(HubConnectionContext connection) => _sockets[connection.ConnectionId] = new LocalSocket(connection, this);
 
-    public void Remove(string connectionId) => _sockets.TryRemove(connectionId, out _);
+    /// <summary>Forgets a socket that disconnected: it has left every room it was in (its own room aside, as on join).</summary>
+    public void Remove(string connectionId)
+    {
+        if (_sockets.TryRemove(connectionId, out var socket))
+        {
+            var left = socket.Rooms().Where(room => room != connectionId).ToArray();
+            _metrics.MembershipsChanged(0, left.Length);
+            foreach (var room in left)
+            {
+                LogLeft(connectionId, room);
+            }
+        }
+    }
 
     public string[] Ids() => [.. _sockets.Keys];
 

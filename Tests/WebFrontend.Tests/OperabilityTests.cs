@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Client;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
@@ -16,11 +18,16 @@ public sealed class OperabilityTests : IAsyncLifetime
 {
     public const string Name = "operability";
 
+    private readonly CapturedLogs _logs = new();
     private FrontEndServer _server = null!;
 
     public async Task InitializeAsync()
         => _server = await FrontEndServer.StartAsync("metrics-" + Guid.NewGuid().ToString("N")[..8], configure: builder =>
-            builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "4");
+        {
+            builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "4";
+            builder.Logging.AddProvider(_logs);
+            builder.Logging.AddFilter<CapturedLogs>("Orleans.Rooms", LogLevel.Debug);
+        });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -101,6 +108,29 @@ public sealed class OperabilityTests : IAsyncLifetime
 
         Assert.Equal(1, Delta(before, await Scrape.TakeAsync(http), "rooms_sockets_slow_disconnects_total"));
     }
+
+    [Fact]
+    public async Task JoinsAndLeavesAreLoggedWithTheSocketAndTheRoom()
+    {
+        var room = Unique.Room();
+        string id;
+        await using (var client = await ConnectAsync())
+        {
+            id = client.SocketId!;
+            (await client.PostAsync("/joinFunRoom", new { roomName = room })).EnsureSuccess();
+            (await client.PostAsync("/leaveFunRoom", new { roomName = room })).EnsureSuccess();
+            (await client.PostAsync("/joinFunRoom", new { roomName = room })).EnsureSuccess();
+        }
+
+        // The last join is left by the disconnect, which the server finishes after the client is gone.
+        await Eventually.HoldsAsync(() => Task.FromResult(Changes(id, room).Count(c => c == "left") == 2), $"socket {id} logged leaving {room} twice");
+        Assert.Equal(["joined", "left", "joined", "left"], Changes(id, room));
+    }
+
+    private string[] Changes(string socketId, string room)
+        => [.. _logs.Entries
+            .Where(e => e.Level == LogLevel.Debug && Equals(e.Fields.GetValueOrDefault("SocketId"), socketId) && Equals(e.Fields.GetValueOrDefault("Room"), room))
+            .Select(e => e.Message.Contains("joined", StringComparison.Ordinal) ? "joined" : "left")];
 
     private async Task<RoomsClient> ConnectAsync()
     {
