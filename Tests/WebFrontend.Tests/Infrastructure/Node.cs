@@ -66,10 +66,13 @@ public static class Node
         }
     }
 
-    /// <summary>Installs the pinned packages (npm ci) unless they are there: the tests load <c>ws</c> from them on node before 22.</summary>
+    /// <summary>
+    /// Installs the pinned packages (npm ci) unless those the tests load are there: <c>ws</c> (on node before
+    /// 22) and <c>playwright-core</c>.
+    /// </summary>
     public static async Task EnsurePackagesAsync()
     {
-        if (File.Exists(Path.Combine(ClientFolder, "node_modules", ".package-lock.json")))
+        if (new[] { "ws", "playwright-core" }.All(package => File.Exists(Path.Combine(ClientFolder, "node_modules", package, "package.json"))))
         {
             return;
         }
