@@ -58,18 +58,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
         }
     }
 
-    /// <summary>Messages queued on all connections and not yet written.</summary>
-    public long PendingMessages()
-    {
-        long pending = 0;
-        foreach (var socket in _sockets.Values)
-        {
-            pending += socket.Pending;
-        }
-
-        return pending;
-    }
-
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
     public string[]? RoomsOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Rooms() : null;
 
@@ -90,6 +78,18 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IL
         }
 
         return sent;
+    }
+
+    /// <summary>Messages queued on all connections and not yet written.</summary>
+    public long PendingMessages()
+    {
+        long pending = 0;
+        foreach (var socket in _sockets.Values)
+        {
+            pending += socket.Pending;
+        }
+
+        return pending;
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket); disconnecting it as too slow.")]

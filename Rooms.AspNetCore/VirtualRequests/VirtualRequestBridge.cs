@@ -73,7 +73,7 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         var started = time.GetTimestamp();
 
         // What the app logs while it serves the request says which socket asked.
-        using var logScope = logger.BeginScope(new SocketScope(caller.ConnectionId));
+        using var logScope = logger.BeginScope("SocketId:{SocketId}", caller.ConnectionId);
         try
         {
             await application(context);
@@ -98,24 +98,6 @@ internal sealed partial class VirtualRequestBridge(ApplicationPipeline pipeline,
         }
 
         return new SocketResponse(response.StatusCode, headers, SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
-    }
-
-    /// <summary>The log scope of a virtual request: <c>SocketId</c>, as a structured field.</summary>
-    private sealed class SocketScope(string socketId) : IReadOnlyList<KeyValuePair<string, object?>>
-    {
-        public int Count => 1;
-
-        public KeyValuePair<string, object?> this[int index]
-            => index == 0 ? new("SocketId", socketId) : throw new ArgumentOutOfRangeException(nameof(index));
-
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
-        {
-            yield return this[0];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => $"SocketId:{socketId}";
     }
 
     /// <summary>Tells body binding whether to read a body at all (minimal APIs skip it when this is missing).</summary>

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Client;
@@ -18,6 +20,8 @@ public sealed class OperabilityTests : IAsyncLifetime
 {
     public const string Name = "operability";
 
+    private const string AppCategory = "Orleans.Rooms.Tests.App";
+
     private readonly CapturedLogs _logs = new();
     private FrontEndServer _server = null!;
 
@@ -27,7 +31,11 @@ public sealed class OperabilityTests : IAsyncLifetime
             builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "4";
             builder.Logging.AddProvider(_logs);
             builder.Logging.AddFilter<CapturedLogs>("Orleans.Rooms", LogLevel.Debug);
-        });
+        }, map: app => app.MapGet("/hello", (ILoggerFactory loggers) =>
+        {
+            loggers.CreateLogger(AppCategory).LogInformation("Hello from the app.");
+            return "hi";
+        }));
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -125,6 +133,17 @@ public sealed class OperabilityTests : IAsyncLifetime
         // The last join is left by the disconnect, which the server finishes after the client is gone.
         await Eventually.HoldsAsync(() => Task.FromResult(Changes(id, room).Count(c => c == "left") == 2), $"socket {id} logged leaving {room} twice");
         Assert.Equal(["joined", "left", "joined", "left"], Changes(id, room));
+    }
+
+    [Fact]
+    public async Task WhatTheAppLogsDuringASocketRequestCarriesTheSocketId()
+    {
+        await using var client = await ConnectAsync();
+
+        (await client.GetAsync("/hello")).EnsureSuccess();
+
+        var entry = Assert.Single(_logs.Entries, e => e.Category == AppCategory);
+        Assert.Equal(client.SocketId, entry.Fields.GetValueOrDefault("SocketId"));
     }
 
     private string[] Changes(string socketId, string room)
