@@ -21,11 +21,15 @@ public sealed class RoomsJsTests(ClientsFixture fixture)
         var served = await response.Content.ReadAsByteArrayAsync();
         using var again = new HttpRequestMessage(HttpMethod.Get, "/rooms.js") { Headers = { IfNoneMatch = { response.Headers.ETag! } } };
         var revalidated = await http.SendAsync(again);
+        var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/rooms.js"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(await File.ReadAllBytesAsync(Repository.PathOf("clients/rooms.js/dist/rooms.js")), served);
         Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("text/javascript", head.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
