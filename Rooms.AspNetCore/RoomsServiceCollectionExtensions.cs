@@ -12,6 +12,7 @@ using Orleans.Rooms.Authorization;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
 
 namespace Orleans.Rooms;
@@ -57,6 +58,8 @@ public static class RoomsServiceCollectionExtensions
         services.AddOptions<HubOptions>().Configure<IOptions<SocketLimitsOptions>>((hub, limits) => hub.MaximumParallelInvocationsPerClient = limits.Value.MaxParallelRequestsPerSocket);
         configureSignalR?.Invoke(signalR);
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
+        services.AddMetrics();
+        services.TryAddSingleton<RoomsMetrics>();
         services.TryAddSingleton<LocalSockets>();
         services.TryAddSingleton<LocalFrontEnds>();
         services.TryAddSingleton<LocalDelivery>();

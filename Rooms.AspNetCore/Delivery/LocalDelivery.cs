@@ -1,5 +1,6 @@
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Delivery;
 
@@ -10,23 +11,29 @@ namespace Orleans.Rooms.Delivery;
 /// awaits its broadcasts keeps their order. Membership: keeps the sockets' records current and answers for
 /// them. Nothing here calls a grain.
 /// </summary>
-internal sealed class LocalDelivery(LocalSockets sockets) : IFrontEndObserver
+internal sealed class LocalDelivery(LocalSockets sockets, RoomsMetrics metrics) : IFrontEndObserver
 {
     public Task Deliver(DeliveryBatch batch)
     {
         var message = new OutgoingEvent(batch.EventName, batch.Payload);
+        int delivered;
         if (batch.SocketIds is null)
         {
-            sockets.SendToAll(message, batch.Except);
+            delivered = sockets.SendToAll(message, batch.Except);
         }
         else
         {
+            delivered = 0;
             foreach (var id in batch.SocketIds)
             {
-                sockets.Send(id, message);
+                if (sockets.Send(id, message))
+                {
+                    delivered++;
+                }
             }
         }
 
+        metrics.Delivered(delivered);
         return Task.CompletedTask;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
+using Orleans.Rooms.Telemetry;
 using Orleans.Runtime;
 
 namespace Orleans.Rooms.Membership;
@@ -23,7 +24,8 @@ namespace Orleans.Rooms.Membership;
 internal sealed class RoomService(
     IGrainFactory grains,
     IOptions<RoomsOptions> options,
-    FrontEndLease? localFrontEnd = null) : IRoomService
+    FrontEndLease? localFrontEnd = null,
+    RoomsMetrics? metrics = null) : IRoomService
 {
     private const int MaxParallelSocketCalls = 64;
     /// <summary>How long transient cluster errors are retried: a silo that stops gracefully rejects calls for a few seconds.</summary>
@@ -82,6 +84,7 @@ internal sealed class RoomService(
         var memberLists = await Task.WhenAll(targets.Select(r => Members(r, cancellationToken)));
         var plan = PlanDeliveries(memberLists, excluded);
         await Task.WhenAll(plan.Select(kv => FrontEnd(kv.Key).Deliver(new DeliveryBatch(eventName, payload, kv.Value, null))));
+        metrics?.Broadcast();
     }
 
     public async Task BlastAsync(string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
@@ -92,6 +95,7 @@ internal sealed class RoomService(
         var frontEnds = await Retry(() => Registry.GetFrontEnds(), cancellationToken);
         var batch = new DeliveryBatch(eventName, payload, null, excluded);
         await Task.WhenAll(frontEnds.Select(id => FrontEnd(id).Deliver(batch)));
+        metrics?.Blast();
     }
 
     public string GetId(HttpContext request)

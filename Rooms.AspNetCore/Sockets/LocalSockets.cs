@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Sockets;
 
@@ -16,7 +17,7 @@ namespace Orleans.Rooms.Sockets;
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
 /// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger)
 {
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();
@@ -32,6 +33,8 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
     internal TimeProvider Time => time;
 
     internal ILogger Logger => logger;
+
+    internal RoomsMetrics Metrics => metrics;
 
     public int Count => _sockets.Count;
 
@@ -96,7 +99,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
             return null;
         }
 
-        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket));
+        Ended(socket);
         return socket.Id;
     }
 
@@ -128,30 +131,70 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
     /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
     public RoomsSnapshot? RoomsOf(string socketId) => RecordOf(socketId)?.Snapshot();
 
-    public void Send(string socketId, OutgoingEvent message)
-    {
-        if (_sockets.TryGetValue(socketId, out var socket))
-        {
-            socket.Send(message);
-        }
-    }
+    /// <summary>Queues the event for the socket; false when it is not held here or was dropped as too slow.</summary>
+    public bool Send(string socketId, OutgoingEvent message)
+        => _sockets.TryGetValue(socketId, out var socket) && socket.Send(message);
 
-    public void SendToAll(OutgoingEvent message, string[]? except)
+    /// <summary>Queues the event for every socket but <paramref name="except"/>; returns for how many.</summary>
+    public int SendToAll(OutgoingEvent message, string[]? except)
     {
+        var sent = 0;
         foreach (var (id, socket) in _sockets)
         {
-            if (except is null || Array.IndexOf(except, id) < 0)
+            if ((except is null || Array.IndexOf(except, id) < 0) && socket.Send(message))
             {
-                socket.Send(message);
+                sent++;
             }
+        }
+
+        return sent;
+    }
+
+    /// <summary>Events queued on this front end's sockets and not yet written (or, resumable ones, acknowledged).</summary>
+    public long PendingMessages()
+    {
+        long pending = 0;
+        foreach (var socket in _sockets.Values)
+        {
+            pending += socket.Pending;
+        }
+
+        return pending;
+    }
+
+    /// <summary>A record gained or lost rooms: counted and logged.</summary>
+    internal void RecordChanged(string socketId, IReadOnlyList<string> joined, IReadOnlyList<string> left)
+    {
+        metrics.MembershipsChanged(joined.Count, left.Count);
+        foreach (var room in joined)
+        {
+            LogJoined(socketId, room);
+        }
+
+        foreach (var room in left)
+        {
+            LogLeft(socketId, room);
         }
     }
 
     private void Forget(ResumableSocket socket, Action<string> expired)
     {
-        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket));
         LogExpired(socket.Id);
+        Ended(socket);
         expired(socket.Id);
+    }
+
+    /// <summary>The socket is gone: it has left every room it was in (its own room aside, as on connect).</summary>
+    private void Ended(LocalSocket socket)
+    {
+        if (_sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket)))
+        {
+            var left = socket.Record.Rooms().Where(room => room != socket.Id).ToArray();
+            if (left.Length > 0)
+            {
+                RecordChanged(socket.Id, [], left);
+            }
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages ({PendingBytes} bytes) pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket, Rooms:Limits:MaxPendingBytesPerSocket); disconnecting it as too slow.")]
@@ -171,4 +214,10 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
 
     [LoggerMessage(4, LogLevel.Information, "Socket {SocketId} was not resumed in time (or overflowed meanwhile); disconnecting it.")]
     private partial void LogExpired(string socketId);
+
+    [LoggerMessage(7, LogLevel.Debug, "Socket {SocketId} joined room {Room}.")]
+    private partial void LogJoined(string socketId, string room);
+
+    [LoggerMessage(8, LogLevel.Debug, "Socket {SocketId} left room {Room}.")]
+    private partial void LogLeft(string socketId, string room);
 }

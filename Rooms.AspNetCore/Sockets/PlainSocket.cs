@@ -8,13 +8,15 @@ namespace Orleans.Rooms.Sockets;
 /// (<see cref="FrontEndOptions.MaxPendingMessagesPerSocket"/> messages or
 /// <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/> bytes) the connection is aborted as too slow.
 /// </summary>
-internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
+internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId, owner.RecordChanged)
 {
     private int _pending;
     private long _pendingBytes;
     private int _aborted;
 
-    public override void Send(OutgoingEvent message)
+    public override int Pending => Volatile.Read(ref _pending);
+
+    public override bool Send(OutgoingEvent message)
     {
         var bytes = message.Size;
         var pending = Interlocked.Increment(ref _pending);
@@ -25,20 +27,22 @@ internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets 
             if (Interlocked.Exchange(ref _aborted, 1) == 0)
             {
                 LocalSockets.LogTooSlow(owner.Logger, Id, pending - 1, pendingBytes - bytes);
+                owner.Metrics.SlowDisconnect();
                 connection.Abort();
             }
 
-            return;
+            return false;
         }
 
         var write = connection.WriteAsync(message.Shared);
         if (write.IsCompletedSuccessfully)
         {
             Done(bytes);
-            return;
+            return true;
         }
 
         _ = AwaitWrite(write, bytes);
+        return true;
     }
 
     private void Done(int bytes)

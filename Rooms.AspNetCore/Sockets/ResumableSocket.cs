@@ -30,7 +30,7 @@ internal enum DetachOutcome
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
 /// </remarks>
-internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
+internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId, owner.RecordChanged)
 {
     public const string AttachedMethod = "rooms.attached";
 
@@ -56,14 +56,26 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         Ended,
     }
 
-    public override void Send(OutgoingEvent message)
+    public override int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _buffer.Count;
+            }
+        }
+    }
+
+    public override bool Send(OutgoingEvent message)
     {
         HubConnectionContext? abort = null;
+        var queued = true;
         lock (_gate)
         {
             if (_state == State.Ended || _overflowed)
             {
-                return;
+                return false;
             }
 
             var seq = ++_lastSeq;
@@ -73,6 +85,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
             {
                 abort = OverflowLocked();
+                queued = false;
             }
             else if (_state == State.Attached)
             {
@@ -81,6 +94,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
 
         abort?.Abort();
+        return queued;
     }
 
     /// <summary>A new socket is registered: hands the client its id and token, then whatever was buffered meanwhile.</summary>
@@ -206,6 +220,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     {
         _overflowed = true;
         LocalSockets.LogBufferFull(owner.Logger, Id, _buffer.Count, _bufferedBytes);
+        owner.Metrics.SlowDisconnect();
         _buffer.Clear();
         _bufferedBytes = 0;
         if (_state == State.Held)

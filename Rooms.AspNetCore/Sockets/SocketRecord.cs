@@ -17,7 +17,9 @@ namespace Orleans.Rooms.Sockets;
 /// change to the same room is dropped. (A notice is acknowledged before the grain makes its next change, so
 /// only answers can arrive late; with none in flight there is nothing to reorder.)
 /// </summary>
-internal sealed class SocketRecord(string socketId)
+/// <param name="socketId">The socket.</param>
+/// <param name="changed">Told, outside the record's lock, of the rooms the record really gained and lost.</param>
+internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList<string>, IReadOnlyList<string>>? changed = null)
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal) { socketId };
     private readonly Dictionary<string, int> _joining = new(StringComparer.Ordinal);
@@ -44,10 +46,13 @@ internal sealed class SocketRecord(string socketId)
     /// <summary>A change the socket grain made for someone else and told this front end of.</summary>
     public void Apply(RoomsChange change)
     {
+        var diff = new Diff();
         lock (_rooms)
         {
-            ApplyLocked(change);
+            ApplyLocked(change, diff);
         }
+
+        Report(diff);
     }
 
     /// <summary>This front end is about to change the socket's rooms itself; <paramref name="joining"/> counts as recorded from now on.</summary>
@@ -70,19 +75,23 @@ internal sealed class SocketRecord(string socketId)
     /// </summary>
     public void EndOwnChange(string[] joining, RoomsChange? answer, RoomsSnapshot? current)
     {
+        var diff = new Diff();
         lock (_rooms)
         {
             if (answer is not null)
             {
-                ApplyLocked(answer);
+                ApplyLocked(answer, diff);
             }
             else if (current is not null)
             {
-                ApplySnapshotLocked(current);
+                ApplySnapshotLocked(current, diff);
             }
             else
             {
-                _rooms.UnionWith(joining);
+                foreach (var room in joining)
+                {
+                    diff.Add(_rooms, room);
+                }
             }
 
             foreach (var room in joining)
@@ -102,16 +111,27 @@ internal sealed class SocketRecord(string socketId)
                 _changedAt.Clear();
             }
         }
+
+        Report(diff);
     }
 
-    private void ApplyLocked(RoomsChange change)
+    /// <summary>Everything the record holds at the end of the socket (what it leaves by disconnecting).</summary>
+    public string[] Rooms()
+    {
+        lock (_rooms)
+        {
+            return [.. _rooms];
+        }
+    }
+
+    private void ApplyLocked(RoomsChange change, Diff diff)
     {
         _sequence = Math.Max(_sequence, change.Sequence);
         foreach (var room in change.Joined)
         {
             if (Newer(room, change.Sequence))
             {
-                _rooms.Add(room);
+                diff.Add(_rooms, room);
             }
         }
 
@@ -119,12 +139,12 @@ internal sealed class SocketRecord(string socketId)
         {
             if (Newer(room, change.Sequence))
             {
-                _rooms.Remove(room);
+                diff.Remove(_rooms, room);
             }
         }
     }
 
-    private void ApplySnapshotLocked(RoomsSnapshot current)
+    private void ApplySnapshotLocked(RoomsSnapshot current, Diff diff)
     {
         _sequence = Math.Max(_sequence, current.Sequence);
         var now = new HashSet<string>(current.Rooms, StringComparer.Ordinal);
@@ -134,11 +154,11 @@ internal sealed class SocketRecord(string socketId)
             {
                 if (now.Contains(room))
                 {
-                    _rooms.Add(room);
+                    diff.Add(_rooms, room);
                 }
                 else
                 {
-                    _rooms.Remove(room);
+                    diff.Remove(_rooms, room);
                 }
             }
         }
@@ -159,5 +179,37 @@ internal sealed class SocketRecord(string socketId)
 
         _changedAt[room] = sequence;
         return true;
+    }
+
+    private void Report(Diff diff)
+    {
+        if (changed is not null && (diff.Added.Count > 0 || diff.Removed.Count > 0))
+        {
+            changed(socketId, diff.Added, diff.Removed);
+        }
+    }
+
+    /// <summary>The rooms a change really added to and removed from the record (a repeated join or leave changes nothing).</summary>
+    private sealed class Diff
+    {
+        public List<string> Added { get; } = [];
+
+        public List<string> Removed { get; } = [];
+
+        public void Add(HashSet<string> rooms, string room)
+        {
+            if (rooms.Add(room))
+            {
+                Added.Add(room);
+            }
+        }
+
+        public void Remove(HashSet<string> rooms, string room)
+        {
+            if (rooms.Remove(room))
+            {
+                Removed.Add(room);
+            }
+        }
     }
 }

@@ -3,10 +3,12 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Features.Authentication;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -22,6 +24,7 @@ internal sealed partial class VirtualRequestBridge(
     SocketRequestLimiter limiter,
     IOptions<SocketLimitsOptions> limits,
     TimeProvider time,
+    RoomsMetrics metrics,
     ILogger<VirtualRequestBridge> logger)
 {
     private readonly SocketLimitsOptions _limits = limits.Value;
@@ -110,13 +113,30 @@ internal sealed partial class VirtualRequestBridge(
             });
         }
 
-        try
+        var started = time.GetTimestamp();
+        var failed = true;
+
+        // What the app logs while it serves the request says which socket asked.
+        using (logger.BeginScope("SocketId:{SocketId}", socketId))
         {
-            await host.RunAsync(features, () => response.CompleteAsync(), response.FireOnCompletedAsync);
-        }
-        catch (Exception) when (response.TooLarge || timeout.IsCancellationRequested)
-        {
-            // Answered below, whether the app let the exception through or an exception handler answered it.
+            try
+            {
+                await host.RunAsync(features, () => response.CompleteAsync(), response.FireOnCompletedAsync);
+                failed = false;
+            }
+            catch (Exception) when (response.TooLarge || timeout.IsCancellationRequested)
+            {
+                // Answered below, whether the app let the exception through or an exception handler answered it.
+                failed = false;
+            }
+            finally
+            {
+                var status = failed || response.TooLarge ? StatusCodes.Status500InternalServerError
+                    : timeout.IsCancellationRequested ? StatusCodes.Status504GatewayTimeout
+                    : response.StatusCode;
+                var route = (features.Get<IEndpointFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
+                metrics.VirtualRequest(request.Method, route, status, time.GetElapsedTime(started));
+            }
         }
 
         if (response.TooLarge)

@@ -200,7 +200,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     }
 
     [Fact]
-    public async Task TheRootServesTheDemoPageThatSpeaksTheHubProtocol()
+    public async Task TheRootServesTheDemoPageBuiltOnRoomsJs()
     {
         using var http = fixture.Server.Http();
 
@@ -209,8 +209,8 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
 
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<title>Orleans.Rooms</title>", html);
-        Assert.Contains("sockets/negotiate", html);
-        Assert.Contains("target: 'Request'", html);
+        Assert.Contains("""<script src="/rooms.js"></script>""", html);
+        Assert.Contains("io.socket.post('/joinFunRoom'", html);
     }
 
     private static StringContent JsonContent(object value)

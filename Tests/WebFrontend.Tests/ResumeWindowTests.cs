@@ -1,11 +1,14 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
 
@@ -24,7 +27,13 @@ public sealed class ResumeWindowTests
 
     public ResumeWindowTests()
     {
-        _sockets = new LocalSockets(Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, NullLogger<LocalSockets>.Instance);
+        _sockets = new LocalSockets(Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, Metrics(), NullLogger<LocalSockets>.Instance);
+    }
+
+    private static RoomsMetrics Metrics()
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        return new RoomsMetrics(services.GetRequiredService<IMeterFactory>(), services);
     }
 
     [Fact]

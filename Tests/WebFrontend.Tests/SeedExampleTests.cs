@@ -16,7 +16,7 @@ public sealed class SeedExampleTests(FrontEndFixture fixture)
     {
         await using var socket = await fixture.Server.ConnectAsync();
 
-        var reply = await socket.RequestAsync("POST", "/leaveFunRoom", new { });
+        var reply = await socket.Client.PostAsync("/leaveFunRoom", new { });
 
         Assert.Equal(400, reply.StatusCode);
         Assert.Equal("`roomName` is required.", reply.Text);
@@ -42,16 +42,17 @@ public sealed class SeedExampleTests(FrontEndFixture fixture)
         await using var socket = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
         var room = "fun-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(200, (await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = room })).StatusCode);
-        Assert.Equal(200, (await other.RequestAsync("POST", "/joinFunRoom", new { roomName = room })).StatusCode);
+        (await socket.Client.PostAsync("/joinFunRoom", new { roomName = room })).EnsureSuccess();
+        (await other.Client.PostAsync("/joinFunRoom", new { roomName = room })).EnsureSuccess();
 
-        var reply = await socket.RequestAsync("POST", "/leaveFunRoom", new { roomName = room });
+        var reply = await socket.Client.PostAsync("/leaveFunRoom", new { roomName = room });
 
         Assert.Equal(200, reply.StatusCode);
         Assert.Equal($$"""{"message":"Left a fun room called {{room}}!"}""", reply.Body.GetRawText());
-        Assert.StartsWith("application/json", reply.Headers.GetProperty("content-type").GetString());
-        var subscribers = await other.RequestAsync("GET", $"/funRoomSubscribers?roomName={room}");
-        Assert.Equal([other.Id], subscribers.Strings);
+        Assert.Equal($"Left a fun room called {room}!", reply.As<MessageBody>()!.Message);
+        Assert.StartsWith("application/json", reply.Headers["content-type"]);
+        var subscribers = await other.Client.GetAsync($"/funRoomSubscribers?roomName={room}");
+        Assert.Equal([other.Id], subscribers.As<string[]>()!);
     }
 
     [Fact]
@@ -61,15 +62,17 @@ public sealed class SeedExampleTests(FrontEndFixture fixture)
             builder.Services.Replace(ServiceDescriptor.Singleton<IRoomService>(sp => new FailingLeave(ActivatorUtilities.CreateInstance<RoomService>(sp)))));
         await using var socket = await server.ConnectAsync();
 
-        var reply = await socket.RequestAsync("POST", "/leaveFunRoom", new { roomName = "doomed" });
+        var reply = await socket.Client.PostAsync("/leaveFunRoom", new { roomName = "doomed" });
 
         // What failed, in words for a client, and an id to find the details in the log; not the exception's message.
         Assert.Equal(500, reply.StatusCode);
         Assert.Equal("The room service could not complete this call; try again.", reply.Error);
         Assert.False(string.IsNullOrEmpty(reply.Body.GetProperty("id").GetString()));
         Assert.DoesNotContain(FailingLeave.Reason, reply.Body.GetRawText());
-        Assert.Equal(200, (await socket.RequestAsync("GET", "/socketId")).StatusCode);
+        Assert.Equal(socket.Id, (await socket.Client.GetAsync("/socketId")).As<string>());
     }
+
+    private sealed record MessageBody(string Message);
 
     /// <summary>The real room service, except that leaving fails as a silo outage would make it.</summary>
     private sealed class FailingLeave(IRoomService inner) : IRoomService

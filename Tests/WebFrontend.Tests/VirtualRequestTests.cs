@@ -79,13 +79,13 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         var viaHttp = await http.PostAsJsonAsync("/echo/abc?n=5", new { name = "sails" });
         var httpBody = await viaHttp.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
 
-        Assert.True(viaSocket.StatusCode == 200, viaSocket.Body.GetRawText() + " " + viaSocket.Headers.GetRawText());
+        Assert.True(viaSocket.StatusCode == 200, viaSocket.ToString());
         Assert.Equal("abc", viaSocket.Body.GetProperty("id").GetString());
         Assert.Equal("sails", viaSocket.Body.GetProperty("name").GetString());
         Assert.Equal(5, viaSocket.Body.GetProperty("n").GetInt32());
         Assert.True(viaSocket.Body.GetProperty("isSocket").GetBoolean());
         Assert.Equal(socket.Id, viaSocket.Body.GetProperty("socketId").GetString());
-        Assert.Equal("yes", viaSocket.Headers.GetProperty("x-filtered").GetString());
+        Assert.Equal("yes", viaSocket.Headers["x-filtered"]);
         Assert.False(httpBody.GetProperty("isSocket").GetBoolean());
         Assert.Equal("sails", httpBody.GetProperty("name").GetString());
         Assert.Equal("yes", viaHttp.Headers.GetValues("x-filtered").Single());
@@ -203,11 +203,11 @@ public sealed class VirtualRequestTests : IAsyncLifetime
 
         var reply = await socket.RequestAsync("GET", "/cookies");
 
-        var cookies = reply.Headers.GetProperty("set-cookie").EnumerateArray().Select(c => c.GetString()).ToArray();
-        Assert.Equal(2, cookies.Length);
+        var cookies = reply.HeaderValues("set-cookie");
+        Assert.Equal(2, cookies.Count);
         Assert.StartsWith("a=1", cookies[0]);
         Assert.StartsWith("b=2", cookies[1]);
-        Assert.Equal("text/plain; charset=utf-8", reply.Headers.GetProperty("content-type").GetString());
+        Assert.Equal("text/plain; charset=utf-8", reply.Headers["content-type"]);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Orleans.Rooms.Clients;
 using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
 
@@ -37,6 +38,7 @@ public static class FrontEndApp
 
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
+        builder.Services.AddFrontEndMetrics();
 
         // An unhandled exception answers a ProblemDetails 500 with a traceId, over HTTP and over a socket alike;
         // its message stays in the log.
@@ -47,6 +49,8 @@ public static class FrontEndApp
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
         app.MapRooms("/sockets");
+        app.MapRoomsScript();
+        app.MapFrontEndMetrics();
         app.MapExampleApp();
         return app;
     }

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
+using Orleans.Rooms.Client;
 
 namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 
 /// <summary>
-/// One socket on a front end of the scripted cluster: the .NET SignalR client over WebSockets (negotiated,
-/// so its id is known), sending virtual requests and keeping every event it is sent.
+/// One socket on a front end of the scripted cluster: the project's .NET client over WebSockets, sending
+/// virtual requests and keeping every event it is sent. It does not reconnect: a socket whose front end
+/// was killed stays gone.
 /// </summary>
 public sealed class ClusterSocket : IAsyncDisposable
 {
@@ -16,47 +17,40 @@ public sealed class ClusterSocket : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(45);
 
-    private readonly HubConnection _connection;
+    private readonly RoomsClient _client;
     private readonly Lock _gate = new();
     private readonly List<(string Event, JsonElement Payload)> _events = [];
     private TaskCompletionSource _nextEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ClusterSocket(HubConnection connection) => _connection = connection;
+    private ClusterSocket(RoomsClient client) => _client = client;
 
-    public string Id => _connection.ConnectionId!;
+    public string Id => _client.SocketId!;
 
     /// <summary>Connects to <paramref name="frontEnd"/>'s hub, keeping events <c>message</c>, <c>marker</c> and <paramref name="events"/>.</summary>
     public static async Task<ClusterSocket> ConnectAsync(Uri frontEnd, params string[] events)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(frontEnd, "/sockets"), HttpTransportType.WebSockets)
-            .Build();
-        var socket = new ClusterSocket(connection);
+        var client = new RoomsClient(frontEnd, new RoomsClientOptions
+        {
+            Transports = HttpTransportType.WebSockets,
+            AutomaticReconnect = false,
+            RequestTimeout = Timeout,
+        });
+        var socket = new ClusterSocket(client);
         foreach (var name in events.Append("message").Append("marker").Distinct())
         {
-            connection.On<JsonElement>(name, payload => socket.Keep(name, payload));
+            client.On<JsonElement>(name, payload => socket.Keep(name, payload));
         }
 
-        await connection.StartAsync().WaitAsync(Timeout);
+        using var timeout = new CancellationTokenSource(Timeout);
+        await client.ConnectAsync(timeout.Token);
         return socket;
     }
 
-    /// <summary>Invokes the hub's <c>Request</c> with the envelope of PROTOCOL.md and returns the answer's status and body.</summary>
+    /// <summary>Sends a virtual request (PROTOCOL.md) and returns the answer's status and body.</summary>
     public async Task<Reply> RequestAsync(string method, string url, object? data = null, IReadOnlyDictionary<string, string>? headers = null)
     {
-        var envelope = new Dictionary<string, object> { ["method"] = method, ["url"] = url };
-        if (data is not null)
-        {
-            envelope["data"] = data;
-        }
-
-        if (headers is not null)
-        {
-            envelope["headers"] = headers;
-        }
-
-        var answer = await _connection.InvokeAsync<JsonElement>("Request", envelope).WaitAsync(Timeout);
-        return new Reply(answer.GetProperty("statusCode").GetInt32(), answer.GetProperty("body").Clone());
+        var answer = await _client.RequestAsync(method, url, data, headers);
+        return new Reply(answer.StatusCode, answer.Body);
     }
 
     /// <summary>The payloads of event <paramref name="eventName"/> received so far, in order.</summary>
@@ -91,12 +85,12 @@ public sealed class ClusterSocket : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"Socket {Id} ({_connection.State}) was not sent {eventName} \"{text}\" within {within ?? Timeout}; it got: {Describe()}");
+                throw new TimeoutException($"Socket {Id} ({(_client.IsConnected ? "connected" : "not connected")}) was not sent {eventName} \"{text}\" within {within ?? Timeout}; it got: {Describe()}");
             }
         }
     }
 
-    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private void Keep(string eventName, JsonElement payload)
     {

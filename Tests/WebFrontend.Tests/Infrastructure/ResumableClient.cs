@@ -135,7 +135,7 @@ public sealed class ResumableClient : IAsyncDisposable
     }
 
     /// <summary>Sends a virtual request over the current connection (waiting for a resume in progress).</summary>
-    public async Task<TestSocket.Reply> RequestAsync(string method, string url, object? data = null)
+    public async Task<Reply> RequestAsync(string method, string url, object? data = null)
     {
         var envelope = new Dictionary<string, object?> { ["method"] = method, ["url"] = url };
         if (data is not null)
@@ -145,7 +145,7 @@ public sealed class ResumableClient : IAsyncDisposable
 
         await WaitUntilAsync(() => _connection?.State == HubConnectionState.Connected, "a connected connection");
         var result = await _connection!.InvokeAsync<JsonElement>("Request", envelope).WaitAsync(TestSocket.Timeout);
-        return new TestSocket.Reply(result.GetProperty("statusCode").GetInt32(), result.GetProperty("body"), result.GetProperty("headers"));
+        return new Reply(result.GetProperty("statusCode").GetInt32(), result.GetProperty("body"), result.GetProperty("headers"));
     }
 
     /// <summary>Waits until the client is attached <paramref name="count"/> times in all, i.e. has (re)connected.</summary>
@@ -393,4 +393,14 @@ public sealed class ResumableClient : IAsyncDisposable
     /// <param name="WindowMs">The server's resume window.</param>
     /// <param name="At">When it arrived (<see cref="Environment.TickCount64"/>).</param>
     public sealed record Attachment(string SocketId, bool Resumed, long WindowMs, long At);
+
+    /// <summary>A virtual request's envelope as this raw client reads it.</summary>
+    public sealed record Reply(int StatusCode, JsonElement Body, JsonElement Headers)
+    {
+        public string? Text => Body.ValueKind == JsonValueKind.String ? Body.GetString() : null;
+
+        public string? Message => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("message", out var m) ? m.GetString() : null;
+
+        public string[] Strings => [.. Body.EnumerateArray().Select(e => e.GetString()!)];
+    }
 }

@@ -1,24 +1,28 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
+using Orleans.Rooms.Client;
 
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
-/// <summary>A real .NET SignalR client on the hub, with what it received recorded per event.</summary>
+/// <summary>
+/// The project's .NET client (<see cref="RoomsClient"/>) on the hub, with what it received recorded per event.
+/// It does not reconnect: a test socket that the server drops stays dropped.
+/// </summary>
 public sealed class TestSocket : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    private readonly HubConnection _connection;
+    private readonly RoomsClient _client;
     private readonly List<(string Event, JsonElement Payload)> _received = [];
     private readonly List<(string Event, Func<JsonElement, bool> Match, TaskCompletionSource Done)> _waiters = [];
     private readonly HashSet<string> _listening = [];
     private readonly TaskCompletionSource<Exception?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private TestSocket(HubConnection connection)
+    private TestSocket(RoomsClient client)
     {
-        _connection = connection;
-        connection.Closed += error =>
+        _client = client;
+        client.Closed += error =>
         {
             _closed.TrySetResult(error);
             return Task.CompletedTask;
@@ -28,31 +32,38 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>Completes when the connection closes, with the error it closed with, if any.</summary>
     public Task<Exception?> Closed => _closed.Task;
 
-    public string Id => _connection.ConnectionId!;
+    public string Id => _client.SocketId!;
 
-    public HubConnectionState State => _connection.State;
+    public HubConnectionState State => _client.Hub.State;
+
+    public RoomsClient Client => _client;
 
     public static Task<TestSocket> ConnectAsync(Uri baseAddress, params string[] events) => ConnectAsync(baseAddress, headers: null, events);
 
     /// <summary>A socket whose connect request carries <paramref name="headers"/> (an identity, say).</summary>
     public static async Task<TestSocket> ConnectAsync(Uri baseAddress, IDictionary<string, string>? headers, params string[] events)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, "/sockets"), HttpTransportType.WebSockets, options =>
+        var client = new RoomsClient(baseAddress, new RoomsClientOptions
+        {
+            Transports = HttpTransportType.WebSockets,
+            AutomaticReconnect = false,
+            RequestTimeout = Timeout,
+            ConfigureConnection = options =>
             {
                 foreach (var (name, value) in headers ?? new Dictionary<string, string>())
                 {
                     options.Headers[name] = value;
                 }
-            })
-            .Build();
-        var socket = new TestSocket(connection);
+            },
+        });
+        var socket = new TestSocket(client);
         foreach (var eventName in events.Append("message").Append("marker"))
         {
             socket.Listen(eventName);
         }
 
-        await connection.StartAsync().WaitAsync(Timeout);
+        using var timeout = new CancellationTokenSource(Timeout);
+        await client.ConnectAsync(timeout.Token);
         return socket;
     }
 
@@ -67,32 +78,15 @@ public sealed class TestSocket : IAsyncDisposable
             }
         }
 
-        _connection.On<JsonElement>(eventName, payload => Record(eventName, payload));
+        _client.On<JsonElement>(eventName, payload => Record(eventName, payload));
     }
 
     /// <summary>Sends a virtual request and returns the envelope it answers with.</summary>
-    public async Task<Reply> RequestAsync(string method, string url, object? data = null, IDictionary<string, string>? headers = null)
-    {
-        var envelope = new Dictionary<string, object?> { ["method"] = method, ["url"] = url };
-        if (data is not null)
-        {
-            envelope["data"] = data;
-        }
+    public Task<RoomsResponse> RequestAsync(string method, string url, object? data = null, IReadOnlyDictionary<string, string>? headers = null)
+        => _client.RequestAsync(method, url, data, headers);
 
-        if (headers is not null)
-        {
-            envelope["headers"] = headers;
-        }
-
-        return await RawRequestAsync(envelope);
-    }
-
-    /// <summary>Sends any value as the envelope, malformed ones included.</summary>
-    public async Task<Reply> RawRequestAsync(object? envelope)
-    {
-        var result = await _connection.InvokeAsync<JsonElement>("Request", envelope).WaitAsync(Timeout);
-        return new Reply(result.GetProperty("statusCode").GetInt32(), result.GetProperty("body"), result.GetProperty("headers"));
-    }
+    /// <summary>Sends any value as the envelope, malformed ones included (which the typed client cannot).</summary>
+    public Task<RoomsResponse> RawRequestAsync(object? envelope) => _client.RawRequestAsync(envelope);
 
     public IReadOnlyList<JsonElement> ReceivedOf(string eventName)
     {
@@ -143,9 +137,9 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>Waits for the marker with this text; everything sent to this socket before it has arrived by then.</summary>
     public Task WaitForMarkerAsync(string text) => WaitForAsync("marker", p => p.ValueKind == JsonValueKind.String && p.GetString() == text);
 
-    public Task StopAsync() => _connection.StopAsync();
+    public Task StopAsync() => _client.DisconnectAsync();
 
-    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private void Record(string eventName, JsonElement payload)
     {
@@ -173,15 +167,17 @@ public sealed class TestSocket : IAsyncDisposable
     }
 
     private static string Clip(string text) => text.Length <= 100 ? text : text[..100] + "…";
+}
 
-    public sealed record Reply(int StatusCode, JsonElement Body, JsonElement Headers)
+/// <summary>What the tests read from an answer, by name.</summary>
+public static class Replies
+{
+    extension(RoomsResponse reply)
     {
-        public string? Text => Body.ValueKind == JsonValueKind.String ? Body.GetString() : null;
+        public string? Message => reply.Body.ValueKind == JsonValueKind.Object && reply.Body.TryGetProperty("message", out var m) ? m.GetString() : null;
 
-        public string? Message => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("message", out var m) ? m.GetString() : null;
+        public string? Error => reply.Body.ValueKind == JsonValueKind.Object && reply.Body.TryGetProperty("error", out var e) ? e.GetString() : null;
 
-        public string? Error => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetString() : null;
-
-        public string[] Strings => [.. Body.EnumerateArray().Select(e => e.GetString()!)];
+        public string[] Strings => reply.As<string[]>() ?? [];
     }
 }

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
+
+namespace Orleans.Rooms.Client;
+
+/// <summary>How a <see cref="RoomsClient"/> reaches its front end and what it does when the connection drops.</summary>
+public sealed class RoomsClientOptions
+{
+    /// <summary>The path of the socket hub on the front end (PROTOCOL.md: <c>/sockets</c>).</summary>
+    public string HubPath { get; set; } = "/sockets";
+
+    /// <summary>The transports to try; WebSockets first by default, as SignalR does.</summary>
+    public HttpTransportType Transports { get; set; } = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+
+    /// <summary>Whether a dropped connection is connected again (as a new socket: rooms are not carried over).</summary>
+    public bool AutomaticReconnect { get; set; } = true;
+
+    /// <summary>
+    /// The pauses before each reconnect attempt; after the last one, its pause repeats for as long as the
+    /// client lives (SignalR's default policy gives up after four attempts, a browser tab or a service does not).
+    /// </summary>
+    public IReadOnlyList<TimeSpan> ReconnectDelays { get; set; } = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
+
+    /// <summary>How long one request waits for its answer before it fails with a <see cref="TimeoutException"/>.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Anything else of the underlying SignalR connection: headers, an access token, cookies, a proxy.</summary>
+    public Action<HttpConnectionOptions>? ConfigureConnection { get; set; }
+}

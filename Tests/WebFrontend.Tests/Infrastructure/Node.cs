@@ -1,0 +1,102 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using Orleans.Rooms.Cluster.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+/// <summary>
+/// Runs node (and npm) for the tests of rooms.js. Neither is skipped when missing: the test fails and says
+/// what to install (.ci/run installs Debian's nodejs and npm).
+/// </summary>
+public static class Node
+{
+    public static string ClientFolder => Repository.PathOf("clients/rooms.js");
+
+    /// <summary>Runs a command in <see cref="ClientFolder"/>, bounded in time; returns its exit code and all it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan within)
+    {
+        var start = new ProcessStartInfo(command)
+        {
+            WorkingDirectory = ClientFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (Win32Exception ex)
+        {
+            throw new InvalidOperationException($"`{command}` could not be started ({ex.Message}): the rooms.js tests need node and npm on the PATH (apt-get install -y nodejs npm).", ex);
+        }
+
+        using (process)
+        {
+            var output = new StringBuilder();
+            process.OutputDataReceived += (_, e) => Append(output, e.Data);
+            process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            using var timeout = new CancellationTokenSource(within);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+                throw new TimeoutException($"`{command} {string.Join(' ', arguments)}` did not finish within {within}; it printed:\n{Text(output)}");
+            }
+
+            await process.WaitForExitAsync(); // the last lines of output
+            return (process.ExitCode, Text(output));
+        }
+    }
+
+    /// <summary>
+    /// Installs the pinned packages (npm ci) unless those the tests load are there: <c>ws</c> (on node before
+    /// 22) and <c>playwright-core</c>.
+    /// </summary>
+    public static async Task EnsurePackagesAsync()
+    {
+        if (new[] { "ws", "playwright-core" }.All(package => File.Exists(Path.Combine(ClientFolder, "node_modules", package, "package.json"))))
+        {
+            return;
+        }
+
+        var (exitCode, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], null, TimeSpan.FromMinutes(3));
+        Assert.True(exitCode == 0, $"npm ci in clients/rooms.js failed ({exitCode}):\n{output}");
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is not null)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+    }
+
+    private static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+// rooms.js: the sails.io.js API over the official SignalR client, for Orleans.Rooms front ends.
+// A script tag gives a global `io`; `io.socket` connects to the front end that served this script (or to
+// `io.sails.url`) on the next tick, unless `io.sails.autoConnect` was set to false before then.
+import { SailsSocket } from './socket.js';
+
+const script = typeof document !== 'undefined' && document.currentScript ? document.currentScript : null;
+
+function defaultUrl() {
+  if (script && script.src) {
+    return new URL(script.src).origin;
+  }
+
+  return typeof location !== 'undefined' && location.origin && location.origin !== 'null' ? location.origin : undefined;
+}
+
+function io(url, options) {
+  return io.sails.connect(url, options);
+}
+
+io.sails = {
+  /** The front end to connect to: by default the one that served rooms.js. */
+  url: defaultUrl(),
+  /** The path of the socket hub on it. */
+  path: '/sockets',
+  /** Whether io.socket connects by itself once this script has run. */
+  autoConnect: true,
+  /** Whether a dropped connection is connected again (as a new socket: rooms are not carried over). */
+  reconnection: true,
+  /** Pauses in ms before each reconnect attempt; the last one repeats. */
+  reconnectDelays: [0, 1000, 2000, 5000, 10000],
+  /** 'websocket' for WebSockets only (no fallback), or undefined for SignalR's choice. */
+  transports: undefined,
+  /** Headers sent with every virtual request. */
+  headers: {},
+  /** A WebSocket constructor, where the platform has no global one. */
+  WebSocket: undefined,
+
+  /** A new socket, connected at once: `io.sails.connect(url?, options?)`. */
+  connect(url, options) {
+    const socket = new SailsSocket(settings({ ...(options || {}), ...(url ? { url } : {}) }));
+    return socket.reconnect();
+  },
+};
+
+const SETTINGS = ['url', 'path', 'reconnection', 'reconnectDelays', 'transports', 'headers', 'WebSocket'];
+
+function settings(overrides) {
+  const s = {};
+  for (const name of SETTINGS) {
+    s[name] = name in overrides ? overrides[name] : io.sails[name];
+  }
+
+  return requireUrl(s);
+}
+
+function requireUrl(s) {
+  if (!s.url) {
+    throw new Error('rooms.js: no front end to connect to: set io.sails.url (e.g. "http://127.0.0.1:5000").');
+  }
+
+  return s;
+}
+
+// io.socket exists at once, so that requests and handlers can be set up before it connects (requests
+// wait in its queue); it reads io.sails as it goes, so settings made right after the script tag apply.
+const live = {};
+for (const name of SETTINGS) {
+  Object.defineProperty(live, name, { enumerable: true, get: () => (name === 'url' ? requireUrl(io.sails).url : io.sails[name]) });
+}
+
+io.socket = new SailsSocket(live);
+setTimeout(() => {
+  if (!io.sails.autoConnect) {
+    return;
+  }
+
+  if (!io.sails.url) {
+    console.warn('rooms.js: io.socket did not connect: set io.sails.url, then call io.socket.reconnect().');
+    return;
+  }
+
+  io.socket.reconnect();
+}, 0);
+
+globalThis.io = io;

@@ -1,0 +1,153 @@
+// rooms.js end to end in node (no window, no document): the script is fetched from a real front end
+// (ROOMS_URL), run as a browser would run a script tag, and driven through the sails.io.js API.
+// Run by Tests/WebFrontend.Tests (RoomsJsTests), which starts the front end; by hand:
+//   ROOMS_URL=http://127.0.0.1:5000 ROOMS_ADMIN_KEY=secret node --test test/rooms.test.mjs
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import vm from 'node:vm';
+import { createRequire } from 'node:module';
+
+const url = process.env.ROOMS_URL;
+const adminKey = process.env.ROOMS_ADMIN_KEY;
+assert.ok(url, 'ROOMS_URL must name the front end to test against');
+const TIMEOUT = 15000;
+
+// Node 22+ has a WebSocket of its own; node 20 and 18 get the `ws` package the lock file pins (a dependency
+// of @microsoft/signalr), as a page's io.sails.WebSocket would be set by hand.
+const WebSocketType = globalThis.WebSocket ?? createRequire(import.meta.url)('ws');
+
+const script = await fetch(new URL('/rooms.js', url));
+assert.equal(script.status, 200);
+vm.runInThisContext(await script.text(), { filename: 'rooms.js' });
+const io = globalThis.io;
+io.sails.url = url;
+io.sails.WebSocket = WebSocketType;
+
+// Made before the socket has connected (it connects on the next tick): queued, then sent in order.
+assert.equal(io.socket.isConnected(), false);
+const queuedRoom = room();
+const queued = [
+  io.socket.post('/joinFunRoom', { roomName: queuedRoom }),
+  io.socket.get('/socketRooms'),
+  io.socket.get('/socketId'),
+];
+const sockets = [io.socket];
+
+after(async () => {
+  await Promise.all(sockets.map((s) => s.disconnect()));
+});
+
+test('requests made before the connection is up are answered, in order', async () => {
+  const [joined, rooms, id] = await within(Promise.all(queued), 'the queued requests');
+  assert.equal(io.socket.isConnected(), true);
+  assert.equal(joined.statusCode, 200);
+  assert.deepEqual(rooms.body.sort(), [io.socket.id, queuedRoom].sort());
+  assert.equal(id.body, io.socket.id);
+});
+
+test('callbacks get (body, jwr) with status, headers and body', async () => {
+  const roomName = room();
+  const [body, jwr] = await within(new Promise((resolve) => io.socket.post('/joinFunRoom', { roomName }, (b, j) => resolve([b, j]))), 'the callback');
+  assert.deepEqual(body, { message: `Joined a fun room called ${roomName}!` });
+  assert.equal(jwr.statusCode, 200);
+  assert.match(jwr.headers['content-type'], /^application\/json/);
+  assert.deepEqual(jwr.body, body);
+
+  const [text, bad] = await within(new Promise((resolve) => io.socket.post('/leaveFunRoom', (b, j) => resolve([b, j]))), 'the 400 callback');
+  assert.equal(bad.statusCode, 400);
+  assert.equal(text, '`roomName` is required.');
+});
+
+test('the Promise form resolves with the jwr for every status code', async () => {
+  const missing = await within(io.socket.get('/funRoomSubscribers'), 'GET without roomName');
+  const unknown = await within(io.socket.delete('/no/such/route'), 'DELETE of an unknown route');
+  const put = await within(io.socket.put('/joinFunRoom', { roomName: 'x' }), 'PUT of a POST route');
+  const patch = await within(io.socket.patch('/joinFunRoom', { roomName: 'x' }), 'PATCH of a POST route');
+  assert.equal(missing.statusCode, 400);
+  assert.equal(missing.body, '`roomName` is required.');
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(put.statusCode, 405);
+  assert.equal(patch.statusCode, 405);
+});
+
+test('request() sends method, url, data and headers; io.sails.headers go with every request', async () => {
+  const denied = await within(io.socket.request({ method: 'get', url: '/rooms', data: { limit: 5 } }), 'GET /rooms without the key');
+  const allowed = await within(io.socket.request({ method: 'get', url: '/rooms', data: { limit: 5 }, headers: { 'x-admin-key': adminKey } }), 'GET /rooms with the key');
+  io.sails.headers = { 'x-admin-key': adminKey };
+  const viaDefaults = await within(io.socket.get('/rooms?limit=5'), 'GET /rooms with io.sails.headers');
+  io.sails.headers = {};
+  assert.equal(denied.statusCode, 403);
+  assert.equal(allowed.statusCode, 200);
+  assert.ok(Array.isArray(allowed.body.rooms));
+  assert.equal(viaDefaults.statusCode, 200);
+  assert.throws(() => io.socket.request({ method: 'get' }), /url/);
+});
+
+test('on() receives broadcasts to the rooms the socket joined; off() stops them', async () => {
+  const listener = io.sails.connect();
+  sockets.push(listener);
+  const roomName = room();
+  await within(listener.post('/joinFunRoom', { roomName }), 'the listener joining');
+  const news = [];
+  const first = deferred();
+  const marker = deferred();
+  const onNews = (payload) => { news.push(payload); first.resolve(); };
+  listener.on('news', onNews);
+  listener.on('marker', (payload) => marker.resolve(payload));
+
+  await within(io.socket.post('/broadcastFunRoom', { roomName, eventName: 'news', data: { n: 1 } }), 'the first broadcast');
+  await within(first.promise, 'the first event');
+  listener.off('news', onNews);
+  await within(io.socket.post('/broadcastFunRoom', { roomName, eventName: 'news', data: { n: 2 } }), 'the second broadcast');
+  await within(io.socket.post('/broadcastFunRoom', { roomName, eventName: 'marker', data: 'end' }), 'the marker');
+  assert.equal(await within(marker.promise, 'the marker event'), 'end');
+  assert.deepEqual(news, [{ n: 1 }]);
+
+  await within(listener.post('/leaveFunRoom', { roomName }), 'the listener leaving');
+  const subscribers = await within(io.socket.get('/funRoomSubscribers', { roomName }), 'the subscribers');
+  assert.deepEqual(subscribers.body, []);
+});
+
+test('after a dropped connection the socket comes back with a new id, its handlers, and the requests made meanwhile', async () => {
+  const socket = io.sails.connect();
+  sockets.push(socket);
+  const connected = deferred();
+  socket.on('connect', connected.resolve);
+  await within(connected.promise, 'the first connect');
+  const before = socket.id;
+  const disconnected = deferred();
+  const reconnected = deferred();
+  const pinged = deferred();
+  socket.on('disconnect', disconnected.resolve);
+  socket.on('reconnect', reconnected.resolve);
+  socket.on('ping', pinged.resolve);
+
+  const drop = await fetch(new URL(`/test/drop/${encodeURIComponent(before)}`, url), { method: 'POST' });
+  assert.equal(drop.status, 200);
+  await within(disconnected.promise, 'the disconnect event');
+  assert.equal(socket.isConnected(), false);
+  const meanwhile = socket.get('/socketId');
+  const after = await within(reconnected.promise, 'the reconnect event');
+
+  assert.notEqual(after, before);
+  assert.equal(socket.id, after);
+  assert.equal((await within(meanwhile, 'the request made while reconnecting')).body, after);
+  await within(socket.post('/broadcastFunRoom', { roomName: after, eventName: 'ping', data: 'pong' }), 'the ping');
+  assert.equal(await within(pinged.promise, 'the ping event'), 'pong');
+});
+
+function room() {
+  return `js-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+function deferred() {
+  let resolve;
+  const promise = new Promise((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+function within(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${TIMEOUT} ms`)), TIMEOUT); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
