@@ -25,7 +25,7 @@ public sealed class RoomsClientOptions
     /// <summary>
     /// The pauses before each reconnect attempt; after the last one, its pause repeats for as long as the
     /// client lives (SignalR's default policy gives up after four attempts, a browser tab or a service does not).
-    /// While a resumable socket may still be held by the server (its window plus 5 s), no pause is longer than 1 s.
+    /// While a resumable socket may still be held by the server (its window plus 5 s), no pause is longer than 500 ms.
     /// </summary>
     public IReadOnlyList<TimeSpan> ReconnectDelays { get; set; } = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
 

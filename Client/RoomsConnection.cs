@@ -25,7 +25,7 @@ internal sealed class RoomsConnection : IAsyncDisposable
     private const int AckEvery = 64;
     private static readonly TimeSpan AckInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan FastRetryCap = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FastRetryCap = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(2);
     private static readonly JsonSerializerOptions PayloadOptions = new(JsonSerializerDefaults.Web);
 
