@@ -14,8 +14,10 @@ namespace Orleans.Rooms.WebFrontend.Tests.Clients;
 /// </summary>
 public sealed class RoomsClientResumeTests(FrontEndFixture fixture, ITestOutputHelper output) : IClassFixture<FrontEndFixture>
 {
-    [Fact]
-    public async Task AThreeSecondOutageComesBackAsTheSameSocketWithEveryEventOnceInOrder()
+    [Theory]
+    [InlineData(BlipProxy.ServerSide.Reset)]
+    [InlineData(BlipProxy.ServerSide.Silent)] // the server's end left open and silent: the resume takes it over
+    public async Task AThreeSecondOutageComesBackAsTheSameSocketWithEveryEventOnceInOrder(BlipProxy.ServerSide serverSide)
     {
         var server = fixture.Server;
         await using var proxy = new BlipProxy(server.BaseAddress);
@@ -39,7 +41,7 @@ public sealed class RoomsClientResumeTests(FrontEndFixture fixture, ITestOutputH
         await ticks.WaitForAsync(4);
 
         var severed = Stopwatch.StartNew();
-        proxy.Sever(refuseFor: TimeSpan.FromSeconds(3));
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(3), serverSide);
         await reconnecting.Task.WaitAsync(TestSocket.Timeout);
         Assert.False(client.IsConnected);
         var during = client.GetAsync("/socketRooms"); // made during the outage: waits, then goes out on the resumed connection
@@ -60,7 +62,7 @@ public sealed class RoomsClientResumeTests(FrontEndFixture fixture, ITestOutputH
         await ticks.WaitForAsync(29);
         Assert.Equal(Enumerable.Range(0, 30), ticks.Seen);
         Assert.Equal(id, (await client.GetAsync("/socketId")).As<string>());
-        output.WriteLine($"cut for 3 s: resumed {back.TotalMilliseconds:F0} ms after the cut ({(back - TimeSpan.FromSeconds(3)).TotalMilliseconds:F0} ms after the network returned); the 20 events of the outage once each, in order");
+        output.WriteLine($"cut for 3 s (server side {serverSide}): resumed {back.TotalMilliseconds:F0} ms after the cut ({(back - TimeSpan.FromSeconds(3)).TotalMilliseconds:F0} ms after the network returned); the 20 events of the outage once each, in order");
     }
 
     [Fact]
