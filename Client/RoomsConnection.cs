@@ -38,6 +38,7 @@ internal sealed class RoomsConnection : IAsyncDisposable
     private readonly SemaphoreSlim _dispatching = new(1, 1);
     private TaskCompletionSource _connected = NewSignal();
     private HubConnection? _hub;
+    private HubConnection? _closedHub;
     private CancellationTokenSource _running = new();
     private Task _reconnecting = Task.CompletedTask;
     private Timer? _ackTimer;
@@ -348,6 +349,12 @@ internal sealed class RoomsConnection : IAsyncDisposable
                 _ = previous.DisposeAsync().AsTask();
             }
 
+            if (hub.State == HubConnectionState.Disconnected)
+            {
+                // Closed between its start and becoming the current connection: its Closed was ignored then.
+                _ = OnClosedAsync(hub, null);
+            }
+
             return resumed;
         }
         catch
@@ -463,13 +470,15 @@ internal sealed class RoomsConnection : IAsyncDisposable
     private async Task OnClosedAsync(HubConnection hub, Exception? error)
     {
         bool reconnect;
+        var announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            if (!ReferenceEquals(hub, _hub) || !_started)
+            if (!ReferenceEquals(hub, _hub) || !_started || ReferenceEquals(hub, _closedHub))
             {
-                return; // an old connection, or closed on purpose (StopAsync reports that)
+                return; // an old connection, closed on purpose (StopAsync reports that), or handled already
             }
 
+            _closedHub = hub;
             reconnect = _options.AutomaticReconnect;
             if (reconnect)
             {
@@ -478,7 +487,8 @@ internal sealed class RoomsConnection : IAsyncDisposable
                     _connected = NewSignal();
                 }
 
-                _reconnecting = Task.Run(() => ReconnectAsync(_running.Token));
+                var running = _running.Token;
+                _reconnecting = Task.Run(() => ReconnectAsync(announced.Task, running));
             }
             else
             {
@@ -488,7 +498,14 @@ internal sealed class RoomsConnection : IAsyncDisposable
 
         if (reconnect)
         {
-            await RaiseAsync(Reconnecting, error);
+            try
+            {
+                await RaiseAsync(Reconnecting, error);
+            }
+            finally
+            {
+                announced.TrySetResult(); // the reconnect loop does not wait for it, only its Reconnected does
+            }
         }
         else
         {
@@ -502,7 +519,7 @@ internal sealed class RoomsConnection : IAsyncDisposable
     /// then at most <see cref="FastRetryCap"/> apart until the window has clearly passed), then the configured
     /// pauses, the last one forever.
     /// </summary>
-    private async Task ReconnectAsync(CancellationToken running)
+    private async Task ReconnectAsync(Task announced, CancellationToken running)
     {
         var since = Stopwatch.StartNew();
         var delays = _options.ReconnectDelays;
@@ -535,6 +552,7 @@ internal sealed class RoomsConnection : IAsyncDisposable
                 }
 
                 _logger.LogInformation("Connected again after {Elapsed} ms as socket {SocketId} ({How})", since.ElapsedMilliseconds, id, resumed ? "resumed" : before is null ? "new" : $"a fresh socket replacing {before}");
+                await announced; // Reconnecting first, however quick the reconnect was
                 await RaiseAsync(Reconnected, id, resumed);
                 return;
             }
