@@ -199,6 +199,22 @@ test('past the window the socket comes back as a fresh one, and says so', { skip
   console.log(`# rooms.js: window ${windowMs} ms, cut for ${windowMs + 1500} ms: a fresh socket ${back} ms after the cut`);
 });
 
+test('disconnect() ends a resumable socket at once: it is not held for a resume', async () => {
+  const socket = io.sails.connect();
+  const roomName = room();
+  await within(socket.post('/joinFunRoom', { roomName }), 'joining');
+  const id = socket.id;
+  const started = Date.now();
+  await within(socket.disconnect(), 'the disconnect');
+  let listed = [id];
+  while (listed.includes(id)) {
+    assert.ok(Date.now() - started < 2000, `socket ${id} still in ${roomName} 2 s after disconnect() (the window is ${windowMs} ms)`);
+    listed = (await within(io.socket.get('/funRoomSubscribers', { roomName }), 'the subscribers')).body;
+  }
+
+  console.log(`# rooms.js: disconnect(): out of its rooms ${Date.now() - started} ms later`);
+});
+
 async function broadcast(roomName, from, count) {
   for (let i = from; i < from + count; i++) {
     const jwr = await within(io.socket.post('/broadcastFunRoom', { roomName, eventName: 'tick', data: { i } }), `broadcast ${i}`);
