@@ -195,6 +195,36 @@ public sealed class RoomsClientPastTheWindowTests(ResumeLimitTests.ShortWindowFr
     }
 }
 
+/// <summary>Another front end answers the resume: it does not hold the socket, so a fresh one, and the client says so.</summary>
+public sealed class RoomsClientOnAnotherFrontEndTests(TwoFrontEndsFixture fixture, ITestOutputHelper output) : IClassFixture<TwoFrontEndsFixture>
+{
+    [Fact]
+    public async Task AResumeThatReachesAnotherFrontEndGetsAFreshSocketAndIsTold()
+    {
+        await using var proxy = new BlipProxy(fixture.A.BaseAddress);
+        await using var client = await RoomsClient.ConnectAsync(proxy.BaseAddress, new RoomsClientOptions { RequestTimeout = TestSocket.Timeout });
+        var resumed = RoomsClientResumeTests.Signal<string>();
+        client.Resumed += id => resumed.TrySet(id);
+        var replaced = RoomsClientResumeTests.Signal<string>();
+        client.Replaced += id => replaced.TrySet(id);
+        var room = Unique.Room();
+        var id = client.SocketId!;
+        (await client.PostAsync("/joinFunRoom", new { roomName = room })).EnsureSuccess();
+
+        proxy.Redirect(fixture.B.BaseAddress);
+        var severed = Stopwatch.StartNew();
+        proxy.Sever(refuseFor: TimeSpan.FromMilliseconds(500));
+        var fresh = await replaced.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.NotEqual(id, fresh);
+        Assert.False(resumed.Task.IsCompleted, "not resumed");
+        Assert.Equal(fresh, client.SocketId);
+        Assert.Equal(fresh, (await client.GetAsync("/socketId")).As<string>());
+        Assert.Equal([fresh], (await client.GetAsync("/socketRooms")).EnsureSuccess().As<string[]>()!);
+        output.WriteLine($"resumed through front end B: a fresh socket {severed.ElapsedMilliseconds} ms after the cut (the old one stays held on A for its window)");
+    }
+}
+
 /// <summary>A task completed from an event handler.</summary>
 internal sealed class Signal<T>
 {
