@@ -9,8 +9,9 @@ namespace Orleans.Rooms.Client;
 /// A socket of an Orleans.Rooms front end (the .NET counterpart of sails.io.js' <c>io.socket</c>): sends
 /// virtual requests to the app's routes (<see cref="RequestAsync"/>, <see cref="GetAsync"/>,
 /// <see cref="PostAsync"/>, ...) and receives the events broadcast to its rooms (<see cref="On{T}(string, Action{T})"/>).
-/// A dropped connection is connected again by itself; that makes a new socket, with a new
-/// <see cref="SocketId"/> and no rooms, while event handlers stay registered.
+/// A dropped connection is connected again by itself and resumes the same socket (same <see cref="SocketId"/>,
+/// same rooms, the events sent meanwhile delivered once and in order) when it comes back within the server's
+/// resume window; past it, it is a new socket with no rooms (<see cref="Replaced"/>). Handlers stay registered.
 /// </summary>
 public sealed class RoomsClient : IAsyncDisposable
 {
@@ -23,25 +24,60 @@ public sealed class RoomsClient : IAsyncDisposable
         options ??= new RoomsClientOptions();
         _requestTimeout = options.RequestTimeout;
         _connection = new RoomsConnection(baseAddress, options, loggerFactory);
-        _connection.Hub.Reconnecting += error => Reconnecting?.Invoke(error) ?? Task.CompletedTask;
-        _connection.Hub.Reconnected += id => Reconnected?.Invoke(id) ?? Task.CompletedTask;
-        _connection.Hub.Closed += error => Closed?.Invoke(error) ?? Task.CompletedTask;
+        _connection.Reconnecting += error => Reconnecting?.Invoke(error) ?? Task.CompletedTask;
+        _connection.Reconnected += async (id, resumed) =>
+        {
+            if (resumed)
+            {
+                await (Resumed?.Invoke(id) ?? Task.CompletedTask);
+            }
+            else
+            {
+                await (Replaced?.Invoke(id) ?? Task.CompletedTask);
+            }
+
+            await (Reconnected?.Invoke(id) ?? Task.CompletedTask);
+        };
+        _connection.Closed += error => Closed?.Invoke(error) ?? Task.CompletedTask;
     }
 
     /// <summary>The connection dropped and the client is connecting again; requests made meanwhile wait for it.</summary>
     public event Func<Exception?, Task>? Reconnecting;
 
-    /// <summary>The client is connected again, as the socket whose id is given.</summary>
+    /// <summary>
+    /// The client is connected again, as the socket whose id is given: the same <see cref="SocketId"/> when the
+    /// socket was resumed (<see cref="Resumed"/> was raised just before), a new one when it was not
+    /// (<see cref="Replaced"/> was raised just before).
+    /// </summary>
     public event Func<string?, Task>? Reconnected;
+
+    /// <summary>
+    /// The connection came back within the server's resume window as the same socket: same id, same rooms, and the
+    /// events sent meanwhile are handed to the handlers (once each, in order) before newer ones.
+    /// </summary>
+    public event Func<string, Task>? Resumed;
+
+    /// <summary>
+    /// The connection came back as a fresh socket (the window passed, the socket was closed as too slow, or another
+    /// front end answered): a new <see cref="SocketId"/>, no rooms, and events sent to the old socket after it
+    /// was dropped are lost. Join again what the app needs here.
+    /// </summary>
+    public event Func<string, Task>? Replaced;
 
     /// <summary>The connection is closed and will not be connected again by itself.</summary>
     public event Func<Exception?, Task>? Closed;
 
-    /// <summary>The id of this socket on the front end (its own room's name), or null while not connected.</summary>
-    public string? SocketId => _connection.Hub.ConnectionId;
+    /// <summary>
+    /// The id of this socket on the front end (its own room's name), or null while not connected. A resumed socket
+    /// keeps its id, though its SignalR connection is a new one.
+    /// </summary>
+    public string? SocketId => _connection.SocketId;
 
     /// <summary>Whether the client is connected now.</summary>
-    public bool IsConnected => _connection.Hub.State == HubConnectionState.Connected;
+    public bool IsConnected => _connection.IsConnected;
+
+    /// <summary>The server's resume window, as it said on the last connect (zero for a client that is not <see cref="RoomsClientOptions.Resumable"/>).</summary>
+    public TimeSpan ResumeWindow => _connection.ResumeWindow;
 
     /// <summary>Connects a new client to the front end at <paramref name="baseAddress"/>.</summary>
     public static async Task<RoomsClient> ConnectAsync(Uri baseAddress, RoomsClientOptions? options = null, CancellationToken cancellationToken = default)
@@ -108,7 +144,11 @@ public sealed class RoomsClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
         ArgumentNullException.ThrowIfNull(handler);
-        return _connection.Hub.On(eventName, handler);
+        return _connection.On<T>(eventName, payload =>
+        {
+            handler(payload);
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>As <see cref="On{T}(string, Action{T})"/>, with an asynchronous handler: the next event waits for it.</summary>
@@ -116,17 +156,20 @@ public sealed class RoomsClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
         ArgumentNullException.ThrowIfNull(handler);
-        return _connection.Hub.On(eventName, handler);
+        return _connection.On(eventName, handler);
     }
 
-    /// <summary>Closes the connection; the socket leaves all its rooms. The client can be connected again.</summary>
+    /// <summary>
+    /// Closes the connection; the socket leaves all its rooms at once (a resumable socket tells the server first,
+    /// so it is not held for a resume). The client can be connected again, as a new socket.
+    /// </summary>
     public Task DisconnectAsync(CancellationToken cancellationToken = default) => _connection.StopAsync(cancellationToken);
 
-    /// <summary>Closes the connection and releases the client.</summary>
+    /// <summary>Closes the connection as <see cref="DisconnectAsync"/> does and releases the client.</summary>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     /// <summary>The underlying connection, for tests that look at its state.</summary>
-    internal HubConnection Hub => _connection.Hub;
+    internal HubConnection Hub => _connection.Hub ?? throw new InvalidOperationException("Not connected yet.");
 
     /// <summary>Sends any value as the request envelope, for tests of what the server does with malformed ones.</summary>
     internal async Task<RoomsResponse> RawRequestAsync(object? envelope, CancellationToken cancellationToken = default)

@@ -12,14 +12,22 @@ public sealed class RoomsClientOptions
     /// <summary>The transports to try; WebSockets first by default, as SignalR does.</summary>
     public HttpTransportType Transports { get; set; } = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
 
-    /// <summary>Whether a dropped connection is connected again (as a new socket: rooms are not carried over).</summary>
+    /// <summary>Whether a dropped connection is connected again (resumed as the same socket when <see cref="Resumable"/> and within the window).</summary>
     public bool AutomaticReconnect { get; set; } = true;
+
+    /// <summary>
+    /// Whether the socket is resumable (README, "Resuming after a blip"): a blip shorter than the server's window
+    /// comes back as the same socket with every event it missed. Off, the client speaks the plain protocol and a
+    /// reconnect is always a new socket.
+    /// </summary>
+    public bool Resumable { get; set; } = true;
 
     /// <summary>
     /// The pauses before each reconnect attempt; after the last one, its pause repeats for as long as the
     /// client lives (SignalR's default policy gives up after four attempts, a browser tab or a service does not).
+    /// While a resumable socket may still be held by the server (its window plus 5 s), no pause is longer than 500 ms.
     /// </summary>
-    public IReadOnlyList<TimeSpan> ReconnectDelays { get; set; } = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
+    public IReadOnlyList<TimeSpan> ReconnectDelays { get; set; } = [TimeSpan.Zero, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
 
     /// <summary>How long one request waits for its answer before it fails with a <see cref="TimeoutException"/>.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);

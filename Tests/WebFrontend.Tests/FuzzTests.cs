@@ -82,7 +82,9 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
 
-        output.WriteLine($"seed {seed}: {tried} envelopes tried, statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}, {failures.Count} not a 4xx envelope");
+        var summary = $"seed {seed}: {tried} malformed envelopes tried; rejected with a 4xx envelope {statuses.Where(s => s.Key is >= 400 and < 500).Sum(s => s.Value)} ({string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}); accepted (2xx) {statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value)}; anything else (hub error, 5xx) {failures.Count}";
+        output.WriteLine(summary);
+        CiSummary.Write("fuzz", summary);
         Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {tried} envelopes were not answered with a 4xx envelope:\n" + string.Join("\n", failures.Take(15)));
         Assert.Equal(WebSocketState.Open, socket.State);
         Assert.Equal([id], (await socket.RequestAsync(new { url = "/socketRooms" })).EnumerateArray().Select(e => e.GetString()));

@@ -17,13 +17,9 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
     public async Task PastTheWindowTheSocketLeavesItsRoomsAndTheClientGetsAFreshOne()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        await using var observer = await server.ConnectAsync();
-        var room = Unique.Room();
-        var id = client.Id;
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, client, observer, room, id) = (scene.Proxy, scene.Client, scene.Observer, scene.Room, scene.Id);
         Assert.Equal(3_000, client.Attachments[0].WindowMs);
-        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
 
         var severed = Stopwatch.StartNew();
         proxy.Sever(refuseFor: TimeSpan.FromSeconds(5));
@@ -69,12 +65,8 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
     public async Task AHeldSocketThatOverflowsEndsBeforeItsWindow()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        await using var observer = await server.ConnectAsync();
-        var room = Unique.Room();
-        var id = client.Id;
-        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, client, observer, room, id) = (scene.Proxy, scene.Client, scene.Observer, scene.Room, scene.Id);
 
         var severed = Stopwatch.StartNew();
         proxy.Sever(refuseFor: TimeSpan.FromSeconds(2));

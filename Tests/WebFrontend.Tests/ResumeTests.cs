@@ -23,13 +23,9 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     public async Task AThreeSecondOutageComesBackAsTheSameSocketWithEveryEventOnceInOrder()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        await using var observer = await server.ConnectAsync();
-        var room = Unique.Room();
-        var id = client.Id;
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, client, observer, room, id) = (scene.Proxy, scene.Client, scene.Observer, scene.Room, scene.Id);
         Assert.Equal(15_000, client.Attachments[0].WindowMs);
-        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
         await BroadcastAsync(observer, room, 0, 5);
         await client.WaitForAsync("tick", p => p.GetProperty("i").GetInt32() == 4);
 
@@ -122,12 +118,8 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     public async Task AForgedOrSpentTokenGetsAFreshSocketAndLeavesTheOwnerAlone()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var owner = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        await using var observer = await server.ConnectAsync();
-        var room = Unique.Room();
-        var id = owner.Id;
-        await owner.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, owner, observer, room, id) = (scene.Proxy, scene.Client, scene.Observer, scene.Room, scene.Id);
         var spent = owner.Token;
         proxy.Sever(refuseFor: TimeSpan.Zero);
         Assert.True((await owner.WaitForAttachmentAsync(2)).Resumed);

@@ -43,7 +43,9 @@ public sealed class SoakTests(ITestOutputHelper output)
         await Eventually.HoldsAsync(async () => !(await rooms.RoomsAsync(prefix, 100)).Rooms.Any(r => r.StartsWith(prefix, StringComparison.Ordinal)), "no churned room listed");
         var after = Heap();
 
-        output.WriteLine($"{Sockets} sockets churned ({Wave} at a time): managed heap {before / 1024 / 1024.0:F1} MB before, {after / 1024 / 1024.0:F1} MB after");
+        var summary = $"{Sockets} sockets churned ({Wave} at a time, each joining a room and leaving): managed heap {before / 1024 / 1024.0:F1} MB before, {after / 1024 / 1024.0:F1} MB after; sockets held afterwards {local.Count}, churned rooms listed 0";
+        output.WriteLine(summary);
+        CiSummary.Write("soak", summary);
         Assert.Empty(await rooms.SubscribersAsync(prefix + "0-room"));
         Assert.True(after - before < 32 * 1024 * 1024, $"the heap grew by {(after - before) / 1024 / 1024.0:F1} MB over {Sockets} churned sockets");
     }

@@ -33,6 +33,7 @@ public sealed class ClusterSocket : IAsyncDisposable
         {
             Transports = HttpTransportType.WebSockets,
             AutomaticReconnect = false,
+            Resumable = false, // a plain socket: the server's own behaviour, not the resume contract
             RequestTimeout = Timeout,
         });
         var socket = new ClusterSocket(client);

@@ -1,6 +1,7 @@
 using System.Net;
 using Orleans.Rooms.Cluster.Tests.Infrastructure;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orleans.Rooms.WebFrontend.Tests.Clients;
 
@@ -10,7 +11,7 @@ namespace Orleans.Rooms.WebFrontend.Tests.Clients;
 /// clients/rooms.js/test/rooms.test.mjs in node, where there is no window and no document.
 /// </summary>
 [Collection(ClientsCollection.Name)]
-public sealed class RoomsJsTests(ClientsFixture fixture)
+public sealed class RoomsJsTests(ClientsFixture fixture, ITestOutputHelper testOutput)
 {
     [Fact]
     public async Task RoomsJsIsServedAsJavaScriptAndIsTheCheckedInBundle()
@@ -40,11 +41,21 @@ public sealed class RoomsJsTests(ClientsFixture fixture)
         var (exitCode, output) = await Node.RunAsync(
             "node",
             ["--test", "--test-reporter=spec", "test/rooms.test.mjs"],
-            new Dictionary<string, string> { ["ROOMS_URL"] = fixture.Server.BaseAddress.ToString(), ["ROOMS_ADMIN_KEY"] = FrontEndServer.AdminKey },
+            new Dictionary<string, string>
+            {
+                ["ROOMS_URL"] = fixture.Server.BaseAddress.ToString(),
+                ["ROOMS_PROXY_URL"] = fixture.Proxy.BaseAddress.ToString(), // cut by POST /test/sever
+                ["ROOMS_WINDOW_MS"] = ((int)ClientsFixture.ResumeWindow.TotalMilliseconds).ToString(),
+                ["ROOMS_ADMIN_KEY"] = FrontEndServer.AdminKey,
+            },
             TimeSpan.FromSeconds(90));
 
         Assert.True(exitCode == 0, $"node --test test/rooms.test.mjs exited with {exitCode}:\n{output}");
-        Assert.Contains("ℹ pass 6", output);
+        Assert.Contains("ℹ pass 9", output);
         Assert.Contains("ℹ fail 0", output);
+        foreach (var figure in output.Split('\n').Where(line => line.Contains("# rooms.js:")))
+        {
+            testOutput.WriteLine(figure.Trim());
+        }
     }
 }

@@ -13,7 +13,7 @@ namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 public sealed class BlipProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly IPEndPoint _upstream;
+    private volatile IPEndPoint _upstream;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Pair> _pairs = [];
     private readonly List<Pair> _silenced = [];
@@ -36,6 +36,9 @@ public sealed class BlipProxy : IAsyncDisposable
         /// <summary>The server sees nothing: its connection stays open and silent.</summary>
         Silent,
     }
+
+    /// <summary>Sends connections made from now on to <paramref name="upstream"/> (another front end behind the same address).</summary>
+    public void Redirect(Uri upstream) => _upstream = new IPEndPoint(IPAddress.Parse(upstream.Host), upstream.Port);
 
     /// <summary>The address to give clients instead of the server's.</summary>
     public Uri BaseAddress { get; }

@@ -47,6 +47,7 @@ public sealed class TestSocket : IAsyncDisposable
         {
             Transports = HttpTransportType.WebSockets,
             AutomaticReconnect = false,
+            Resumable = false, // a plain socket: the server's own behaviour, not the resume contract
             RequestTimeout = Timeout,
             ConfigureConnection = options =>
             {

@@ -1,6 +1,13 @@
 // The one place that owns the SignalR connection of a socket: how it is built, started, retried and
 // connected again, and which event handlers sit on it. Everything above (requests, the request queue,
 // io.socket.on/off) only asks it to invoke or to listen, so what happens on a reconnect is decided here.
+//
+// A resumable socket (the default) follows the resume contract (README, "Resuming after a blip"): it connects
+// with ?resumable=1, keeps socketId / resumeToken / windowMs from `rooms.attached`, hands each
+// `rooms.event(seq, name, data)` to the handlers of `name` once (a seq already processed is skipped),
+// acknowledges with Ack(seq), and when the connection drops connects again with ?resume=<token>&seq=<last>
+// until it works: the same socket within the server's window, a fresh one past it. SignalR's own automatic
+// reconnect is not used for it: it makes one transport attempt and cannot resume a socket.
 import { HubConnectionBuilder, HttpTransportType, LogLevel } from '@microsoft/signalr';
 import { FetchHttpClient } from './fetch-http-client.js';
 
@@ -8,35 +15,49 @@ import { FetchHttpClient } from './fetch-http-client.js';
 // subscribed to on the hub.
 export const LIFECYCLE_EVENTS = ['connect', 'disconnect', 'reconnecting', 'reconnect'];
 
-const DEFAULT_DELAYS = [0, 1000, 2000, 5000, 10000];
+const DEFAULT_DELAYS = [0, 100, 250, 500, 1000, 2000, 5000, 10000];
+const FAST_RETRY_CAP_MS = 500; // while the server may still hold the socket
+const ACK_EVERY = 64;
+const ACK_INTERVAL_MS = 1000;
+const ATTACH_TIMEOUT_MS = 10000;
+const DISCONNECT_TIMEOUT_MS = 2000;
 
 export class Connection {
   /**
-   * @param {object} options url (the front end's origin), path (of the hub), reconnection, reconnectDelays,
-   *   transports ('websocket' only, or all), WebSocket (a constructor, where there is no global one).
-   * @param {object} listener connected(id, again), disconnected(error), reconnecting(error), failed(error).
+   * @param {object} options url (the front end's origin), path (of the hub), reconnection, resumable,
+   *   reconnectDelays, transports ('websocket' only, or all), WebSocket (a constructor, where there is no global one).
+   * @param {object} listener connected(id, again, info), disconnected(error), reconnecting(error), failed(error).
    */
   constructor(options, listener) {
     this._options = options;
     this._listener = listener;
     this._handlers = new Map(); // event name -> Set of functions, kept across connections
     this._hub = null;
+    this._ready = false; // the current hub is started (and attached, when resumable)
     this._stopped = true;
     this._timer = null;
+    this._ackTimer = null;
     this._attempt = 0;
     this._everConnected = false;
+    this._droppedAt = 0;
+    this._socketId = null;
+    this._token = null;
+    this._windowMs = 0;
+    this._lastSeq = 0;
+    this._lastAcked = 0;
   }
 
   get connected() {
-    return this._hub !== null && this._hub.state === 'Connected';
+    return this._hub !== null && this._ready && this._hub.state === 'Connected';
   }
 
   get connecting() {
     return !this._stopped && !this.connected;
   }
 
+  /** The socket id: kept across a resume (the SignalR connection id is not). */
   get id() {
-    return this.connected ? this._hub.connectionId : null;
+    return this.connected ? this._socketId : null;
   }
 
   start() {
@@ -46,16 +67,34 @@ export class Connection {
 
     this._stopped = false;
     this._attempt = 0;
-    this._hub = this._build();
+    this._token = null;
+    this._socketId = null;
+    this._lastSeq = 0;
+    this._lastAcked = 0;
+    if (this._resumable && !this._ackTimer) {
+      this._ackTimer = setInterval(() => this._ack(true), ACK_INTERVAL_MS);
+      this._ackTimer.unref?.();
+    }
+
     this._tryStart();
   }
 
+  /** Leaves for good: a resumable socket tells the server (hub method Disconnect) so it is not held for a resume. */
   stop() {
     this._stopped = true;
     clearTimeout(this._timer);
     this._timer = null;
+    clearInterval(this._ackTimer);
+    this._ackTimer = null;
     const hub = this._hub;
-    return hub ? hub.stop() : Promise.resolve();
+    if (!hub) {
+      return Promise.resolve();
+    }
+
+    const telling = this._resumable && hub.state === 'Connected'
+      ? Promise.race([hub.invoke('Disconnect').catch(() => {}), new Promise((resolve) => setTimeout(resolve, DISCONNECT_TIMEOUT_MS))])
+      : Promise.resolve();
+    return telling.then(() => hub.stop());
   }
 
   invoke(method, argument) {
@@ -71,8 +110,8 @@ export class Connection {
     if (!set) {
       set = new Set();
       this._handlers.set(eventName, set);
-      if (this._hub) {
-        this._hub.on(eventName, this._dispatcher(eventName));
+      if (this._hub && !this._resumable) {
+        this._hub.on(eventName, (payload) => this._dispatch(eventName, payload));
       }
     }
 
@@ -93,26 +132,57 @@ export class Connection {
 
     if (set.size === 0) {
       this._handlers.delete(eventName);
-      if (this._hub) {
+      if (this._hub && !this._resumable) {
         this._hub.off(eventName);
       }
     }
   }
 
-  _dispatcher(eventName) {
-    return (payload) => {
-      const set = this._handlers.get(eventName);
-      for (const fn of set ? [...set] : []) {
-        try {
-          fn(payload);
-        } catch (error) {
-          setTimeout(() => { throw error; }); // a failing handler neither stops the others nor the connection
-        }
-      }
-    };
+  get _resumable() {
+    return this._options.resumable !== false;
   }
 
-  _build() {
+  _dispatch(eventName, payload) {
+    const set = this._handlers.get(eventName);
+    for (const fn of set ? [...set] : []) {
+      try {
+        fn(payload);
+      } catch (error) {
+        setTimeout(() => { throw error; }); // a failing handler neither stops the others nor the connection
+      }
+    }
+  }
+
+  _event(seq, eventName, payload) {
+    if (seq <= this._lastSeq) {
+      return; // processed already: replayed after a resume
+    }
+
+    this._lastSeq = seq;
+    this._dispatch(eventName, payload);
+    if (this._lastSeq - this._lastAcked >= ACK_EVERY) {
+      this._ack(false);
+    }
+  }
+
+  _ack(force) {
+    if (!this.connected || this._lastSeq <= this._lastAcked || (!force && this._lastSeq - this._lastAcked < ACK_EVERY)) {
+      return;
+    }
+
+    this._lastAcked = this._lastSeq;
+    this._hub.send('Ack', this._lastSeq).catch(() => {}); // lost with the connection: the resume's seq acknowledges
+  }
+
+  _query() {
+    if (!this._resumable) {
+      return null;
+    }
+
+    return this._token === null ? 'resumable=1' : `resume=${encodeURIComponent(this._token)}&seq=${this._lastSeq}`;
+  }
+
+  _build(query) {
     const o = this._options;
     const http = {
       transport: o.transports === 'websocket' ? HttpTransportType.WebSockets : undefined,
@@ -121,68 +191,134 @@ export class Connection {
       ...(typeof document === 'undefined' ? { httpClient: new FetchHttpClient() } : {}),
       ...(o.WebSocket ? { WebSocket: o.WebSocket } : typeof WebSocket === 'function' ? { WebSocket } : {}),
     };
+    const url = new URL(o.path, o.url);
+    if (query) {
+      url.search = query;
+    }
+
     const builder = new HubConnectionBuilder()
-      .withUrl(new URL(o.path, o.url).href, http)
+      .withUrl(url.href, http)
       .configureLogging(LogLevel.None);
-    if (o.reconnection) {
-      const delays = o.reconnectDelays && o.reconnectDelays.length ? o.reconnectDelays : DEFAULT_DELAYS;
-      builder.withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => delays[Math.min(context.previousRetryCount, delays.length - 1)] });
-    }
-
     const hub = builder.build();
-    for (const eventName of this._handlers.keys()) {
-      hub.on(eventName, this._dispatcher(eventName));
+    if (!this._resumable) {
+      for (const eventName of this._handlers.keys()) {
+        hub.on(eventName, (payload) => this._dispatch(eventName, payload));
+      }
     }
 
-    hub.onreconnecting((error) => this._listener.reconnecting(error));
-    hub.onreconnected(() => this._listener.connected(hub.connectionId, true));
+    return hub;
+  }
+
+  _tryStart() {
+    const hub = this._build(this._query());
+    this._hub = hub;
+    this._ready = false;
+    let started = false;
+    let attached = null;
+    let timer = null;
+    const ready = () => {
+      if (!started || (this._resumable && !attached) || hub !== this._hub || this._stopped) {
+        return;
+      }
+
+      clearTimeout(timer);
+      this._ready = true;
+      const previousId = this._socketId;
+      const again = this._everConnected;
+      const offlineMs = again ? Date.now() - this._droppedAt : 0;
+      const attempts = this._attempt;
+      this._attempt = 0;
+      this._everConnected = true;
+      this._socketId = attached ? attached.socketId : hub.connectionId;
+      const resumed = attached ? attached.resumed : false;
+      this._listener.connected(this._socketId, again, { id: this._socketId, resumed, previousId: again ? previousId : null, attempts, offlineMs });
+    };
+    let failed = false;
+    const fail = (error) => {
+      if (hub !== this._hub || this._stopped || failed) {
+        return;
+      }
+
+      failed = true;
+      clearTimeout(timer);
+      hub.stop().catch(() => {});
+      if (!this._options.reconnection) {
+        this._stopped = true;
+        this._listener.failed(error);
+        return;
+      }
+
+      this._retryLater();
+    };
+    if (this._resumable) {
+      hub.on('rooms.attached', (a) => {
+        attached = a;
+        this._token = a.resumeToken;
+        this._windowMs = a.windowMs || 0;
+        if (!a.resumed) {
+          this._lastSeq = 0; // a fresh socket: its events are numbered from 1 again
+          this._lastAcked = 0;
+        }
+
+        ready();
+      });
+      hub.on('rooms.event', (seq, eventName, payload) => {
+        if (hub === this._hub) {
+          this._event(seq, eventName, payload);
+        }
+      });
+    }
+
     hub.onclose((error) => {
       if (hub !== this._hub) {
         return;
       }
 
-      this._listener.disconnected(error);
-      // SignalR gave up (or the server closed the connection and said not to reconnect): a socket that
-      // should stay connected gets a new connection, with the same handlers.
-      if (!this._stopped && this._options.reconnection) {
-        this._hub = this._build();
-        this._retryLater();
-      }
-    });
-    return hub;
-  }
+      if (this._stopped) {
+        if (this._ready) {
+          this._ready = false;
+          this._listener.disconnected(error); // stop(): the socket is gone
+        }
 
-  _tryStart() {
-    const hub = this._hub;
+        return;
+      }
+
+      if (!this._ready) {
+        fail(error || new Error('The connection closed before it was attached.'));
+        return;
+      }
+
+      this._ready = false;
+      this._droppedAt = Date.now();
+      if (!this._options.reconnection) {
+        this._stopped = true;
+        this._listener.disconnected(error);
+        return;
+      }
+
+      this._listener.reconnecting(error);
+      this._attempt = 0;
+      this._retryLater();
+    });
     hub.start().then(
       () => {
-        if (hub !== this._hub || this._stopped) {
-          return;
+        started = true;
+        if (this._resumable && !attached) {
+          timer = setTimeout(() => fail(new Error('No rooms.attached.')), ATTACH_TIMEOUT_MS);
         }
 
-        this._attempt = 0;
-        const again = this._everConnected;
-        this._everConnected = true;
-        this._listener.connected(hub.connectionId, again);
+        ready();
       },
-      (error) => {
-        if (hub !== this._hub || this._stopped) {
-          return;
-        }
-
-        if (!this._options.reconnection) {
-          this._stopped = true;
-          this._listener.failed(error);
-          return;
-        }
-
-        this._retryLater();
-      });
+      fail);
   }
 
   _retryLater() {
     const delays = this._options.reconnectDelays && this._options.reconnectDelays.length ? this._options.reconnectDelays : DEFAULT_DELAYS;
-    const delay = delays[Math.min(this._attempt++, delays.length - 1)];
+    let delay = delays[Math.min(this._attempt++, delays.length - 1)];
+    if (this._resumable && this._token !== null && Date.now() - this._droppedAt < this._windowMs + 5000) {
+      delay = Math.min(delay, FAST_RETRY_CAP_MS);
+    }
+
     this._timer = setTimeout(() => {
       this._timer = null;
       if (!this._stopped) {

@@ -24,10 +24,15 @@ io.sails = {
   path: '/sockets',
   /** Whether io.socket connects by itself once this script has run. */
   autoConnect: true,
-  /** Whether a dropped connection is connected again (as a new socket: rooms are not carried over). */
+  /** Whether a dropped connection is connected again (resumed as the same socket within the server's window). */
   reconnection: true,
-  /** Pauses in ms before each reconnect attempt; the last one repeats. */
-  reconnectDelays: [0, 1000, 2000, 5000, 10000],
+  /**
+   * Whether the socket is resumable (README, "Resuming after a blip"): a blip shorter than the server's window
+   * comes back as the same socket, with every event it missed; false speaks the plain protocol.
+   */
+  resumable: true,
+  /** Pauses in ms before each reconnect attempt; the last one repeats (at most 500 ms apart while a resume may work). */
+  reconnectDelays: [0, 100, 250, 500, 1000, 2000, 5000, 10000],
   /** 'websocket' for WebSockets only (no fallback), or undefined for SignalR's choice. */
   transports: undefined,
   /** Headers sent with every virtual request. */
@@ -42,7 +47,7 @@ io.sails = {
   },
 };
 
-const SETTINGS = ['url', 'path', 'reconnection', 'reconnectDelays', 'transports', 'headers', 'WebSocket'];
+const SETTINGS = ['url', 'path', 'reconnection', 'resumable', 'reconnectDelays', 'transports', 'headers', 'WebSocket'];
 
 function settings(overrides) {
   const s = {};

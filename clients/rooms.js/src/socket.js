@@ -31,7 +31,7 @@ export class SailsSocket {
     this._queue = [];
     this._lifecycle = new Map(LIFECYCLE_EVENTS.map((name) => [name, new Set()]));
     this._connection = new Connection(options, {
-      connected: (id, again) => this._connected(id, again),
+      connected: (id, again, info) => this._connected(id, again, info),
       reconnecting: (error) => {
         this._emit('disconnect', error);
         this._emit('reconnecting', error);
@@ -51,7 +51,7 @@ export class SailsSocket {
     }
   }
 
-  /** The socket id (its own room's name) while connected, else null. */
+  /** The socket id (its own room's name) while connected, else null; a resumed socket keeps its id. */
   get id() {
     return this._connection.id;
   }
@@ -70,7 +70,10 @@ export class SailsSocket {
     return this;
   }
 
-  /** Closes the connection: the socket leaves all its rooms; requests made from now on wait for reconnect(). */
+  /**
+   * Closes the connection: the socket leaves all its rooms at once (a resumable socket tells the server first, so
+   * it is not held for a resume); requests made from now on wait for reconnect().
+   */
   disconnect() {
     return this._connection.stop();
   }
@@ -142,7 +145,7 @@ export class SailsSocket {
     this._connection.invoke('Request', item.envelope).then((response) => item.resolve(new JWR(response)), item.reject);
   }
 
-  _connected(id, again) {
+  _connected(id, again, info) {
     // In the order they were made: the hub runs one socket's requests one after the other.
     const queued = this._queue.splice(0);
     for (const item of queued) {
@@ -151,7 +154,9 @@ export class SailsSocket {
 
     this._emit('connect', id);
     if (again) {
-      this._emit('reconnect', id);
+      // (id, info): info.resumed tells the same socket (rooms kept, missed events delivered) from a fresh one
+      // (info.previousId's rooms are gone: join again).
+      this._emit('reconnect', id, info);
     }
   }
 
@@ -163,10 +168,10 @@ export class SailsSocket {
     this._emit('disconnect', error);
   }
 
-  _emit(eventName, argument) {
+  _emit(eventName, ...args) {
     for (const fn of [...this._lifecycle.get(eventName)]) {
       try {
-        fn(argument);
+        fn(...args);
       } catch (error) {
         setTimeout(() => { throw error; });
       }

@@ -9,6 +9,10 @@ import { createRequire } from 'node:module';
 
 const url = process.env.ROOMS_URL;
 const adminKey = process.env.ROOMS_ADMIN_KEY;
+// A proxy in front of the same front end whose network `POST /test/sever?refuseMs=` cuts (connections reset,
+// new ones refused meanwhile), and the front end's resume window.
+const proxyUrl = process.env.ROOMS_PROXY_URL;
+const windowMs = Number(process.env.ROOMS_WINDOW_MS || 15000);
 assert.ok(url, 'ROOMS_URL must name the front end to test against');
 const TIMEOUT = 15000;
 
@@ -108,7 +112,7 @@ test('on() receives broadcasts to the rooms the socket joined; off() stops them'
   assert.deepEqual(subscribers.body, []);
 });
 
-test('after a dropped connection the socket comes back with a new id, its handlers, and the requests made meanwhile', async () => {
+test('after a dropped connection the socket comes back as the same socket, with its handlers and the requests made meanwhile', async () => {
   const socket = io.sails.connect();
   sockets.push(socket);
   const connected = deferred();
@@ -119,7 +123,7 @@ test('after a dropped connection the socket comes back with a new id, its handle
   const reconnected = deferred();
   const pinged = deferred();
   socket.on('disconnect', disconnected.resolve);
-  socket.on('reconnect', reconnected.resolve);
+  socket.on('reconnect', (id, info) => reconnected.resolve({ id, info }));
   socket.on('ping', pinged.resolve);
 
   const drop = await fetch(new URL(`/test/drop/${encodeURIComponent(before)}`, url), { method: 'POST' });
@@ -127,14 +131,122 @@ test('after a dropped connection the socket comes back with a new id, its handle
   await within(disconnected.promise, 'the disconnect event');
   assert.equal(socket.isConnected(), false);
   const meanwhile = socket.get('/socketId');
-  const after = await within(reconnected.promise, 'the reconnect event');
+  const { id: after, info } = await within(reconnected.promise, 'the reconnect event');
 
-  assert.notEqual(after, before);
-  assert.equal(socket.id, after);
-  assert.equal((await within(meanwhile, 'the request made while reconnecting')).body, after);
-  await within(socket.post('/broadcastFunRoom', { roomName: after, eventName: 'ping', data: 'pong' }), 'the ping');
+  assert.equal(after, before);
+  assert.equal(info.resumed, true);
+  assert.equal(socket.id, before);
+  assert.equal((await within(meanwhile, 'the request made while reconnecting')).body, before);
+  await within(socket.post('/broadcastFunRoom', { roomName: before, eventName: 'ping', data: 'pong' }), 'the ping');
   assert.equal(await within(pinged.promise, 'the ping event'), 'pong');
 });
+
+test('a 3 s outage comes back as the same socket, with every event sent meanwhile once and in order', { skip: !proxyUrl && 'no ROOMS_PROXY_URL' }, async () => {
+  const socket = io.sails.connect(proxyUrl);
+  sockets.push(socket);
+  const roomName = room();
+  await within(socket.post('/joinFunRoom', { roomName }), 'joining through the proxy');
+  const before = socket.id;
+  const ticks = [];
+  const tick = waiter();
+  socket.on('tick', (p) => { ticks.push(p.i); tick.seen(p.i); });
+  const reconnecting = deferred();
+  const reconnected = deferred();
+  socket.on('reconnecting', reconnecting.resolve);
+  socket.on('reconnect', (id, info) => reconnected.resolve({ id, info }));
+  await broadcast(roomName, 0, 5);
+  await within(tick.until(4), 'ticks 0-4');
+
+  const cut = Date.now();
+  await sever(3000);
+  await within(reconnecting.promise, 'the reconnecting event');
+  const meanwhile = socket.get('/socketRooms'); // made during the outage: answered on the resumed connection
+  await broadcast(roomName, 5, 20);
+  assert.ok(Date.now() - cut < 3000, 'the 20 broadcasts were all sent while the network was out');
+  const { id, info } = await within(reconnected.promise, 'the reconnect event');
+  const back = Date.now() - cut;
+
+  assert.equal(id, before);
+  assert.equal(info.resumed, true);
+  assert.equal(socket.id, before);
+  assert.deepEqual((await within(meanwhile, 'the request made during the outage')).body.sort(), [before, roomName].sort());
+  await broadcast(roomName, 25, 5);
+  await within(tick.until(29), 'ticks 25-29');
+  assert.deepEqual(ticks, [...Array(30).keys()]);
+  console.log(`# rooms.js: cut for 3 s, resumed ${back} ms after the cut (${back - 3000} ms after the network returned), ${info.attempts} attempts`);
+});
+
+test('past the window the socket comes back as a fresh one, and says so', { skip: !proxyUrl && 'no ROOMS_PROXY_URL' }, async () => {
+  const socket = io.sails.connect(proxyUrl);
+  sockets.push(socket);
+  const roomName = room();
+  await within(socket.post('/joinFunRoom', { roomName }), 'joining through the proxy');
+  const before = socket.id;
+  const reconnected = deferred();
+  socket.on('reconnect', (id, info) => reconnected.resolve({ id, info }));
+
+  const cut = Date.now();
+  await sever(windowMs + 1500);
+  const { id, info } = await within(reconnected.promise, 'the reconnect event', windowMs + 10000);
+  const back = Date.now() - cut;
+
+  assert.notEqual(id, before);
+  assert.equal(info.resumed, false);
+  assert.equal(info.previousId, before);
+  assert.equal(socket.id, id);
+  assert.deepEqual((await within(socket.get('/socketRooms'), 'the rooms of the fresh socket')).body, [id]);
+  assert.deepEqual((await within(io.socket.get('/funRoomSubscribers', { roomName }), 'the subscribers')).body, []);
+  console.log(`# rooms.js: window ${windowMs} ms, cut for ${windowMs + 1500} ms: a fresh socket ${back} ms after the cut`);
+});
+
+test('disconnect() ends a resumable socket at once: it is not held for a resume', async () => {
+  const socket = io.sails.connect();
+  const roomName = room();
+  await within(socket.post('/joinFunRoom', { roomName }), 'joining');
+  const id = socket.id;
+  const started = Date.now();
+  await within(socket.disconnect(), 'the disconnect');
+  let listed = [id];
+  while (listed.includes(id)) {
+    assert.ok(Date.now() - started < 2000, `socket ${id} still in ${roomName} 2 s after disconnect() (the window is ${windowMs} ms)`);
+    listed = (await within(io.socket.get('/funRoomSubscribers', { roomName }), 'the subscribers')).body;
+  }
+
+  console.log(`# rooms.js: disconnect(): out of its rooms ${Date.now() - started} ms later`);
+});
+
+async function broadcast(roomName, from, count) {
+  for (let i = from; i < from + count; i++) {
+    const jwr = await within(io.socket.post('/broadcastFunRoom', { roomName, eventName: 'tick', data: { i } }), `broadcast ${i}`);
+    assert.equal(jwr.statusCode, 200);
+  }
+}
+
+async function sever(refuseMs) {
+  const response = await fetch(new URL(`/test/sever?refuseMs=${refuseMs}`, url), { method: 'POST' });
+  assert.equal(response.status, 200);
+}
+
+// Resolves until(i) once tick i was seen.
+function waiter() {
+  const seen = new Set();
+  const waiting = new Map();
+  return {
+    seen(i) {
+      seen.add(i);
+      waiting.get(i)?.resolve();
+    },
+    until(i) {
+      if (seen.has(i)) {
+        return Promise.resolve();
+      }
+
+      const d = deferred();
+      waiting.set(i, d);
+      return d.promise;
+    },
+  };
+}
 
 function room() {
   return `js-${Math.random().toString(36).slice(2, 12)}`;
@@ -146,8 +258,8 @@ function deferred() {
   return { promise, resolve };
 }
 
-function within(promise, what) {
+function within(promise, what, ms = TIMEOUT) {
   let timer;
-  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${TIMEOUT} ms`)), TIMEOUT); });
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
