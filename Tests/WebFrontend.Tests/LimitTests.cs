@@ -190,9 +190,14 @@ public sealed class LimitTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Takes a while and records how many of its requests ran at once.</summary>
+    /// <summary>
+    /// Records how many of its requests ran at once. Each request stays until two run together (the configured
+    /// parallel limit), so the limit is reached rather than hoped for; a server that ran only one at a time
+    /// fails them after a bounded wait instead of hanging.
+    /// </summary>
     private sealed class SlowEndpoint
     {
+        private readonly TaskCompletionSource _twoRunning = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _running;
         private int _most;
 
@@ -206,9 +211,20 @@ public sealed class LimitTests : IAsyncLifetime
                 Interlocked.CompareExchange(ref _most, now, most);
             }
 
-            await Task.Delay(150);
-            Interlocked.Decrement(ref _running);
-            return "done";
+            if (now >= 2)
+            {
+                _twoRunning.TrySetResult();
+            }
+
+            try
+            {
+                await _twoRunning.Task.WaitAsync(TestSocket.Timeout);
+                return "done";
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
         }
     }
 }

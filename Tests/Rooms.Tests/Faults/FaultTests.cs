@@ -30,7 +30,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         dying.Crash();
-        await Eventually(async () => (await api.SubscribersAsync(shared)).Count == survivors.Length, "the dead front end's sockets being purged");
+        await Eventually.HoldsAsync(async () => (await api.SubscribersAsync(shared)).Count == survivors.Length, "the dead front end's sockets being purged");
 
         var purgedAfter = clock.Elapsed;
         output.WriteLine($"purged {purgedAfter.TotalSeconds:F1} s after the front end stopped (lease {ShortLease.TotalSeconds} s, renewed last when it started)");
@@ -43,7 +43,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             Assert.Empty(await api.SubscribersAsync(socket));
         }
 
-        await Eventually(async () => !(await fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds()).Contains(dying.Id), "the dead front end leaving the registry (blasts stop going to it)");
+        await Eventually.HoldsAsync(async () => !(await fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds()).Contains(dying.Id), "the dead front end leaving the registry (blasts stop going to it)");
         await api.BroadcastAsync([shared], "after", 1);
         foreach (var socket in survivors)
         {
@@ -67,7 +67,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             await api.JoinAsync(sockets, room);
 
             // Too slow to renew (a long pause, a partition): the cluster purges it while it still holds its sockets.
-            await Eventually(async () => (await api.SubscribersAsync(room)).Count == 0, "the purge of the lagging front end");
+            await Eventually.HoldsAsync(async () => (await api.SubscribersAsync(room)).Count == 0, "the purge of the lagging front end");
 
             var after = await lagging.RenewAsync(TimeSpan.FromMinutes(5));
             Assert.NotEqual(before.Incarnation, after.Incarnation);
@@ -105,7 +105,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         }
 
         // The grains finish what they started whatever the caller did; then every index agrees.
-        await Eventually(async () => (await api.SocketRoomsAsync(socket)).Count == rooms.Length + 1, "every started join finishing");
+        await Eventually.HoldsAsync(async () => (await api.SocketRoomsAsync(socket)).Count == rooms.Length + 1, "every started join finishing");
         await Indexes.AssertAgreeAsync(api, [socket], rooms, frontEnd);
         Assert.True(gaveUp > 0, "no caller gave up; the test proved nothing");
     }
@@ -148,15 +148,5 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         Assert.Equal([socket], await api.SubscribersAsync(room));
         await Indexes.AssertAgreeAsync(api, [socket], [room], frontEnd);
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TestFrontEnd.Timeout, $"Not within {TestFrontEnd.Timeout}: {what}");
-            await Task.Delay(50);
-        }
     }
 }
