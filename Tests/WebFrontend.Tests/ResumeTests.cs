@@ -145,11 +145,8 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     public async Task EventsSurviveResumesThatRaceWithOngoingBroadcasts()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        var room = Unique.Room();
-        var id = client.Id;
-        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, client, room, id) = (scene.Proxy, scene.Client, scene.Room, scene.Id);
         using var http = server.Http();
         var sent = 0;
         using var stop = new CancellationTokenSource();
@@ -201,11 +198,8 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     public async Task AHeldSocketCountsAsLiveForItsFrontEndsLeaseAndIsPurgedWithIt()
     {
         var server = fixture.Server;
-        await using var proxy = new BlipProxy(server.BaseAddress);
-        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
-        var room = Unique.Room();
-        var id = client.Id;
-        await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room });
+        await using var scene = await BlipScene.StartAsync(server);
+        var (proxy, client, room, id) = (scene.Proxy, scene.Client, scene.Room, scene.Id);
         var rooms = server.Services.GetRequiredService<IRoomService>();
         proxy.Sever(refuseFor: TimeSpan.FromSeconds(4));
         await client.WaitForDropAsync(attachments: 1);
