@@ -46,10 +46,10 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
     /// <summary>A change the socket grain made for someone else and told this front end of.</summary>
     public void Apply(RoomsChange change)
     {
-        var diff = new Diff();
+        var diff = default(Diff);
         lock (_rooms)
         {
-            ApplyLocked(change, diff);
+            ApplyLocked(change, ref diff);
         }
 
         Report(diff);
@@ -75,16 +75,16 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
     /// </summary>
     public void EndOwnChange(string[] joining, RoomsChange? answer, RoomsSnapshot? current)
     {
-        var diff = new Diff();
+        var diff = default(Diff);
         lock (_rooms)
         {
             if (answer is not null)
             {
-                ApplyLocked(answer, diff);
+                ApplyLocked(answer, ref diff);
             }
             else if (current is not null)
             {
-                ApplySnapshotLocked(current, diff);
+                ApplySnapshotLocked(current, ref diff);
             }
             else
             {
@@ -124,7 +124,7 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
         }
     }
 
-    private void ApplyLocked(RoomsChange change, Diff diff)
+    private void ApplyLocked(RoomsChange change, ref Diff diff)
     {
         _sequence = Math.Max(_sequence, change.Sequence);
         foreach (var room in change.Joined)
@@ -144,7 +144,7 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
         }
     }
 
-    private void ApplySnapshotLocked(RoomsSnapshot current, Diff diff)
+    private void ApplySnapshotLocked(RoomsSnapshot current, ref Diff diff)
     {
         _sequence = Math.Max(_sequence, current.Sequence);
         var now = new HashSet<string>(current.Rooms, StringComparer.Ordinal);
@@ -183,24 +183,27 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
 
     private void Report(Diff diff)
     {
-        if (changed is not null && (diff.Added.Count > 0 || diff.Removed.Count > 0))
+        if (changed is not null && (diff.Added is not null || diff.Removed is not null))
         {
-            changed(socketId, diff.Added, diff.Removed);
+            changed(socketId, diff.Added ?? [], diff.Removed ?? []);
         }
     }
 
-    /// <summary>The rooms a change really added to and removed from the record (a repeated join or leave changes nothing).</summary>
-    private sealed class Diff
+    /// <summary>
+    /// The rooms a change really added to and removed from the record (a repeated join or leave changes nothing);
+    /// its lists are made only when something changed.
+    /// </summary>
+    private struct Diff
     {
-        public List<string> Added { get; } = [];
+        public List<string>? Added { get; private set; }
 
-        public List<string> Removed { get; } = [];
+        public List<string>? Removed { get; private set; }
 
         public void Add(HashSet<string> rooms, string room)
         {
             if (rooms.Add(room))
             {
-                Added.Add(room);
+                (Added ??= []).Add(room);
             }
         }
 
@@ -208,7 +211,7 @@ internal sealed class SocketRecord(string socketId, Action<string, IReadOnlyList
         {
             if (rooms.Remove(room))
             {
-                Removed.Add(room);
+                (Removed ??= []).Add(room);
             }
         }
     }
