@@ -56,7 +56,7 @@ internal sealed partial class FrontEndGrain(
         KeepActive();
 
         // Every renewal registers again, so a registry that lost its memory is whole again within one period.
-        await Registry.Register(Id);
+        await Registry.Register(Id, lease);
         var departing = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead)
             .Select(m => $"{m.SiloAddress.ToParsableString()} {(m.Status == SiloStatus.Dead ? "dead" : "leaving")}")

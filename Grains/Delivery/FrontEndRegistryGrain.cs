@@ -5,7 +5,9 @@ namespace Orleans.Rooms.Delivery;
 /// <summary>
 /// The ids of the attached front ends, for blasts and for finding a socket's front end. Calls no other
 /// grain. Its memory is rebuilt by the front ends' renewals (each renewal registers again), and front-end
-/// grains unregister the front ends they purge.
+/// grains unregister the front ends they purge. An entry nobody renews lapses with its lease: the front end
+/// died and its grain, which would have purged it, was lost with a silo. Left listed, it would cost every
+/// blast and every lookup of an unknown socket a call to a grain that first waits for a renewal that never comes.
 /// </summary>
 [KeepAlive]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
@@ -14,14 +16,24 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
     private readonly long _activatedAt = time.GetTimestamp();
     private bool _settled;
 
-    private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _leaseEnds = new(StringComparer.Ordinal);
     private string[]? _snapshot;
+    private DateTimeOffset _firstLeaseEnd = DateTimeOffset.MaxValue;
 
-    public Task Register(string frontEndId)
+    public Task Register(string frontEndId, TimeSpan lease)
     {
-        if (_frontEnds.Add(frontEndId))
+        ArgumentException.ThrowIfNullOrEmpty(frontEndId);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        var ends = time.GetUtcNow() + lease;
+        if (!_leaseEnds.ContainsKey(frontEndId))
         {
             _snapshot = null;
+        }
+
+        _leaseEnds[frontEndId] = ends;
+        if (ends < _firstLeaseEnd)
+        {
+            _firstLeaseEnd = ends;
         }
 
         return Task.CompletedTask;
@@ -29,7 +41,7 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
 
     public Task Unregister(string frontEndId)
     {
-        if (_frontEnds.Remove(frontEndId))
+        if (_leaseEnds.Remove(frontEndId))
         {
             _snapshot = null;
         }
@@ -52,6 +64,31 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
             _settled = true;
         }
 
-        return _snapshot ??= [.. _frontEnds];
+        DropLapsed();
+        return _snapshot ??= [.. _leaseEnds.Keys];
+    }
+
+    /// <summary>Drops the entries whose lease passed; a scan only once the earliest lease seen may have ended.</summary>
+    private void DropLapsed()
+    {
+        var now = time.GetUtcNow();
+        if (now <= _firstLeaseEnd)
+        {
+            return;
+        }
+
+        _firstLeaseEnd = DateTimeOffset.MaxValue;
+        foreach (var (frontEndId, ends) in _leaseEnds)
+        {
+            if (ends < now)
+            {
+                _leaseEnds.Remove(frontEndId);
+                _snapshot = null;
+            }
+            else if (ends < _firstLeaseEnd)
+            {
+                _firstLeaseEnd = ends;
+            }
+        }
     }
 }

@@ -55,6 +55,29 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ARegistrationNobodyRenewsLapsesWithItsLeaseAndLookupsStopWaitingForIt()
+    {
+        var api = fixture.Api(0);
+        var registry = fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
+
+        // What a front end leaves when it dies together with the silo of its grain: an entry nobody renews and
+        // nobody unregisters (the grain that would purge it is gone, and a new one knows nothing of it).
+        // (Asked once first: a registry that was just activated waits out one renewal period before it answers.)
+        await registry.GetFrontEnds();
+        var ghost = "ghost-" + Unique.Room();
+        await registry.Register(ghost, TimeSpan.FromSeconds(2));
+        Assert.Contains(ghost, await registry.GetFrontEnds());
+        await Eventually.HoldsAsync(async () => !(await registry.GetFrontEnds()).Contains(ghost), "the unrenewed entry lapsing");
+
+        // Listed, the ghost made every lookup of an unknown socket ask its (new, empty) grain, which first waits
+        // up to FrontEndRenewal.MaxPeriod for a renewal that never comes.
+        var lookup = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => api.SocketRoomsAsync(Unique.Room()));
+        output.WriteLine($"unknown socket answered in {lookup.ElapsedMilliseconds} ms once the ghost lapsed");
+        Assert.True(lookup.Elapsed < FrontEndRenewal.MaxPeriod / 2, $"an unknown socket took {lookup.Elapsed} to answer");
+    }
+
+    [Fact]
     public async Task AFrontEndPurgedWhileAliveSeesANewIncarnationAndRestoresEveryMembership()
     {
         var api = fixture.Api(1);
