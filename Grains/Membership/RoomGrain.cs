@@ -9,10 +9,11 @@ namespace Orleans.Rooms.Membership;
 /// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
 /// </summary>
 /// <remarks>
-/// Listing is synchronous, delisting is not: a room that empties stays listed for <see cref="DelistAfter"/>
-/// and is delisted only if it is still empty then. A room joined and left in a loop (a chat user who comes
-/// and goes) then costs no directory call per join and leave. Readers of the list ask each listed room
-/// whether it has members (<see cref="HasMembers"/>), so the list they see stays exact.
+/// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
+/// empty for <see cref="DelistAfter"/>, checked by one timer that runs only while the room is empty. A room
+/// joined and left in a loop (a chat user who comes and goes) then costs no directory call, no timer and no
+/// change of its collection deadline per join and leave: only its member set changes. Readers of the list ask
+/// each listed room whether it has members (<see cref="HasMembers"/>), so the list they see stays exact.
 /// </remarks>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
@@ -30,7 +31,9 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
     private bool _listed;
     private bool _delistChecked;
     private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
-    private IGrainTimer? _delist;
+    private bool _pinned;
+    private long _emptiedAt;
+    private IGrainTimer? _emptyCheck;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -51,13 +54,12 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
             _snapshot = null;
         }
 
-        var first = added && _byFrontEnd.Count == 1 && sockets.Count == 1;
-        if (first)
+        if (!_pinned)
         {
-            // Pin while it has members: the membership lives in memory and must outlive idleness.
+            // Pinned while it has members (the membership lives in memory and must outlive idleness), and
+            // until it has been empty for a while.
             KeepActive();
-            _delist?.Dispose();
-            _delist = null;
+            _pinned = true;
         }
 
         // A rebuild re-lists the room too, in case the directory shard was the part that was lost; it sends
@@ -94,14 +96,7 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
         _snapshot = null;
         if (_byFrontEnd.Count == 0)
         {
-            if (_listed)
-            {
-                ScheduleDelist();
-            }
-
-            // Back to the normal idle collection: an empty room costs nothing once collected, and a
-            // room that is joined again soon (join/leave loops) is not torn down and rebuilt each time.
-            AllowCollection();
+            WatchEmpty();
         }
     }
 
@@ -112,7 +107,7 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
             // Asked because the directory lists it, yet this activation never had members: the entry outlived
             // the room (its silo went). Delist it in a moment, unless the room is joined again meanwhile.
             _listed = true;
-            ScheduleDelist();
+            WatchEmpty();
         }
 
         return Task.FromResult(_byFrontEnd.Count > 0);
@@ -129,19 +124,39 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
         }
     }
 
-    private void ScheduleDelist()
-        => _delist ??= this.RegisterGrainTimer(DelistIfEmpty, new GrainTimerCreationOptions(DelistAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
-
-    private async Task DelistIfEmpty(CancellationToken cancellationToken)
+    /// <summary>The room just emptied: note when, and start the check unless it runs already (a loop of joins and leaves reuses it).</summary>
+    private void WatchEmpty()
     {
-        _delist?.Dispose();
-        _delist = null;
-        if (_byFrontEnd.Count == 0 && _listed)
+        _emptiedAt = time.GetTimestamp();
+        _emptyCheck ??= this.RegisterGrainTimer(CheckEmpty, new GrainTimerCreationOptions(DelistAfter, DelistAfter) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// Once the room has been empty for <see cref="DelistAfter"/> without a break: delist it and give it back to
+    /// the normal idle collection (an empty room costs nothing once collected). Joined meanwhile: stop checking.
+    /// </summary>
+    private async Task CheckEmpty(CancellationToken cancellationToken)
+    {
+        if (_byFrontEnd.Count > 0 || time.GetElapsedTime(_emptiedAt) >= DelistAfter)
+        {
+            _emptyCheck?.Dispose();
+            _emptyCheck = null;
+        }
+
+        if (_byFrontEnd.Count > 0 || _emptyCheck is not null)
+        {
+            return; // occupied again, or emptied again less than DelistAfter ago: the next tick looks again
+        }
+
+        if (_listed)
         {
             await GrainFactory.ShardFor(Name).Remove(Name);
             _listed = false;
             _delistChecked = true;
         }
+
+        AllowCollection();
+        _pinned = false;
     }
 
     public Task<RoomMembers> GetMembers(CancellationToken cancellationToken)
