@@ -116,4 +116,28 @@ public sealed class HarnessLineTests
             folder.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void TheResultsFoldersAnalysisBecomesTheSectionOnWhatBoundsTheTargetsNotMet()
+    {
+        var folder = Directory.CreateTempSubdirectory("bench-report-test-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder.FullName, "embedded"));
+            File.WriteAllLines(Path.Combine(folder.FullName, "embedded", "r1-joinleave.jsonl"), [SignalrJoinLeave, OursJoinLeave]);
+            var results = ResultsFolder.Load(folder.FullName);
+
+            var with = new MarkdownReport(results, [], "curves", "results", "- joinleave: bounded by the transport.\n").Render();
+            var without = new MarkdownReport(results, [], "curves", "results").Render();
+
+            Assert.Contains("## What bounds the targets not met", with);
+            Assert.Contains("- joinleave: bounded by the transport.", with);
+            Assert.True(with.IndexOf("## What bounds", StringComparison.Ordinal) < with.IndexOf("## What the numbers mean", StringComparison.Ordinal));
+            Assert.DoesNotContain("## What bounds", without);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

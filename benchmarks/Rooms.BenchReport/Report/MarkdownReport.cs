@@ -6,8 +6,9 @@ using Orleans.Rooms.BenchReport.Results;
 namespace Orleans.Rooms.BenchReport.Report;
 
 /// <summary>BENCHMARKS.md: machine, how it was run, issue 8's targets (per round and median), one table per
-/// scenario, the growth curves, and what each number means.</summary>
-internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCharts.Chart> charts, string chartLink, string resultsLink)
+/// scenario, the growth curves, what bounds the targets not met (the results folder's analysis.md, written by
+/// whoever profiled that run), and what each number means.</summary>
+internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCharts.Chart> charts, string chartLink, string resultsLink, string? analysis = null)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -72,6 +73,16 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         }
 
         Curves();
+        if (!string.IsNullOrWhiteSpace(analysis))
+        {
+            Line("## What bounds the targets not met");
+            Line();
+            Line($"From `{resultsLink}/analysis.md`: the profiles and counts taken around this run, by hand.");
+            Line();
+            _md.Append(analysis.TrimEnd()).Append('\n');
+            Line();
+        }
+
         Meanings();
         return _md.ToString();
     }
