@@ -14,6 +14,7 @@ using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
+using Orleans.Rooms.WarmUp;
 
 namespace Orleans.Rooms;
 
@@ -74,6 +75,28 @@ public static class RoomsServiceCollectionExtensions
         services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer(Create(sp, server), sp.GetRequiredService<HostApplication>())));
         services.AddAuthorizationBuilder().AddPolicy(RoomsAuthorization.JoinPolicy, policy => policy.AddRequirements(JoinRoomRequirement.Instance));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, JoinRoomRequirement.AllowUnlessRefused>());
+        return services;
+    }
+
+    /// <summary>
+    /// Adds a warm-up at start (<see cref="WarmUpOptions"/>, section <c>Rooms:WarmUp</c>): once the server has
+    /// started and the front end is attached, a few in-process sockets (<see cref="InProcessSocket"/>) each run
+    /// <paramref name="cycle"/> a number of times, and <c>/readyz</c> answers ready only after that. Call it after
+    /// <see cref="AddRooms(IServiceCollection)"/>. One cycle runs: the first one added.
+    /// </summary>
+    public static IServiceCollection AddRoomsWarmUp(this IServiceCollection services, WarmUpCycle cycle)
+    {
+        ArgumentNullException.ThrowIfNull(cycle);
+        if (services.Any(d => d.ServiceType == typeof(StartupWarmUp)))
+        {
+            return services;
+        }
+
+        services.AddSelfValidatingOptions<WarmUpOptions>(WarmUpOptions.SectionName);
+        services.AddSingleton(cycle);
+        services.AddSingleton<StartupWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupWarmUp>());
+        services.AddHealthChecks().AddCheck<WarmUpHealthCheck>("rooms-warm-up", tags: [ReadyTag]);
         return services;
     }
 

@@ -19,6 +19,7 @@ internal static class ExampleAppEndpoints
     {
         services.AddOptions<ExampleAppOptions>().BindConfiguration(RoomsOptions.SectionName);
         services.AddSingleton<IAuthorizationHandler, PrivateRoomHandler>();
+        services.AddRoomsWarmUp(ExampleAppWarmUp.CycleAsync);
         return services;
     }
 

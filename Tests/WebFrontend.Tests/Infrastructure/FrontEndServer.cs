@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Rooms.WarmUp;
 using Orleans.Rooms.WebFrontend.Hosting;
 
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
@@ -32,7 +33,7 @@ public sealed class FrontEndServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>A front end with its own embedded silo, or (with <paramref name="gateways"/>) a client of those silos.</summary>
-    public static async Task<FrontEndServer> StartAsync(string clusterId, IReadOnlyList<int>? gateways = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null, IDictionary<string, string?>? settings = null)
+    public static async Task<FrontEndServer> StartAsync(string clusterId, IReadOnlyList<int>? gateways = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null, IDictionary<string, string?>? settings = null, bool waitForWarmUp = true)
     {
         // Free ports are picked before they are bound, so a parallel test may take one in between: retry
         // (a few times, bounded) with new ports when binding fails.
@@ -76,6 +77,13 @@ public sealed class FrontEndServer : IAsyncDisposable
                 // Bounded: a client front end waits for its cluster for as long as it takes.
                 using var started = new CancellationTokenSource(TimeSpan.FromSeconds(60));
                 await app.StartAsync(started.Token);
+
+                // Started means ready, as a load balancer sees it: the warm-up's sockets and counts are gone.
+                if (waitForWarmUp)
+                {
+                    await app.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(started.Token);
+                }
+
                 return new FrontEndServer(app, gatewayPort);
             }
             catch (Exception ex) when (attempt < 3 && IsAddressInUse(ex))

@@ -1,0 +1,270 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.VirtualRequests;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// A socket of this front end that lives in its own process: its connection is a pair of in-memory pipes that
+/// the hub's own connection handler serves as it serves a WebSocket (handshake, JSON hub protocol, the lifetime
+/// manager's registration in the cluster, <c>Request</c> through the app's pipeline, events written back). No
+/// port, origin or per-address limit is involved. Made for a warm-up at start (so the JIT has compiled what a
+/// request runs before the first client sends one) and for tests; dispose it to disconnect.
+/// </summary>
+public sealed class InProcessSocket : IAsyncDisposable
+{
+    private const string Protocol = "json";
+
+    private readonly Pipe _toServer = new();
+    private readonly Pipe _toClient = new();
+    private readonly IHubProtocol _protocol;
+    private readonly Binder _binder = new();
+    private readonly Channel<(string Event, JsonElement Payload)> _events = Channel.CreateUnbounded<(string, JsonElement)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private Task _served = Task.CompletedTask;
+    private Task _reading = Task.CompletedTask;
+    private long _nextInvocation;
+
+    private InProcessSocket(IHubProtocol protocol, string id)
+    {
+        _protocol = protocol;
+        Id = id;
+    }
+
+    /// <summary>The socket's id, as a client's negotiation would report it.</summary>
+    public string Id { get; }
+
+    /// <summary>
+    /// Connects a new socket to this front end's hub (<c>MapRooms</c>) and completes once the hub has answered
+    /// its handshake. The hub runs its first request only once the socket is registered in the cluster.
+    /// </summary>
+    public static async Task<InProcessSocket> ConnectAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var protocol = services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
+            ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
+        var handler = services.GetRequiredService<HubConnectionHandler<SocketHub>>();
+        var socket = new InProcessSocket(protocol, Guid.NewGuid().ToString("N"));
+        var connection = new DefaultConnectionContext(socket.Id, new Duplex(socket._toServer.Reader, socket._toClient.Writer), new Duplex(socket._toClient.Reader, socket._toServer.Writer));
+        socket._served = socket.ServeAsync(handler, connection);
+        try
+        {
+            HandshakeProtocol.WriteRequestMessage(new HandshakeRequestMessage(Protocol, protocol.Version), socket._toServer.Writer);
+            await socket._toServer.Writer.FlushAsync(cancellationToken);
+            await socket.ReadHandshakeAsync(cancellationToken);
+        }
+        catch
+        {
+            await socket.DisposeAsync();
+            throw;
+        }
+
+        socket._reading = socket.ReadAsync();
+        return socket;
+    }
+
+    /// <summary>Sends a request envelope (PROTOCOL.md) and returns the answer, as hub method <c>Request</c> does for any socket.</summary>
+    public async Task<SocketResponse> RequestAsync(string method, string url, object? data = null, CancellationToken cancellationToken = default)
+    {
+        var id = Interlocked.Increment(ref _nextInvocation).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var answer = _binder.Expect(id);
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            _protocol.WriteMessage(new InvocationMessage(id, nameof(SocketHub.Request), [new { method, url, data }]), _toServer.Writer);
+            await _toServer.Writer.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+
+        return await answer.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The next event the socket received (its name and payload), in the order the hub wrote them.</summary>
+    public ValueTask<(string Event, JsonElement Payload)> ReceiveAsync(CancellationToken cancellationToken = default)
+        => _events.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Disconnects: the hub sees the connection end, as when a client goes, and unregisters the socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _writing.WaitAsync();
+        try
+        {
+            await _toServer.Writer.CompleteAsync();
+        }
+        finally
+        {
+            _writing.Release();
+        }
+
+        await _served;
+        await _reading;
+        await _toClient.Reader.CompleteAsync();
+        _binder.Fail(new ConnectionAbortedException("The in-process socket is closed."));
+        _events.Writer.TryComplete();
+    }
+
+    // The transport's part: when the hub aborts the connection (a socket too slow, say) its reads end, and when
+    // the hub is done with the connection, the socket's reads end too.
+    private async Task ServeAsync(HubConnectionHandler<SocketHub> handler, DefaultConnectionContext connection)
+    {
+        using var aborted = connection.ConnectionClosed.Register(() => _toServer.Reader.CancelPendingRead());
+        Exception? error = null;
+        try
+        {
+            await handler.OnConnectedAsync(connection);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await _toClient.Writer.CompleteAsync(error);
+        }
+    }
+
+    private async Task ReadHandshakeAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _toClient.Reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (HandshakeProtocol.TryParseResponseMessage(ref buffer, out var response))
+            {
+                _toClient.Reader.AdvanceTo(buffer.Start);
+                if (response.Error is { } error)
+                {
+                    throw new InvalidOperationException($"The hub refused the in-process socket's handshake: {error}");
+                }
+
+                return;
+            }
+
+            _toClient.Reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new ConnectionAbortedException("The hub closed the in-process socket during its handshake.");
+            }
+        }
+    }
+
+    // Until the hub completes its side: completions to their requests, events to the channel.
+    private async Task ReadAsync()
+    {
+        Exception closed = new ConnectionAbortedException("The hub closed the in-process socket.");
+        try
+        {
+            while (true)
+            {
+                var result = await _toClient.Reader.ReadAsync();
+                var buffer = result.Buffer;
+                while (_protocol.TryParseMessage(ref buffer, _binder, out var message))
+                {
+                    switch (message)
+                    {
+                        case CompletionMessage completion:
+                            _binder.Complete(completion);
+                            break;
+                        case InvocationMessage { Arguments: [JsonElement payload] } invocation:
+                            _events.Writer.TryWrite((invocation.Target, payload));
+                            break;
+                    }
+                }
+
+                _toClient.Reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            closed = new ConnectionAbortedException("The hub failed the in-process socket.", ex);
+        }
+        finally
+        {
+            _binder.Fail(closed);
+            _events.Writer.TryComplete();
+        }
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    /// <summary>Tells the protocol the types to read: answers to requests, and one JSON payload per event.</summary>
+    private sealed class Binder : IInvocationBinder
+    {
+        private static readonly Type[] EventArguments = [typeof(JsonElement)];
+        private readonly Dictionary<string, TaskCompletionSource<SocketResponse>> _pending = new(StringComparer.Ordinal);
+        private Exception? _failed;
+
+        public Task<SocketResponse> Expect(string invocationId)
+        {
+            var answer = new TaskCompletionSource<SocketResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_pending)
+            {
+                if (_failed is not null)
+                {
+                    answer.SetException(_failed);
+                }
+                else
+                {
+                    _pending.Add(invocationId, answer);
+                }
+            }
+
+            return answer.Task;
+        }
+
+        public void Complete(CompletionMessage completion)
+        {
+            TaskCompletionSource<SocketResponse>? answer;
+            lock (_pending)
+            {
+                _pending.Remove(completion.InvocationId!, out answer);
+            }
+
+            if (completion.Error is { } error)
+            {
+                answer?.TrySetException(new InvalidOperationException($"The hub answered the in-process socket with an error: {error}"));
+            }
+            else
+            {
+                answer?.TrySetResult((SocketResponse)completion.Result!);
+            }
+        }
+
+        public void Fail(Exception error)
+        {
+            lock (_pending)
+            {
+                _failed ??= error;
+                foreach (var answer in _pending.Values)
+                {
+                    answer.TrySetException(error);
+                }
+
+                _pending.Clear();
+            }
+        }
+
+        public Type GetReturnType(string invocationId) => typeof(SocketResponse);
+
+        public IReadOnlyList<Type> GetParameterTypes(string methodName) => EventArguments;
+
+        public Type GetStreamItemType(string streamId) => throw new NotSupportedException("An in-process socket takes no streams.");
+    }
+}

@@ -1,0 +1,46 @@
+namespace Orleans.Rooms.WarmUp;
+
+/// <summary>
+/// The warm-up a front end runs at start (<see cref="RoomsServiceCollectionExtensions.AddRoomsWarmUp"/>), bound
+/// from section <c>Rooms:WarmUp</c>: <c>Enabled</c>, <c>Sockets</c>, <c>Cycles</c>, <c>Timeout</c>.
+/// </summary>
+public sealed class WarmUpOptions : ISelfValidatingOptions
+{
+    public const string SectionName = "Rooms:WarmUp";
+
+    /// <summary>Most cycles a socket may run: each is a few requests, and a socket may send at most 1,000 a second by default.</summary>
+    public const int MaxCycles = 250;
+
+    /// <summary>Whether the front end warms up before it reports ready.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>In-process sockets that run their cycles side by side.</summary>
+    public int Sockets { get; set; } = 4;
+
+    /// <summary>Cycles each socket runs.</summary>
+    public int Cycles { get; set; } = 50;
+
+    /// <summary>The longest the warm-up may take once the front end is attached; past it, it reports ready without.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <inheritdoc />
+    public string? Validate()
+    {
+        if (Sockets is < 1 or > 64)
+        {
+            return $"Rooms:WarmUp:Sockets must be from 1 to 64 (was {Sockets}).";
+        }
+
+        if (Cycles is < 1 or > MaxCycles)
+        {
+            return $"Rooms:WarmUp:Cycles must be from 1 to {MaxCycles} (was {Cycles}).";
+        }
+
+        if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(5))
+        {
+            return $"Rooms:WarmUp:Timeout must be from 00:00:01 to 00:05:00 (was {Timeout}).";
+        }
+
+        return null;
+    }
+}

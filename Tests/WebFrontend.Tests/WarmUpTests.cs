@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.Sockets;
+using Orleans.Rooms.WarmUp;
+using Orleans.Rooms.WebFrontend.ExampleApp;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// The warm-up at start (Rooms:WarmUp): the example app's cycle on in-process sockets, run once the front end
+/// is attached. The process answers /healthz all along; /readyz waits for the warm-up, which leaves no socket
+/// and no room behind.
+/// </summary>
+public sealed class WarmUpTests
+{
+    private const int Sockets = 3;
+    private const int Cycles = 12;
+
+    [Fact]
+    public async Task ReadyzWaitsForTheWarmUpWhichLeavesNoSocketsOrRoomsBehind()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cycles = 0;
+        await using var server = await StartAsync(
+            async (socket, cycle, cancellationToken) =>
+            {
+                reached.TrySetResult();
+                await gate.Task.WaitAsync(cancellationToken);
+                await ExampleAppWarmUp.CycleAsync(socket, cycle, cancellationToken);
+                Interlocked.Increment(ref cycles);
+            },
+            waitForWarmUp: false);
+        using var http = server.Http();
+        await reached.Task.WaitAsync(TestSocket.Timeout);
+
+        var alive = await http.GetAsync("/healthz");
+        var warming = await http.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, warming.StatusCode);
+        Assert.Equal(Sockets, server.Services.GetRequiredService<LocalSockets>().Count);
+
+        gate.SetResult();
+        await server.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(TestSocket.Timeout);
+
+        Assert.Equal(Sockets * Cycles, cycles);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(0, server.Services.GetRequiredService<LocalSockets>().Count);
+        Assert.Empty(await ListedRoomsAsync(http));
+    }
+
+    [Fact]
+    public async Task AWarmUpThatFailsLeavesTheFrontEndReadyAndServing()
+    {
+        await using var server = await StartAsync((_, _, _) => throw new InvalidOperationException("The cycle failed."));
+        using var http = server.Http();
+
+        await server.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(TestSocket.Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(0, server.Services.GetRequiredService<LocalSockets>().Count);
+        await using var socket = await server.ConnectAsync();
+        var room = Unique.Room();
+        (await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = room })).EnsureSuccess();
+        Assert.Equal([room], await ListedRoomsAsync(http));
+    }
+
+    [Fact]
+    public async Task TheExampleAppsWarmUpRunsOnAnInProcessSocketAndReceivesItsOwnBroadcasts()
+    {
+        await using var server = await StartAsync(cycle: null);
+        await server.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(TestSocket.Timeout);
+        await using var socket = await InProcessSocket.ConnectAsync(server.Services);
+
+        for (var cycle = 0; cycle < 11; cycle++)
+        {
+            await ExampleAppWarmUp.CycleAsync(socket, cycle, CancellationToken.None);
+        }
+
+        var id = await socket.RequestAsync("GET", "/socketId");
+        Assert.Equal(200, id.StatusCode);
+        Assert.Equal(socket.Id, ((JsonElement)id.Body!).GetString());
+        using var http = server.Http();
+        Assert.Empty(await ListedRoomsAsync(http));
+    }
+
+    private static Task<FrontEndServer> StartAsync(WarmUpCycle? cycle, bool waitForWarmUp = true)
+        => FrontEndServer.StartAsync(
+            "warm-up-" + Guid.NewGuid().ToString("N")[..8],
+            configure: builder =>
+            {
+                // Added before the app adds its own: the first cycle added is the one that runs.
+                if (cycle is not null)
+                {
+                    builder.Services.AddRoomsWarmUp(cycle);
+                }
+            },
+            settings: new Dictionary<string, string?>
+            {
+                ["Rooms:WarmUp:Sockets"] = Sockets.ToString(),
+                ["Rooms:WarmUp:Cycles"] = Cycles.ToString(),
+            },
+            waitForWarmUp: waitForWarmUp);
+
+    private static async Task<string[]> ListedRoomsAsync(HttpClient http)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/rooms");
+        request.Headers.Add("x-admin-key", FrontEndServer.AdminKey);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return [.. page.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()!)];
+    }
+}
