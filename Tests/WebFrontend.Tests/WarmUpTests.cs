@@ -100,6 +100,7 @@ public sealed class WarmUpTests
             },
             settings: new Dictionary<string, string?>
             {
+                ["Rooms:WarmUp:Enabled"] = "true",
                 ["Rooms:WarmUp:Sockets"] = Sockets.ToString(),
                 ["Rooms:WarmUp:Cycles"] = Cycles.ToString(),
             },

@@ -44,6 +44,10 @@ public sealed class FrontEndServer : IAsyncDisposable
             {
                 ["Orleans:ClusterId"] = clusterId,
                 ["Rooms:AdminKey"] = adminKey,
+
+                // Off unless a test turns it on (WarmUpTests): dozens of servers start per run, and a test's
+                // counts and timings are its own.
+                ["Rooms:WarmUp:Enabled"] = "false",
             };
             if (gateways is null)
             {
