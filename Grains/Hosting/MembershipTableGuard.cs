@@ -15,8 +15,8 @@ namespace Orleans.Rooms.Hosting;
 /// So each silo reads the table every second and keeps the last healthy copy. When the table is behind its
 /// view (a lower version), or lacks a silo its view holds alive, the silo writes back every such row (from that
 /// copy; its own row from itself) and then moves the version past its view. Until the last step the version
-/// stays at or below what every silo has seen, so no silo ever accepts a partial table; after it, every silo
-/// accepts the whole one. Each write is one conditional write of Orleans' own table API, re-read after each
+/// stays at or below what every silo has seen (when their views agree, i.e. no silo was joining or leaving), so
+/// no silo accepts a partial table; after it, every silo accepts the whole one. Each write is one conditional write of Orleans' own table API, re-read after each
 /// one, so silos restoring at once only take turns. A silo whose view is behind the table refreshes at once.
 /// </para>
 /// </summary>
@@ -27,7 +27,7 @@ internal sealed partial class MembershipTableGuard(
     TimeProvider time,
     ILogger<MembershipTableGuard> logger) : BackgroundService
 {
-    /// <summary>Between checks: also about how long a silo started right after Redis came back may find the table empty.</summary>
+    /// <summary>Between checks. With the Redis client's reconnect (about 2 s), how long the table stays empty after Redis returns.</summary>
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
     /// <summary>One check with its restore: a few small Redis calls, plus one per version step.</summary>
