@@ -13,6 +13,6 @@ internal sealed class SiloActiveHealthCheck(IClusterMembershipService membership
             : HealthCheckResult.Unhealthy($"Silo {local.SiloAddress} is {status} in the cluster."));
     }
 
-    public static string[] ActiveSilos(IClusterMembershipService membership)
-        => [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToString()).Order(StringComparer.Ordinal)];
+    public static string[] ActiveSilos(ClusterMembershipSnapshot view)
+        => [.. view.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToString()).Order(StringComparer.Ordinal)];
 }

@@ -5,7 +5,8 @@ namespace Orleans.Rooms.Silo;
 
 /// <summary>
 /// A stand-alone silo of the rooms cluster: the room grains on Redis clustering, plus the health endpoints
-/// (<c>/healthz</c> alive, <c>/readyz</c> active in the cluster, <c>/cluster</c> the active silos it sees).
+/// (<c>/healthz</c> alive, <c>/readyz</c> active in the cluster, <c>/cluster</c> the active silos it sees and the
+/// version of its view).
 /// SIGTERM stops it gracefully: it leaves the cluster, and front ends rebuild what its grains held.
 /// </summary>
 public static class SiloApp
@@ -34,8 +35,9 @@ public static class SiloApp
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapGet("/cluster", (IClusterMembershipService membership) =>
         {
-            var active = SiloActiveHealthCheck.ActiveSilos(membership);
-            return Results.Json(new { activeSilos = active.Length, silos = active });
+            var view = membership.CurrentSnapshot;
+            var active = SiloActiveHealthCheck.ActiveSilos(view);
+            return Results.Json(new { activeSilos = active.Length, silos = active, version = view.Version.Value });
         });
         return app;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -7,8 +8,8 @@ using Xunit.Abstractions;
 namespace Orleans.Rooms.Cluster.Tests;
 
 /// <summary>
-/// Real processes killed for real: <c>kill -9</c> of a silo and of a front end, and a Redis that restarts
-/// empty, each on a cluster of its own (<c>scripts/cluster</c>) with real SignalR clients. Each test reports
+/// Real processes killed for real: <c>kill -9</c> of a silo and of a front end, and a Redis that stops and
+/// restarts empty, each on a cluster of its own (<c>scripts/cluster</c>) with real SignalR clients. Each test reports
 /// what it measured.
 /// </summary>
 [Collection(nameof(ProcessFaultTests))]
@@ -167,24 +168,36 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WhileRedisIsDownTheClusterKeepsServingOnItsLastView()
+    public async Task WhileRedisIsDownTheClusterServesOnItsLastViewAndWhenItComesBackEmptyTheSilosWriteTheTableBackLosingNothing()
     {
         var cluster = await StartClusterAsync(silos: 2, frontEnds: 2);
         var frontEnds = cluster.FrontEnds.Select(f => f.Url).ToArray();
         var prefix = NewPrefix();
         var everyone = $"{prefix}-everyone";
-        var sockets = await ConnectAsync(4, i => frontEnds[i % 2], "news", "room");
-        foreach (var socket in sockets)
-        {
-            Ok(await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = everyone }));
-        }
+        var rooms = Enumerable.Range(0, 4).Select(i => $"{prefix}-room{i}").Append(everyone).ToArray();
 
+        // Memberships acknowledged before Redis goes: every socket in `everyone` and two of four rooms.
+        var sockets = await ConnectAsync(8, i => frontEnds[i % 2], "news", "room");
+        var expected = sockets.ToDictionary(s => s.Id, _ => new SortedSet<string>(StringComparer.Ordinal));
+        await Task.WhenAll(sockets.Select(async (socket, k) =>
+        {
+            foreach (var room in new[] { everyone, rooms[k % 4], rooms[(k + 1) % 4] })
+            {
+                Ok(await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
+                expected[socket.Id].Add(room);
+            }
+        }));
+        var membership = new MembershipCheck(frontEnds, rooms, sockets, expected);
+        var before = await membership.CheckAsync("before");
+        Assert.True(before.Consistent, $"Not consistent before Redis went:\n{before}");
+
+        // A pair that joins, lists, is sent and leaves a room of its own in each round, one socket on each front end.
+        var pair = await ConnectAsync(2, i => frontEnds[i], "news");
         await ServesAsync("up");
 
-        var oldRedis = cluster.Redis;
         var stopped = Stopwatch.GetTimestamp();
         await cluster.ShutDownRedisAsync();
-        output.WriteLine($"redis-cli shutdown nosave of {oldRedis.Process} at {DateTime.UtcNow:HH:mm:ss.fff} UTC.");
+        output.WriteLine($"redis-cli shutdown nosave at {DateTime.UtcNow:HH:mm:ss.fff} UTC.");
         var silosNoticed = await UntilAsync(
             _ => Task.FromResult(cluster.Silos.All(s => File.ReadAllText(s.Log).Contains("The membership table cannot be read", StringComparison.Ordinal))),
             "every silo logging that the membership table cannot be read",
@@ -192,22 +205,109 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
             TimeSpan.FromSeconds(30));
         output.WriteLine($"Every silo logged the lost membership table {silosNoticed.TotalSeconds:F1} s after the shutdown.");
         await ServesAsync("redis-down");
+        var restoredFromStopped = await RestartRedisWhileServingAsync("stopped");
 
-        // Redis restarted empty is not covered yet: silos put their rows back (MembershipTableGuard), but in 5 of 7
-        // runs the views took over 60 s to agree again or memberships were lost while they did.
-        await DeliverAsync(frontEnds[1], sockets, "still", [everyone]);
+        // A silo started afterwards joins the same cluster (add-silo returns once it counts every silo) and takes grains.
+        var (added, addTook) = await cluster.AddSiloAsync();
+        var joinedAt = await UntilAsync(
+            async token => await TableAndViewsListAsync(token),
+            $"the table and every silo's view listing silos {string.Join(", ", SiloPorts())} Active",
+            Stopwatch.GetTimestamp(),
+            TimeSpan.FromSeconds(30));
+        output.WriteLine($"add-silo took {addTook.TotalSeconds:F1} s; the table and every view listed {cluster.Silos.Count} silos {joinedAt.TotalSeconds:F1} s after it returned.");
 
-        // One round of requests on both front ends, every step bounded: join, list, broadcast, leave, list.
-        async Task ServesAsync(string phase)
+        var newcomers = await ConnectAsync(12, i => frontEnds[i % 2], "news");
+        foreach (var (socket, k) in newcomers.Select((s, k) => (s, k)))
+        {
+            Ok(await socket.RequestAsync("POST", "/joinFunRoom", new { roomName = $"{prefix}-new{k}" }));
+        }
+
+        var census = await GrainCensus.TakeAsync(cluster.Redis.Address);
+        var held = census.GetValueOrDefault(added.SiloPort) ?? [];
+        output.WriteLine($"The added silo holds: {string.Join(", ", held.Where(kv => kv.Key.EndsWith("Grain", StringComparison.Ordinal)).OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"))}.");
+        Assert.True(held.GetValueOrDefault("SocketGrain") + held.GetValueOrDefault("RoomGrain") > 0, "The added silo took no socket or room grain of 12 new sockets.");
+
+        // And again, Redis restarted while it runs, with the silo that joined after the first restore among them.
+        var restoredFromRunning = await RestartRedisWhileServingAsync("running");
+        output.WriteLine($"Whole again after restart-redis: {restoredFromStopped.TotalSeconds:F1} s (Redis had been stopped), {restoredFromRunning.TotalSeconds:F1} s (Redis was running).");
+
+        // Restarts Redis empty (restart-redis) while rounds run on both front ends, back to back, each bounded;
+        // waits until the table lists every silo Active past the versions seen before and every silo's view is
+        // on it; checks that no round failed and every acknowledged membership is still there. Returns how long
+        // after restart-redis was started the table and views were whole.
+        async Task<TimeSpan> RestartRedisWhileServingAsync(string redis)
+        {
+            var viewBefore = (await Task.WhenAll(cluster.Silos.Select(s => ScriptedCluster.ViewAsync(s.Http)))).Max(v => v.Version);
+            var failures = new ConcurrentQueue<string>();
+            var rounds = 0;
+            using var stopRounds = new CancellationTokenSource();
+            var loop = Task.Run(async () =>
+            {
+                for (var round = 0; !stopRounds.IsCancellationRequested; round++)
+                {
+                    try
+                    {
+                        await ServesAsync($"{redis}-round{round}", quiet: true).WaitAsync(TimeSpan.FromSeconds(30));
+                        Interlocked.Increment(ref rounds);
+                    }
+                    catch (Exception ex)
+                    {
+                        failures.Enqueue($"round {round} ({DateTime.UtcNow:HH:mm:ss.fff} UTC): {ex.GetType().Name}: {ex.Message}");
+                    }
+                }
+            });
+
+            var restarting = Stopwatch.GetTimestamp();
+            var restartTook = await cluster.RestartRedisAsync();
+            var roundsWhenBack = Volatile.Read(ref rounds);
+            var restoredAt = await UntilAsync(
+                async token => await TableAndViewsListAsync(token, pastVersion: viewBefore),
+                $"the table listing silos {string.Join(", ", SiloPorts())} Active at a version past {viewBefore}, and every silo's view at that version with them all",
+                restarting,
+                TimeSpan.FromSeconds(30));
+            var writers = string.Join(" | ", cluster.Silos.SelectMany(s => File.ReadLines(s.Log).Where(line => line.Contains("was behind this silo's view", StringComparison.Ordinal)).Select(line => $"silo {s.SiloPort}: {line.Trim()}")));
+            output.WriteLine($"Redis {redis}: restart-redis took {restartTook.TotalSeconds:F1} s; the table was whole and every view on it {restoredAt.TotalSeconds:F1} s after restart-redis was started.");
+            output.WriteLine($"Written back, so far: {writers}");
+
+            var roundsWhenRestored = Volatile.Read(ref rounds);
+            await UntilAsync(_ => Task.FromResult(Volatile.Read(ref rounds) >= roundsWhenRestored + 3 || !failures.IsEmpty), "three more rounds after the table was back", Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(60));
+            await stopRounds.CancelAsync();
+            await loop.WaitAsync(TimeSpan.FromSeconds(40));
+            output.WriteLine($"Rounds on both front ends: {roundsWhenBack} done when restart-redis returned, {roundsWhenRestored} when the table was whole, {rounds} in all.");
+            Assert.True(failures.IsEmpty, $"{failures.Count} rounds failed while Redis came back ({redis}), e.g.:\n{string.Join('\n', failures.Take(5))}");
+
+            Assert.All(cluster.Silos, s => Assert.True(s.Process.IsRunning(), $"{s.Process} stopped while Redis came back ({redis})."));
+            var after = await membership.CheckAsync($"after-{redis}");
+            Assert.True(after.Consistent, $"Memberships acknowledged before Redis came back empty ({redis}) are not what the front ends say now:\n{after}");
+            return restoredAt;
+        }
+
+        // Every silo started: none is ever stopped here, and one that Orleans stopped (fenced) must fail the test.
+        int[] SiloPorts() => [.. cluster.Silos.Select(s => s.SiloPort).Order()];
+
+        // The table lists exactly the silos started as Active (past a version, if given), and each of them has it as its view.
+        async Task<bool> TableAndViewsListAsync(CancellationToken token, long pastVersion = -1)
+        {
+            var ports = SiloPorts();
+            var table = await cluster.MembershipTableAsync();
+            var views = await Task.WhenAll(cluster.Silos.Select(s => ScriptedCluster.ViewAsync(s.Http, token)));
+            return table.Version > pastVersion
+                && table.Silos.Where(s => s.Value == "Active").Select(s => s.Key).Order().SequenceEqual(ports)
+                && views.All(v => v.Version == table.Version && v.Active.Length == ports.Length);
+        }
+
+        // One round on both front ends, every step bounded: join, list, broadcast, leave, list; and a broadcast
+        // to `everyone` plus a blast that each of the eight must get exactly once.
+        async Task ServesAsync(string phase, bool quiet = false)
         {
             var room = $"{prefix}-{phase}";
-            var (onFirst, onSecond) = (sockets[0], sockets[1]);
+            var (onFirst, onSecond) = (pair[0], pair[1]);
             var took = Stopwatch.StartNew();
             Ok(await onFirst.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
             Ok(await onSecond.RequestAsync("POST", "/joinFunRoom", new { roomName = room }));
             foreach (var frontEnd in frontEnds)
             {
-                Assert.Equal(Ids([onFirst, onSecond]), await SubscribersAsync(frontEnd, room));
+                Assert.Equal(Ids(pair), await SubscribersAsync(frontEnd, room));
             }
 
             Ok(await onSecond.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = phase }));
@@ -219,10 +319,11 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
                 Assert.Equal([onSecond.Id], await SubscribersAsync(frontEnd, room));
             }
 
-            // Left again, so that the memberships checked after the restart are the room everyone is in, only.
             Ok(await onSecond.RequestAsync("POST", "/leaveFunRoom", new { roomName = room }));
-
-            output.WriteLine($"{phase}: join, subscribers, broadcast, leave on both front ends in {took.ElapsedMilliseconds} ms.");
+            if (!quiet)
+            {
+                output.WriteLine($"{phase}: join, subscribers, broadcast, leave on both front ends in {took.ElapsedMilliseconds} ms.");
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Orleans.Runtime;
 
 namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 
@@ -10,7 +12,7 @@ namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 /// (<c>kill -9</c>, a Redis restart); and <c>down</c> at the end, which must leave none of the processes it
 /// started running. The servers' logs stay beside the tests in <c>cluster-logs/NAME</c>, for a failure.
 /// </summary>
-public sealed class ScriptedCluster
+public sealed partial class ScriptedCluster
 {
     public static readonly string AdminKey = "cluster-tests-" + Guid.NewGuid().ToString("N");
 
@@ -129,6 +131,74 @@ public sealed class ScriptedCluster
         await UntilExitedAsync(Redis.Process);
     }
 
+    /// <summary>
+    /// <c>scripts/cluster restart-redis</c>: a new, empty redis-server on the same port (replacing one that was shut
+    /// down); returns once it answers, with how long the script took.
+    /// </summary>
+    public async Task<TimeSpan> RestartRedisAsync()
+    {
+        var restarted = await _script.RunAsync(StepTimeout, "restart-redis");
+        _log($"scripts/cluster restart-redis took {restarted.Took.TotalSeconds:F1}s: {restarted.Output.TrimEnd()}");
+        var redis = Assert.Single(restarted.Lines("redis"));
+        Redis = new RedisServer(redis[0], Started("redis", int.Parse(redis[1])));
+        return restarted.Took;
+    }
+
+    /// <summary>
+    /// Orleans' membership table as Redis holds it (<c>redis-cli HGETALL</c>): its version (null when the table is
+    /// missing) and the status of each silo it lists, by the silo's silo-to-silo port.
+    /// </summary>
+    public async Task<(int? Version, IReadOnlyDictionary<int, string> Silos)> MembershipTableAsync()
+    {
+        // The key is ServiceId/members/ClusterId (scripts/cluster's ids); fields are "Version" and one per silo.
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-h", Redis.Host, "-p", Redis.Port.ToString(), "--no-raw", "HGETALL", "orleans-rooms/members/rooms" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var cli = Process.Start(start)!;
+        var output = await cli.StandardOutput.ReadToEndAsync().WaitAsync(StepTimeout);
+        await cli.WaitForExitAsync().WaitAsync(StepTimeout);
+        if (cli.ExitCode != 0 || output.Contains("(error)", StringComparison.Ordinal) || output.StartsWith("Could not connect", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli HGETALL exited with {cli.ExitCode}: {output}{await cli.StandardError.ReadToEndAsync()}");
+        }
+
+        // --no-raw: each field and value is one line, `N) "text"`, the text escaped as in JSON; a missing table is
+        // "(empty array)".
+        var values = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => ReplyLine().Match(line))
+            .Where(match => match.Success)
+            .Select(match => JsonSerializer.Deserialize<string>(match.Groups[1].Value)!)
+            .ToArray();
+        int? version = null;
+        var silos = new Dictionary<int, string>();
+        for (var i = 0; i + 1 < values.Length; i += 2)
+        {
+            if (values[i] == "Version")
+            {
+                version = int.Parse(values[i + 1]);
+                continue;
+            }
+
+            using var entry = JsonDocument.Parse(values[i + 1]);
+            var address = entry.RootElement.GetProperty("SiloAddress").GetProperty("SiloAddress").GetString()!; // ip:port@generation
+            var port = int.Parse(address[(address.LastIndexOf(':') + 1)..address.IndexOf('@')]);
+            silos[port] = ((SiloStatus)entry.RootElement.GetProperty("Status").GetInt32()).ToString();
+        }
+
+        return (version, silos);
+    }
+
+    /// <summary>What <paramref name="silo"/>'s <c>GET /cluster</c> says: the version of its view and the active silos in it.</summary>
+    public static async Task<(long Version, string[] Active)> ViewAsync(Uri silo, CancellationToken cancellationToken = default)
+    {
+        using var http = Http(silo);
+        var answer = await http.GetFromJsonAsync<JsonElement>("/cluster", cancellationToken);
+        return (answer.GetProperty("version").GetInt64(), [.. answer.GetProperty("silos").EnumerateArray().Select(s => s.GetString()!)]);
+    }
+
     /// <summary><c>kill -9</c> (SIGKILL) of <paramref name="server"/>; returns once it has exited, with the stopwatch timestamp of the kill.</summary>
     public static async Task<long> KillAsync(ServerProcess server)
     {
@@ -235,6 +305,9 @@ public sealed class ScriptedCluster
     }
 
     private static string NewFolder() => Path.Combine(Path.GetTempPath(), "orleans-rooms-cluster-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [GeneratedRegex("""^[0-9]+\) (".*")$""")]
+    private static partial Regex ReplyLine();
 
     public sealed record RedisServer(string Address, ServerProcess Process)
     {
