@@ -1,4 +1,5 @@
 using Orleans.Rooms.WebFrontend.Hosting;
 
+SharedBuffers.KeepEnoughForFanOut();
 var app = FrontEndApp.Create(args);
 await app.RunAsync();

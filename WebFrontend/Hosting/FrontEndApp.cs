@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Orleans.Rooms.Clients;
 using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
@@ -35,6 +36,13 @@ public static class FrontEndApp
         {
             builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
         }
+
+        // A broadcast is one write per member socket, and each crossed two thread-pool hops before its send:
+        // SignalR's transport loop, then Kestrel's I/O queue (whose pipe lock the two threads also fought over).
+        // Inline scheduling lets the transport loop send itself. What it costs: Kestrel's own continuations run
+        // on the socket thread, including a plain HTTP request until its first await; nothing here blocks
+        // there, and hub methods still run on the thread pool behind SignalR's own pipe.
+        builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
 
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
