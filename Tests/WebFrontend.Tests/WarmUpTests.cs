@@ -41,6 +41,7 @@ public sealed class WarmUpTests
         var warming = await http.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, warming.StatusCode);
+        Assert.Equal("Degraded", await warming.Content.ReadAsStringAsync()); // working as meant: logged as a warning, not a failure
         Assert.Equal(Sockets, server.Services.GetRequiredService<LocalSockets>().Count);
 
         gate.SetResult();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Rooms.Clients;
 using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
@@ -55,7 +56,13 @@ public static class FrontEndApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag),
+
+            // Degraded (still warming up) is not ready either.
+            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
+        });
         app.MapRooms("/sockets");
         app.MapRoomsScript();
         app.MapFrontEndMetrics();
