@@ -148,15 +148,15 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
         await using var scene = await BlipScene.StartAsync(server);
         var (proxy, client, room, id) = (scene.Proxy, scene.Client, scene.Room, scene.Id);
         using var http = server.Http();
-        var sent = 0;
+        var sent = new SentCount();
         using var stop = new CancellationTokenSource();
         var sending = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                var response = await http.PostAsJsonAsync("/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i = sent } });
+                var response = await http.PostAsJsonAsync("/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i = sent.Value } });
                 Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-                sent++;
+                sent.Increment();
 
                 // Paced, so that what piles up during a cut stays well inside the default resume buffer.
                 await Task.Delay(1);
@@ -168,25 +168,24 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
         var cuts = new[] { (TimeSpan.FromMilliseconds(300), BlipProxy.ServerSide.Reset), (TimeSpan.FromMilliseconds(300), BlipProxy.ServerSide.Silent), (TimeSpan.Zero, BlipProxy.ServerSide.Reset) };
         for (var n = 0; n < cuts.Length; n++)
         {
-            var before = Volatile.Read(ref sent);
-            await Eventually.HoldsAsync(() => Task.FromResult(Volatile.Read(ref sent) >= before + 20), "20 more broadcasts before the cut");
+            await sent.Reached(sent.Value + 20).WaitAsync(TestSocket.Timeout); // 20 more broadcasts before the cut
             proxy.Sever(cuts[n].Item1, cuts[n].Item2);
             var attached = await client.WaitForAttachmentAsync(n + 2, within: TimeSpan.FromSeconds(10));
             Assert.True(attached.Resumed, $"resume #{n + 1} resumed");
         }
 
         var closing = Stopwatch.StartNew();
-        var last = Volatile.Read(ref sent);
-        await Eventually.HoldsAsync(() => Task.FromResult(Volatile.Read(ref sent) >= last + 20), "20 more broadcasts after the last resume");
+        await sent.Reached(sent.Value + 20).WaitAsync(TestSocket.Timeout); // 20 more broadcasts after the last resume
         await stop.CancelAsync();
         await sending.WaitAsync(TestSocket.Timeout);
-        await client.WaitForAsync("tick", p => p.GetProperty("i").GetInt32() == sent - 1);
+        var total = sent.Value;
+        await client.WaitForAsync("tick", p => p.GetProperty("i").GetInt32() == total - 1);
 
         Assert.Empty(client.Faults);
         Assert.Equal(id, client.Id);
-        Assert.Equal(Enumerable.Range(1, sent).Select(i => (long)i), client.Seqs);
-        Assert.Equal(Enumerable.Range(0, sent), client.ReceivedOf("tick").Select(p => p.GetProperty("i").GetInt32()));
-        output.WriteLine($"{sent} broadcasts across {cuts.Length} resumes: each once, in order");
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), client.Seqs);
+        Assert.Equal(Enumerable.Range(0, total), client.ReceivedOf("tick").Select(p => p.GetProperty("i").GetInt32()));
+        output.WriteLine($"{total} broadcasts across {cuts.Length} resumes: each once, in order");
 
         // The silent connection was closed by the take-over, not by SignalR's 30 s client time-out (the close
         // handshake that the WebSocket transport offers the dead client takes up to its 5 s close time-out).
@@ -265,5 +264,52 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
         }
 
         return readings;
+    }
+
+    /// <summary>How many broadcasts the sending loop has had answered; a test waits on a count being reached.</summary>
+    private sealed class SentCount
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(int Target, TaskCompletionSource Reached)> _waiting = [];
+        private int _value;
+
+        public int Value
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _value;
+                }
+            }
+        }
+
+        public void Increment()
+        {
+            List<TaskCompletionSource> reached = [];
+            lock (_gate)
+            {
+                _value++;
+                reached.AddRange(_waiting.Where(w => w.Target <= _value).Select(w => w.Reached));
+                _waiting.RemoveAll(w => w.Target <= _value);
+            }
+
+            reached.ForEach(r => r.TrySetResult());
+        }
+
+        public Task Reached(int target)
+        {
+            lock (_gate)
+            {
+                if (_value >= target)
+                {
+                    return Task.CompletedTask;
+                }
+
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Add((target, reached));
+                return reached.Task;
+            }
+        }
     }
 }
