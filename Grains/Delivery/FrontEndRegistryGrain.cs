@@ -18,7 +18,6 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
 
     private readonly Dictionary<string, DateTimeOffset> _leaseEnds = new(StringComparer.Ordinal);
     private string[]? _snapshot;
-    private DateTimeOffset _firstLeaseEnd = DateTimeOffset.MaxValue;
 
     public Task Register(string frontEndId, TimeSpan lease)
     {
@@ -31,11 +30,6 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
         }
 
         _leaseEnds[frontEndId] = ends;
-        if (ends < _firstLeaseEnd)
-        {
-            _firstLeaseEnd = ends;
-        }
-
         return Task.CompletedTask;
     }
 
@@ -68,26 +62,16 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
         return _snapshot ??= [.. _leaseEnds.Keys];
     }
 
-    /// <summary>Drops the entries whose lease passed; a scan only once the earliest lease seen may have ended.</summary>
+    /// <summary>Drops the entries whose lease passed (a handful of front ends: a scan per read costs nothing).</summary>
     private void DropLapsed()
     {
         var now = time.GetUtcNow();
-        if (now <= _firstLeaseEnd)
-        {
-            return;
-        }
-
-        _firstLeaseEnd = DateTimeOffset.MaxValue;
         foreach (var (frontEndId, ends) in _leaseEnds)
         {
             if (ends < now)
             {
                 _leaseEnds.Remove(frontEndId);
                 _snapshot = null;
-            }
-            else if (ends < _firstLeaseEnd)
-            {
-                _firstLeaseEnd = ends;
             }
         }
     }
