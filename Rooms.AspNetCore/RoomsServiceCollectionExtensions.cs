@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Authorization;
 using Orleans.Rooms.Delivery;
@@ -62,6 +63,13 @@ public static class RoomsServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<RoomsMetrics>();
         services.TryAddSingleton<LocalSockets>();
+        services.TryAddSingleton(sp => new FrontEndMembership(
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<FrontEndIdentity>().Id,
+            sp.GetRequiredService<IOptions<RoomsOptions>>().Value.MaxRoomsPerSocket,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FrontEndMembership>>(),
+            sp.GetRequiredService<RoomsMetrics>()));
         services.TryAddSingleton<LocalFrontEnds>();
         services.TryAddSingleton<LocalDelivery>();
         services.TryAddSingleton<FrontEndIdentity>();

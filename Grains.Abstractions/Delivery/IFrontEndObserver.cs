@@ -3,16 +3,16 @@ using Orleans.Rooms.Membership;
 namespace Orleans.Rooms.Delivery;
 
 /// <summary>
-/// Implemented by each front end. The front end holds its sockets' connections, so it is the source of
-/// truth for them: it keeps a record of each socket's rooms, told of every change before the room index
-/// gains a member and after it loses one, and the grains are rebuilt from that record when a silo is lost.
-/// It also receives one batch per broadcast and writes it to its local sockets. The front end answers
-/// these from its own memory and never calls a grain while doing so.
+/// Implemented by each front end. The front end holds its sockets' connections and their memberships: which
+/// rooms each socket is in, and which of its sockets each room has. Room grains know only which front ends
+/// hold members, so a socket joining a room its front end already holds members of is a change on that front
+/// end alone. Changes asked for by others reach the front end here (through its front-end grain), and so do
+/// broadcasts: one batch per front end, resolved to local sockets on arrival.
 /// </summary>
 /// <remarks>
-/// Short response timeouts: a live front end answers from memory in microseconds, and a dead one must not
-/// hold a broadcast or a socket's changes for the default 30 s (its lease lapses and it is purged instead).
-/// Shorter than a client front end's own time-out, so that its call gives up on the dead front end first.
+/// Reads answer from memory, with short response timeouts: a dead front end must not hold a broadcast or a
+/// listing for the default 30 s (its lease lapses and it is purged instead). Changes may list the front end in
+/// a room first (a grain call), so they get longer.
 /// </remarks>
 [Alias("rooms.IFrontEndObserver")]
 public interface IFrontEndObserver : IGrainObserver
@@ -20,26 +20,39 @@ public interface IFrontEndObserver : IGrainObserver
     [Alias("Deliver"), ResponseTimeout("00:00:02")]
     Task Deliver(DeliveryBatch batch);
 
-    /// <summary>Records a change to the rooms of <paramref name="socketId"/>: joins before any room lists them, leaves once every room dropped them.</summary>
-    [Alias("RoomsChanged"), ResponseTimeout("00:00:02")]
-    Task RoomsChanged(string socketId, RoomsChange change);
+    /// <summary>Changes the rooms of <paramref name="socketId"/>; false when this front end does not hold it.</summary>
+    [Alias("Change"), ResponseTimeout("00:00:10")]
+    Task<bool> Change(string socketId, MembershipChange change);
 
-    /// <summary>The recorded rooms of <paramref name="socketId"/>, or null when this front end does not hold it.</summary>
+    /// <summary>Changes the rooms of every socket of this front end that is in <paramref name="room"/>.</summary>
+    [Alias("ChangeMembers"), ResponseTimeout("00:00:10")]
+    Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change);
+
+    /// <summary>The sockets of this front end in <paramref name="room"/>.</summary>
+    [Alias("GetMembers"), ResponseTimeout("00:00:02")]
+    Task<string[]> GetMembers(string room);
+
+    /// <summary>The rooms of <paramref name="socketId"/> (its own-id room included), or null when this front end does not hold it.</summary>
     [Alias("GetSocketRooms"), ResponseTimeout("00:00:02")]
-    Task<RoomsSnapshot?> GetSocketRooms(string socketId);
+    Task<string[]?> GetSocketRooms(string socketId);
+
+    /// <summary>Those of <paramref name="rooms"/> that have members on this front end.</summary>
+    [Alias("Occupied"), ResponseTimeout("00:00:02")]
+    Task<string[]> Occupied(string[] rooms);
 }
 
 /// <summary>
-/// One event for some (or all) sockets of one front end. The payload is serialized once, by the sender,
-/// and written as is to every target connection.
+/// One event for the sockets of one front end that are in any of <paramref name="Rooms"/> (each once), or for
+/// all of them when <paramref name="Rooms"/> is null, minus <paramref name="Except"/>. The payload is serialized
+/// once, by the sender, and written as is to every target connection.
 /// </summary>
 /// <param name="EventName">The client method to invoke.</param>
 /// <param name="Payload">The event's argument, as UTF-8 JSON.</param>
-/// <param name="SocketIds">The target sockets on this front end; null means every socket it holds.</param>
-/// <param name="Except">Sockets to leave out (used with <paramref name="SocketIds"/> null).</param>
+/// <param name="Rooms">The target rooms; null means every socket the front end holds.</param>
+/// <param name="Except">Sockets to leave out.</param>
 [GenerateSerializer, Immutable, Alias("rooms.DeliveryBatch")]
 public sealed record DeliveryBatch(
     [property: Id(0)] string EventName,
     [property: Id(1)] byte[] Payload,
-    [property: Id(2)] string[]? SocketIds,
+    [property: Id(2)] string[]? Rooms,
     [property: Id(3)] string[]? Except);

@@ -1,35 +1,54 @@
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// One room, keyed by its name. Holds the members grouped by the front end that holds them, so that a
-/// broadcast costs one message per front end. Only socket grains change it (see <see cref="ISocketGrain"/>);
-/// it calls nothing but the room directory, never a socket grain. Add and Remove are idempotent.
+/// One room, keyed by its name: which front ends hold members of it. The members themselves are kept by those
+/// front ends, so a broadcast costs one message per front end and a join costs a grain call only when it is
+/// the first on its front end. Changed only by <see cref="IFrontEndRoomsGrain"/>; it calls nothing but the
+/// room directory. Add and Remove are idempotent.
 /// </summary>
 [Alias("rooms.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
 {
-    /// <summary>Adds the member; with <paramref name="relist"/> (a rebuild) also lists the room in the directory again.</summary>
+    /// <summary>
+    /// Lists <paramref name="frontEndId"/> as holding members. <paramref name="listable"/>: the room is one
+    /// <c>Rooms()</c> lists (not only a socket's own-id room); it then enters the room directory, and with
+    /// <paramref name="relist"/> (a rebuild) enters it again.
+    /// </summary>
     [Alias("Add")]
-    Task Add(string socketId, string frontEndId, bool relist = false);
+    Task Add(string frontEndId, bool listable = true, bool relist = false);
 
     [Alias("Remove")]
-    Task Remove(string socketId, string frontEndId);
+    Task Remove(string frontEndId);
 
-    /// <summary>Whether the room has members now (the room list keeps an emptied room listed for a moment).</summary>
-    [Alias("HasMembers")]
-    Task<bool> HasMembers();
+    /// <summary>
+    /// The front ends listed, asked for a room the directory lists: an activation that never had any is an
+    /// entry that outlived its room (its silo went), and delists itself shortly unless joined meanwhile.
+    /// </summary>
+    [Alias("GetListedFrontEnds")]
+    Task<string[]> GetListedFrontEnds();
 
-    [Alias("GetMembers")]
-    Task<RoomMembers> GetMembers(CancellationToken cancellationToken = default);
+    /// <summary>The front ends listed as holding members (a front end that just lost its last member may still be listed for a moment).</summary>
+    [Alias("GetFrontEnds")]
+    Task<string[]> GetFrontEnds(CancellationToken cancellationToken = default);
 }
 
-/// <summary>The members of a room, grouped by front end. Immutable: a snapshot shared between callers.</summary>
-[GenerateSerializer, Immutable, Alias("rooms.RoomMembers")]
-public sealed record RoomMembers([property: Id(0)] FrontEndMembers[] ByFrontEnd)
+/// <summary>
+/// The rooms one front end is listed in, keyed by front end id: every listing and delisting of that front end
+/// in a room grain goes through here, so that when the front end dies without a goodbye its front-end grain
+/// can take it out of every room it was in. Calls room grains only.
+/// </summary>
+[Alias("rooms.IFrontEndRoomsGrain")]
+public interface IFrontEndRoomsGrain : IGrainWithStringKey
 {
-    public static RoomMembers Empty { get; } = new([]);
-}
+    /// <summary>Notes the rooms, then lists the front end in each (see <see cref="IRoomGrain.Add"/>). Throws when any room could not be told (the others may be listed).</summary>
+    [Alias("Register")]
+    Task Register(string[] rooms, bool listable = true, bool relist = false);
 
-/// <summary>The members of a room that one front end holds.</summary>
-[GenerateSerializer, Immutable, Alias("rooms.FrontEndMembers")]
-public sealed record FrontEndMembers([property: Id(0)] string FrontEndId, [property: Id(1)] string[] SocketIds);
+    /// <summary>Delists the front end from the rooms, then forgets them. Throws when any room could not be told.</summary>
+    [Alias("Unregister")]
+    Task Unregister(string[] rooms);
+
+    /// <summary>Delists the front end from every room noted (the front end is gone). Returns how many could not be told (kept for a retry).</summary>
+    [Alias("Purge")]
+    Task<int> Purge();
+}

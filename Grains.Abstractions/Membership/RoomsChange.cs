@@ -1,18 +1,35 @@
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// A change to one socket's rooms, as its socket grain committed it. <paramref name="Sequence"/> orders the
-/// changes of one socket: the grain numbers them in the order it makes them, so a front end that hears of
-/// them out of order (a notice and an answer travel separately) keeps, for each room, the latest.
+/// A change to a socket's rooms, applied by the front end that holds the socket: leave <paramref name="Leave"/>
+/// (or, with <paramref name="LeaveAll"/>, every room but the own-id room when <paramref name="KeepOwnRoom"/> and
+/// but <paramref name="KeepRoom"/>), then join <paramref name="Join"/>.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("rooms.RoomsChange")]
-public sealed record RoomsChange(
-    [property: Id(0)] long Sequence,
-    [property: Id(1)] string[] Joined,
-    [property: Id(2)] string[] Left);
+[GenerateSerializer, Immutable, Alias("rooms.MembershipChange")]
+public sealed record MembershipChange(
+    [property: Id(0)] string[] Join,
+    [property: Id(1)] string[] Leave,
+    [property: Id(2)] bool LeaveAll = false,
+    [property: Id(3)] bool KeepOwnRoom = true,
+    [property: Id(4)] string? KeepRoom = null)
+{
+    public static MembershipChange Joining(string[] rooms) => new(rooms, []);
 
-/// <summary>All rooms of one socket as of <paramref name="Sequence"/> (its own-id room included).</summary>
-[GenerateSerializer, Immutable, Alias("rooms.RoomsSnapshot")]
-public sealed record RoomsSnapshot(
-    [property: Id(0)] long Sequence,
-    [property: Id(1)] string[] Rooms);
+    public static MembershipChange Leaving(string[] rooms) => new([], rooms);
+
+    public static MembershipChange LeavingAll(bool keepOwnRoom, string? keepRoom) => new([], [], true, keepOwnRoom, keepRoom);
+}
+
+/// <summary>What a change to every local member of a room did on one front end.</summary>
+/// <param name="Succeeded">The sockets changed.</param>
+/// <param name="Failed">The sockets that could not be, each with why.</param>
+[GenerateSerializer, Immutable, Alias("rooms.MembersChangeOutcome")]
+public sealed record MembersChangeOutcome(
+    [property: Id(0)] string[] Succeeded,
+    [property: Id(1)] SocketFailure[] Failed)
+{
+    public static MembersChangeOutcome None { get; } = new([], []);
+}
+
+[GenerateSerializer, Immutable, Alias("rooms.SocketFailure")]
+public sealed record SocketFailure([property: Id(0)] string SocketId, [property: Id(1)] Exception Error);

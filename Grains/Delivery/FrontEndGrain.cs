@@ -8,10 +8,11 @@ namespace Orleans.Rooms.Delivery;
 
 /// <summary>
 /// One front end in the cluster: its observer under a lease the front end renews, and the ids of its
-/// sockets, so that a front end that dies without a goodbye can be purged from every room at a cost that
-/// grows with its own sockets only. Reentrant: it forwards and keeps a set; ordering per sender holds
-/// because a sender awaits each delivery before the next. Calls socket grains and the registry, which never
-/// call it back.
+/// sockets, so that a front end that dies without a goodbye can be purged (out of every room through its
+/// front-end rooms grain, its sockets' locations forgotten) at a cost that grows with its own rooms and sockets
+/// only. Reentrant: it forwards and keeps a set; ordering per sender holds because a sender awaits each
+/// delivery before the next. Calls the observer, socket grains, the front-end rooms grain and the registry,
+/// none of which call it back.
 /// </summary>
 [Reentrant]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
@@ -21,7 +22,7 @@ internal sealed partial class FrontEndGrain(
     LocalFrontEnds inProcess,
     ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
 {
-    private const int MaxParallelPurges = 64;
+    private const int MaxParallelCalls = 64;
 
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -31,6 +32,7 @@ internal sealed partial class FrontEndGrain(
     private IFrontEndObserver? _observer;
     private DateTimeOffset _leaseEnds;
     private bool _purging;
+    private bool _purged;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -52,6 +54,7 @@ internal sealed partial class FrontEndGrain(
         _observer = observer;
         _leaseEnds = time.GetUtcNow() + lease;
         _unreachable = false;
+        _purged = false;
         _firstRenewal.TrySetResult();
         KeepActive();
 
@@ -64,45 +67,49 @@ internal sealed partial class FrontEndGrain(
         return new LeaseState(_incarnation, departing);
     }
 
-    public Task TrackSockets(string[] socketIds)
+    public async Task RestoreSockets(string[] socketIds)
     {
         // Added, not replaced: a socket connecting while the list was on its way is tracked already, and
         // an id that is gone by now costs the purge one idempotent disconnect.
         _sockets.UnionWith(socketIds);
-        return Task.CompletedTask;
+        foreach (var chunk in socketIds.Chunk(MaxParallelCalls))
+        {
+            await Task.WhenAll(chunk.Select(id => Socket(id).Connect(Id)));
+        }
     }
 
     public async Task Connect(string socketId)
     {
-        var observer = _observer ?? throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot connect socket '{socketId}'.");
+        if (_observer is null)
+        {
+            throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot connect socket '{socketId}'.");
+        }
 
         // Tracked before the socket grain knows it, so a purge can never miss a socket it registered.
         _sockets.Add(socketId);
-        await Socket(socketId).Connect(Id, observer);
+        await Socket(socketId).Connect(Id);
     }
 
     public async Task Disconnect(string socketId)
     {
-        await Socket(socketId).Disconnect();
+        await Socket(socketId).Disconnect(Id);
         _sockets.Remove(socketId);
     }
 
     public async Task<bool> Recover(string socketId)
     {
-        await AwaitFirstRenewalIfNew();
-        if (_observer is not { } observer || !LeaseCurrent())
+        if (await Observer() is not { } observer)
         {
             return false;
         }
 
-        var record = await observer.GetSocketRooms(socketId);
-        if (record is null)
+        if (await observer.GetSocketRooms(socketId) is null)
         {
             return false;
         }
 
         _sockets.Add(socketId);
-        await Socket(socketId).Restore(Id, observer, record);
+        await Socket(socketId).Connect(Id);
         return true;
     }
 
@@ -116,26 +123,71 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Deliver(DeliveryBatch batch)
     {
-        await AwaitFirstRenewalIfNew();
-        if (_observer is not { } observer || !LeaseCurrent() || _unreachable)
+        if (await Observer() is not { } observer)
         {
             // The front end is gone (or has not renewed): its sockets are gone with it, and the purge takes
-            // them out of their rooms. Dropping is the only sensible outcome.
+            // it out of its rooms. Dropping is the only sensible outcome.
             LogDropped(Id, batch.EventName);
             return;
         }
 
         try
         {
-            await inProcess.Resolve(Id, observer)!.Deliver(batch);
+            await observer.Deliver(batch);
         }
         catch (Exception ex)
         {
             // Same reasoning: a front end that cannot be reached has lost its connections. The sender's
-            // other front ends must not see this broadcast fail because of it, and later batches are dropped
+            // other front ends must not see this broadcast fail because of it, and later calls are answered
             // at once rather than each waiting for the time-out, until the front end renews again.
             _unreachable = true;
             LogUnreachable(ex, Id, batch.EventName);
+        }
+    }
+
+    public async Task<bool> Change(string socketId, MembershipChange change)
+        => await Observer() is { } observer && await observer.Change(socketId, change);
+
+    public async Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change)
+        => await Observer() is { } observer ? await observer.ChangeMembers(room, change) : MembersChangeOutcome.None;
+
+    public async Task<string[]> GetMembers(string room)
+        => await Read(observer => observer.GetMembers(room), "members of a room") ?? [];
+
+    public async Task<string[]?> GetSocketRooms(string socketId)
+        => await Observer() is { } observer ? await observer.GetSocketRooms(socketId) : null;
+
+    public async Task<string[]> Occupied(string[] rooms)
+        => await Read(observer => observer.Occupied(rooms), "occupied rooms") ?? [];
+
+    /// <summary>
+    /// The observer of a live front end, or null when it is gone: its lease lapsed, it never came, or it stopped
+    /// answering (and has not renewed since).
+    /// </summary>
+    private async ValueTask<IFrontEndObserver?> Observer()
+    {
+        await AwaitFirstRenewalIfNew();
+        return _observer is { } observer && LeaseCurrent() && !_unreachable ? inProcess.Resolve(Id, observer) : null;
+    }
+
+    /// <summary>A read for a listing: a front end that does not answer holds no members anyone can reach (see <see cref="Deliver"/>).</summary>
+    private async Task<T?> Read<T>(Func<IFrontEndObserver, Task<T>> read, string what)
+        where T : class
+    {
+        if (await Observer() is not { } observer)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await read(observer);
+        }
+        catch (Exception ex)
+        {
+            _unreachable = true;
+            LogUnreachable(ex, Id, what);
+            return null;
         }
     }
 
@@ -168,10 +220,15 @@ internal sealed partial class FrontEndGrain(
 
     private async Task CheckLease(CancellationToken cancellationToken)
     {
-        // Purged once per lapse; sockets that could not be purged keep it going on the next tick.
-        if (_purging || LeaseCurrent() || (_observer is null && _sockets.Count == 0))
+        // Purged once per lapse; sockets or rooms that could not be purged keep it going on the next tick.
+        if (_purging || _purged || LeaseCurrent())
         {
             return;
+        }
+
+        if (_observer is null && _sockets.Count == 0 && time.GetElapsedTime(_activatedAt) < FrontEndRenewal.MaxPeriod)
+        {
+            return; // just activated: a live front end renews within the longest period (see AwaitFirstRenewalIfNew)
         }
 
         LogLeaseLapsed(Id, _sockets.Count);
@@ -180,8 +237,8 @@ internal sealed partial class FrontEndGrain(
     }
 
     /// <summary>
-    /// Disconnects every socket of this front end and leaves the registry. A new incarnation tells a front
-    /// end that comes back (it was alive but could not renew) to restore its sockets.
+    /// Takes this front end out of every room, forgets its sockets' locations and leaves the registry. A new
+    /// incarnation tells a front end that comes back (it was alive but could not renew) to list them again.
     /// </summary>
     private async Task Purge(string reason)
     {
@@ -189,12 +246,13 @@ internal sealed partial class FrontEndGrain(
         try
         {
             var started = time.GetTimestamp();
+            var failedRooms = await GrainFactory.GetGrainByKey<IFrontEndRoomsGrain>(Id).Purge();
             var sockets = _sockets.ToArray();
             var failed = 0;
 
             // In chunks awaited here, not Parallel.ForEachAsync: that would run the calls on the thread pool,
             // outside this activation, and touch the set from several threads.
-            foreach (var chunk in sockets.Chunk(MaxParallelPurges))
+            foreach (var chunk in sockets.Chunk(MaxParallelCalls))
             {
                 var done = await Task.WhenAll(chunk.Select(TryDisconnect));
                 for (var i = 0; i < chunk.Length; i++)
@@ -210,14 +268,15 @@ internal sealed partial class FrontEndGrain(
                 }
             }
 
-            if (failed == 0)
+            if (failed == 0 && failedRooms == 0)
             {
                 await Registry.Unregister(Id);
                 AllowCollection();
             }
 
+            _purged = failed == 0 && failedRooms == 0;
             _incarnation = Guid.NewGuid();
-            LogPurged(Id, reason, sockets.Length - failed, failed, time.GetElapsedTime(started).TotalMilliseconds);
+            LogPurged(Id, reason, sockets.Length - failed, failed, failedRooms, time.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {
@@ -229,7 +288,7 @@ internal sealed partial class FrontEndGrain(
     {
         try
         {
-            await Socket(socketId).Disconnect();
+            await Socket(socketId).Disconnect(Id);
             return true;
         }
         catch (Exception ex)
@@ -244,15 +303,15 @@ internal sealed partial class FrontEndGrain(
     [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
     private partial void LogDropped(string frontEndId, string eventName);
 
-    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached; dropped a batch of event {EventName}.")]
-    private partial void LogUnreachable(Exception exception, string frontEndId, string eventName);
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached ({What}); it counts as gone until it renews.")]
+    private partial void LogUnreachable(Exception exception, string frontEndId, string what);
 
-    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} did not renew its lease; purging its {Sockets} sockets.")]
+    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} did not renew its lease; purging it and its {Sockets} sockets.")]
     private partial void LogLeaseLapsed(string frontEndId, int sockets);
 
     [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: socket {SocketId} could not be purged; the next check retries.")]
     private partial void LogPurgeFailed(Exception exception, string frontEndId, string socketId);
 
-    [LoggerMessage(5, LogLevel.Information, "Front end {FrontEndId} purged ({Reason}): {Purged} sockets removed from their rooms, {Failed} failed, in {Milliseconds} ms.")]
-    private partial void LogPurged(string frontEndId, string reason, int purged, int failed, double milliseconds);
+    [LoggerMessage(5, LogLevel.Information, "Front end {FrontEndId} purged ({Reason}): {Purged} sockets forgotten, {Failed} failed, {FailedRooms} rooms not told, in {Milliseconds} ms.")]
+    private partial void LogPurged(string frontEndId, string reason, int purged, int failed, int failedRooms, double milliseconds);
 }

@@ -4,20 +4,16 @@ using Orleans.Rooms.Directory;
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// The members of one room, grouped by front end. Changed only by socket grains; it calls only the room
-/// directory (when the room appears or empties), never a socket grain, which keeps the call graph acyclic.
-/// The grouped snapshot handed to broadcasters is built once per change, not once per broadcast.
+/// Which front ends hold members of one room. Changed only by front-end rooms grains; it calls only the room
+/// directory (when the room appears or empties), never a front end, which keeps the call graph acyclic.
 /// </summary>
 /// <remarks>
 /// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
-/// empty for <see cref="DelistAfter"/>, checked by one timer that runs only while the room is empty. A room
-/// joined and left in a loop (a chat user who comes and goes) then costs no directory call, no timer and no
-/// change of its collection deadline per join and leave: only its member set changes. Readers of the list ask
-/// each listed room whether it has members (<see cref="HasMembers"/>), so the list they see stays exact.
+/// empty for <see cref="DelistAfter"/>, checked by one timer that runs only while the room is empty. Readers
+/// of the list ask the front ends which listed rooms have members, so the list they see stays exact.
 /// </remarks>
-[CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released by Remove
+[CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-[PreferLocalPlacement] // first called by a member's socket grain: a room of one socket's making lives next to it
 internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {
     private static readonly TimeSpan RelistAtMostEvery = TimeSpan.FromSeconds(1);
@@ -25,9 +21,8 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
     /// <summary>How long an emptied room stays listed before it is delisted (if still empty).</summary>
     internal static readonly TimeSpan DelistAfter = TimeSpan.FromSeconds(2);
 
-    // Front ends with no members are removed, so the room is empty exactly when this is.
-    private readonly Dictionary<string, HashSet<string>> _byFrontEnd = new(StringComparer.Ordinal);
-    private RoomMembers? _snapshot;
+    private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
+    private string[]? _snapshot;
     private bool _listed;
     private bool _delistChecked;
     private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
@@ -37,34 +32,25 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
     private string Name => this.GetPrimaryKeyString();
 
-    // A socket's own-id room is not listed (SPEC: Rooms() leaves own-id rooms out).
-    private bool Listable(string socketId) => socketId != Name;
-
-    public async Task Add(string socketId, string frontEndId, bool relist)
+    public async Task Add(string frontEndId, bool listable, bool relist)
     {
-        if (!_byFrontEnd.TryGetValue(frontEndId, out var sockets))
-        {
-            sockets = new HashSet<string>(StringComparer.Ordinal);
-            _byFrontEnd.Add(frontEndId, sockets);
-        }
-
-        var added = sockets.Add(socketId);
-        if (added)
+        ArgumentException.ThrowIfNullOrEmpty(frontEndId);
+        if (_frontEnds.Add(frontEndId))
         {
             _snapshot = null;
         }
 
         if (!_pinned)
         {
-            // Pinned while it has members (the membership lives in memory and must outlive idleness), and
+            // Pinned while it lists front ends (the listing lives in memory and must outlive idleness), and
             // until it has been empty for a while.
             KeepActive();
             _pinned = true;
         }
 
-        // A rebuild re-lists the room too, in case the directory shard was the part that was lost; it sends
-        // one Add per member, so re-listing is limited to one shard call a second.
-        if (Listable(socketId) && (!_listed || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
+        // A rebuild re-lists the room too, in case the directory shard was the part that was lost; each front
+        // end sends one, so re-listing is limited to one shard call a second.
+        if (listable && (!_listed || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
         {
             await GrainFactory.ShardFor(Name).Add(Name);
             _listed = true;
@@ -73,13 +59,13 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
         }
     }
 
-    public async Task Remove(string socketId, string frontEndId)
+    public async Task Remove(string frontEndId)
     {
-        if (!_byFrontEnd.TryGetValue(frontEndId, out var sockets) || !sockets.Remove(socketId))
+        if (!_frontEnds.Remove(frontEndId))
         {
-            if (_byFrontEnd.Count == 0 && !_listed && !_delistChecked && Listable(socketId))
+            if (_frontEnds.Count == 0 && !_listed && !_delistChecked)
             {
-                // An empty activation asked to remove a member: it may have lost its state along with a silo
+                // An empty activation asked to remove a front end: it may have lost its state along with a silo
                 // while the directory still lists the room. Delist once (a rebuild lists it again if needed).
                 await GrainFactory.ShardFor(Name).Remove(Name);
                 _delistChecked = true;
@@ -88,21 +74,16 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
             return;
         }
 
-        if (sockets.Count == 0)
-        {
-            _byFrontEnd.Remove(frontEndId);
-        }
-
         _snapshot = null;
-        if (_byFrontEnd.Count == 0)
+        if (_frontEnds.Count == 0)
         {
             WatchEmpty();
         }
     }
 
-    public Task<bool> HasMembers()
+    public Task<string[]> GetListedFrontEnds()
     {
-        if (_byFrontEnd.Count == 0 && !_listed && !_delistChecked)
+        if (_frontEnds.Count == 0 && !_listed && !_delistChecked)
         {
             // Asked because the directory lists it, yet this activation never had members: the entry outlived
             // the room (its silo went). Delist it in a moment, unless the room is joined again meanwhile.
@@ -110,21 +91,24 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
             WatchEmpty();
         }
 
-        return Task.FromResult(_byFrontEnd.Count > 0);
+        return Task.FromResult(_snapshot ??= [.. _frontEnds]);
     }
+
+    public Task<string[]> GetFrontEnds(CancellationToken cancellationToken)
+        => Task.FromResult(_snapshot ??= [.. _frontEnds]);
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // Collected with its delisting still due: delist now. Not when its silo stops: the directory shards
         // are stopping too, and the rooms are rebuilt elsewhere from the front ends. A stale entry is harmless
-        // anyway: readers check HasMembers, and a later join of the room lists it again.
-        if (_byFrontEnd.Count == 0 && _listed && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
+        // anyway: readers ask the front ends, and a later join of the room lists it again.
+        if (_frontEnds.Count == 0 && _listed && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
             await GrainFactory.ShardFor(Name).Remove(Name).WaitAsync(cancellationToken);
         }
     }
 
-    /// <summary>The room just emptied: note when, and start the check unless it runs already (a loop of joins and leaves reuses it).</summary>
+    /// <summary>The room just emptied: note when, and start the check unless it runs already (a room that empties again reuses it).</summary>
     private void WatchEmpty()
     {
         _emptiedAt = time.GetTimestamp();
@@ -133,17 +117,17 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
     /// <summary>
     /// Once the room has been empty for <see cref="DelistAfter"/> without a break: delist it and give it back to
-    /// the normal idle collection (an empty room costs nothing once collected). Joined meanwhile: stop checking.
+    /// the normal idle collection (an empty room costs nothing once collected). Occupied meanwhile: stop checking.
     /// </summary>
     private async Task CheckEmpty(CancellationToken cancellationToken)
     {
-        if (_byFrontEnd.Count > 0 || time.GetElapsedTime(_emptiedAt) >= DelistAfter)
+        if (_frontEnds.Count > 0 || time.GetElapsedTime(_emptiedAt) >= DelistAfter)
         {
             _emptyCheck?.Dispose();
             _emptyCheck = null;
         }
 
-        if (_byFrontEnd.Count > 0 || _emptyCheck is not null)
+        if (_frontEnds.Count > 0 || _emptyCheck is not null)
         {
             return; // occupied again, or emptied again less than DelistAfter ago: the next tick looks again
         }
@@ -157,13 +141,5 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
         AllowCollection();
         _pinned = false;
-    }
-
-    public Task<RoomMembers> GetMembers(CancellationToken cancellationToken)
-    {
-        _snapshot ??= _byFrontEnd.Count == 0
-            ? RoomMembers.Empty
-            : new RoomMembers(_byFrontEnd.Select(kv => new FrontEndMembers(kv.Key, [.. kv.Value])).ToArray());
-        return Task.FromResult(_snapshot);
     }
 }

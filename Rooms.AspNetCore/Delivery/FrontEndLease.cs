@@ -10,9 +10,9 @@ namespace Orleans.Rooms.Delivery;
 /// <summary>
 /// Keeps this front end attached to the cluster: renews the lease on its front-end grain every
 /// <see cref="FrontEndOptions.RenewEvery"/> until the host stops (then detaches), and keeps the cluster's
-/// index of its sockets whole. The front end holds the connections, so it is the source of truth: when a
-/// renewal shows that a silo is leaving or left the cluster, or that the front-end grain lost its memory or purged this
-/// front end, it restores every local socket's grain and rooms from its own record (bulk, idempotent).
+/// view of it whole. The front end holds the connections and their memberships, so when a renewal shows that
+/// a silo is leaving or left the cluster, or that the front-end grain lost its memory or purged this front
+/// end, it lists its sockets and rooms again (<see cref="FrontEndMembership.RebuildAsync"/>: bulk, idempotent).
 /// Disconnects that could not be registered are retried here too. Sockets are registered only once the front
 /// end is attached, so no broadcast to them can find it missing.
 /// </summary>
@@ -20,14 +20,12 @@ internal sealed partial class FrontEndLease(
     IGrainFactory grains,
     FrontEndIdentity identity,
     LocalDelivery delivery,
-    LocalSockets sockets,
+    FrontEndMembership membership,
     LocalFrontEnds inProcess,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
     ILogger<FrontEndLease> logger) : BackgroundService
 {
-    private const int MaxParallelRestores = 64;
-
     private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, byte> _pendingDisconnects = new(StringComparer.Ordinal);
     private readonly FrontEndOptions _options = options.Value;
@@ -47,21 +45,18 @@ internal sealed partial class FrontEndLease(
     /// <summary>This front end's id.</summary>
     public string Id => identity.Id;
 
-    /// <summary>The record of a socket this front end holds, or null.</summary>
-    public SocketRecord? RecordOf(string socketId) => sockets.RecordOf(socketId);
-
     /// <summary>
-    /// Restores the grain of a socket this front end holds from its record, without going through the
-    /// front-end grain (which may itself be the one that lost its memory). False when the socket is not held here.
+    /// Records again the location of a socket this front end holds, without going through the front-end grain's
+    /// question (that grain may itself be the one that lost its memory). False when the socket is not held here.
     /// </summary>
     public async Task<bool> RestoreAsync(string socketId)
     {
-        if (_reference is not { } reference || sockets.RoomsOf(socketId) is not { } record)
+        if (_reference is null || !membership.Holds(socketId))
         {
             return false;
         }
 
-        await grains.GetGrainByKey<ISocketGrain>(socketId).Restore(identity.Id, reference, record);
+        await FrontEnd.RestoreSockets([socketId]);
         return true;
     }
 
@@ -118,8 +113,7 @@ internal sealed partial class FrontEndLease(
         if (_incarnation is { } known && known != state.Incarnation)
         {
             // The grain lost its list of our sockets (its silo went) or purged us while we were alive.
-            LogIncarnationChanged(identity.Id, sockets.Count);
-            await FrontEnd.TrackSockets(sockets.Ids());
+            LogIncarnationChanged(identity.Id, membership.Count);
             _restoreNeeded = true;
         }
 
@@ -128,7 +122,7 @@ internal sealed partial class FrontEndLease(
         {
             // Grains on that silo are being deactivated or are gone, and with them any of our sockets'
             // memberships they held. (Silos that were gone before this front end started are not news.)
-            LogSiloDeparted(identity.Id, departed, sockets.Count);
+            LogSiloDeparted(identity.Id, departed, membership.Count);
             _restoreNeeded = true;
         }
 
@@ -146,38 +140,20 @@ internal sealed partial class FrontEndLease(
         }
     }
 
-    /// <summary>Every local socket's grain and rooms, from this front end's record. Throws (and is retried) when any failed.</summary>
+    /// <summary>Every local socket's location and every room held here, listed again. Throws (and is retried) when any failed.</summary>
     private async Task RestoreAllAsync()
     {
         var started = time.GetTimestamp();
-        var ids = sockets.Ids();
-        var failed = 0;
-        Exception? first = null;
-        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelRestores }, async (id, _) =>
+        try
         {
-            if (sockets.RoomsOf(id) is not { } record)
-            {
-                return; // disconnected meanwhile
-            }
-
-            try
-            {
-                await grains.GetGrainByKey<ISocketGrain>(id).Restore(identity.Id, _reference!, record);
-            }
-            catch (Exception ex)
-            {
-                Interlocked.Increment(ref failed);
-                Interlocked.CompareExchange(ref first, ex, null);
-            }
-        });
-
-        var elapsed = time.GetElapsedTime(started);
-        if (failed > 0)
+            await membership.RebuildAsync();
+        }
+        catch (Exception ex)
         {
-            throw new InvalidOperationException($"Restoring {failed} of {ids.Length} sockets of front end '{identity.Id}' failed; retrying on the next renewal.", first);
+            throw new InvalidOperationException($"Listing the sockets and rooms of front end '{identity.Id}' again failed; retrying on the next renewal.", ex);
         }
 
-        LogRestored(identity.Id, ids.Length, elapsed.TotalMilliseconds);
+        LogRestored(identity.Id, membership.Count, time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private async Task RetryDisconnectsAsync()
@@ -219,15 +195,15 @@ internal sealed partial class FrontEndLease(
     [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} could not detach.")]
     private partial void LogDetachFailed(Exception exception, string frontEndId);
 
-    [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: its front-end grain lost its memory or purged it; re-sending its {Sockets} sockets.")]
+    [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: its front-end grain lost its memory or purged it; listing its {Sockets} sockets and their rooms again.")]
     private partial void LogIncarnationChanged(string frontEndId, int sockets);
 
-    [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo}; restoring the memberships of its {Sockets} sockets.")]
+    [LoggerMessage(5, LogLevel.Warning, "Front end {FrontEndId}: silo {Silo}; listing its {Sockets} sockets and their rooms again.")]
     private partial void LogSiloDeparted(string frontEndId, string silo, int sockets);
 
     [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} is waiting for the cluster: {Reason}")]
     private partial void LogWaitingForCluster(string frontEndId, string reason);
 
-    [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} restored {Sockets} sockets in {Milliseconds} ms.")]
+    [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} listed {Sockets} sockets and their rooms again in {Milliseconds} ms.")]
     private partial void LogRestored(string frontEndId, int sockets, double milliseconds);
 }

@@ -8,23 +8,23 @@ namespace Orleans.Rooms.Delivery;
 /// This front end's observer. Deliveries: one batch becomes one event (one hub message for all plain sockets,
 /// serialized once per protocol; one numbered message per resumable socket; the payload bytes written as they
 /// came), queued on each target socket; it returns once the event is queued on every target, so a sender that
-/// awaits its broadcasts keeps their order. Membership: keeps the sockets' records current and answers for
-/// them. Nothing here calls a grain.
+/// awaits its broadcasts keeps their order. Membership: changes and reads asked for by others, answered by
+/// <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed class LocalDelivery(LocalSockets sockets, RoomsMetrics metrics) : IFrontEndObserver
+internal sealed class LocalDelivery(LocalSockets sockets, FrontEndMembership membership, RoomsMetrics metrics) : IFrontEndObserver
 {
     public Task Deliver(DeliveryBatch batch)
     {
         var message = new OutgoingEvent(batch.EventName, batch.Payload);
         int delivered;
-        if (batch.SocketIds is null)
+        if (batch.Rooms is null)
         {
             delivered = sockets.SendToAll(message, batch.Except);
         }
         else
         {
             delivered = 0;
-            foreach (var id in batch.SocketIds)
+            foreach (var id in membership.Recipients(batch.Rooms, batch.Except))
             {
                 if (sockets.Send(id, message))
                 {
@@ -37,12 +37,13 @@ internal sealed class LocalDelivery(LocalSockets sockets, RoomsMetrics metrics) 
         return Task.CompletedTask;
     }
 
-    public Task RoomsChanged(string socketId, RoomsChange change)
-    {
-        // A socket this front end no longer holds is ignored.
-        sockets.RecordOf(socketId)?.Apply(change);
-        return Task.CompletedTask;
-    }
+    public Task<bool> Change(string socketId, MembershipChange change) => membership.ChangeAsync(socketId, change);
 
-    public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult(sockets.RoomsOf(socketId));
+    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => membership.ChangeMembersAsync(room, change);
+
+    public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
+
+    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(membership.RoomsOf(socketId));
+
+    public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
 }

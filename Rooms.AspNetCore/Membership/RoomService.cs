@@ -11,19 +11,22 @@ using Orleans.Runtime;
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// Drives the grains for <see cref="IRoomService"/>. Room-wide operations read the room's members, then
-/// drive each member's socket grain from here, so calls only ever go API → socket grain → room grain.
-/// Broadcasts are planned here: one batch per front end, the payload serialized once.
+/// Drives the cluster for <see cref="IRoomService"/>. A socket's memberships are changed by the front end that
+/// holds it: here, when that is this front end; otherwise found through its socket grain and asked through its
+/// front-end grain. Room-wide operations ask each front end that holds members of the room to change its own.
+/// Broadcasts go once to each front end that holds members of any target room, the payload serialized once.
 /// </summary>
 /// <remarks>
-/// Membership changes are sent to the grains without the caller's cancellation token: the grains finish a
-/// change they started on every index, and the caller's token only stops the caller from waiting. Changes
-/// are idempotent, so a call that meets a silo going away is retried here; a socket grain that lost its
-/// socket (its silo went) is restored from the socket's front end before the call is retried.
+/// Changes are made without the caller's cancellation token: a front end finishes a change it started, and
+/// the caller's token only stops the caller from waiting. Changes are idempotent, so a call that meets a silo
+/// going away is retried here; a socket grain that lost its socket (its silo went) is restored from the
+/// socket's front end before the call is retried.
 /// </remarks>
 internal sealed class RoomService(
     IGrainFactory grains,
     IOptions<RoomsOptions> options,
+    FrontEndMembership? local = null,
+    LocalDelivery? localDelivery = null,
     FrontEndLease? localFrontEnd = null,
     RoomsMetrics? metrics = null) : IRoomService
 {
@@ -38,40 +41,37 @@ internal sealed class RoomService(
     public Task JoinAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
-        string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Join of room '{0}'", room, id => Change(id, rooms, (s, via) => s.Join(rooms, via)), cancellationToken);
+        var change = MembershipChange.Joining([room]);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), "Join of room '{0}'", room, id => Change(id, change), cancellationToken);
     }
 
     public Task LeaveAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
-        string[] rooms = [room];
-        return ForEachSocket(sockets.Resolve(nameof(sockets)), roomWide: false, "Leave of room '{0}'", room, id => Change(id, [], (s, via) => s.Leave(rooms, via)), cancellationToken);
+        var change = MembershipChange.Leaving([room]);
+        return ForEachSocket(sockets.Resolve(nameof(sockets)), "Leave of room '{0}'", room, id => Change(id, change), cancellationToken);
     }
 
-    public async Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
+    public Task LeaveAllAsync(string room, LeaveAllOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
         options ??= new LeaveAllOptions();
-        var keepRoom = options.IncludeSourceRoom ? null : room;
-        var members = await Members(room, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "LeaveAll of room '{0}'", room, id => Change(id, [], (s, via) => s.LeaveAll(!options.IncludeSocketRooms, keepRoom, via)), cancellationToken);
+        var change = MembershipChange.LeavingAll(keepOwnRoom: !options.IncludeSocketRooms, keepRoom: options.IncludeSourceRoom ? null : room);
+        return ChangeMembers(room, change, "LeaveAll of room '{0}'").WaitAsync(cancellationToken);
     }
 
-    public async Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
+    public Task AddRoomMembersToRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
     {
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
-        var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "AddRoomMembersToRooms from '{0}'", sourceRoom, id => Change(id, dest, (s, via) => s.Join(dest, via)), cancellationToken);
+        return ChangeMembers(sourceRoom, MembershipChange.Joining(dest), "AddRoomMembersToRooms from '{0}'").WaitAsync(cancellationToken);
     }
 
-    public async Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
+    public Task RemoveRoomMembersFromRoomsAsync(string sourceRoom, IEnumerable<string> destRooms, CancellationToken cancellationToken = default)
     {
         ValidateRoom(sourceRoom, nameof(sourceRoom));
         var dest = ValidateRooms(destRooms, nameof(destRooms));
-        var members = await Members(sourceRoom, cancellationToken);
-        await ForEachSocket(IdsOf(members), roomWide: true, "RemoveRoomMembersFromRooms of '{0}'", sourceRoom, id => Change(id, [], (s, via) => s.Leave(dest, via)), cancellationToken);
+        return ChangeMembers(sourceRoom, MembershipChange.Leaving(dest), "RemoveRoomMembersFromRooms of '{0}'").WaitAsync(cancellationToken);
     }
 
     public async Task BroadcastAsync(IEnumerable<string> rooms, string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
@@ -81,9 +81,11 @@ internal sealed class RoomService(
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
 
-        var memberLists = await Task.WhenAll(targets.Select(r => Members(r, cancellationToken)));
-        var plan = PlanDeliveries(memberLists, excluded);
-        await Task.WhenAll(plan.Select(kv => FrontEnd(kv.Key).Deliver(new DeliveryBatch(eventName, payload, kv.Value, null))));
+        var frontEnds = targets.Length == 1
+            ? await FrontEndsOf(targets[0], cancellationToken)
+            : (await Task.WhenAll(targets.Select(r => FrontEndsOf(r, cancellationToken)))).SelectMany(f => f).Distinct(StringComparer.Ordinal).ToArray();
+        var batch = new DeliveryBatch(eventName, payload, targets, excluded);
+        await Task.WhenAll(frontEnds.Select(id => Deliver(id, batch)));
         metrics?.Broadcast();
     }
 
@@ -94,7 +96,7 @@ internal sealed class RoomService(
         var payload = Serialize(data);
         var frontEnds = await Retry(() => Registry.GetFrontEnds(), cancellationToken);
         var batch = new DeliveryBatch(eventName, payload, null, excluded);
-        await Task.WhenAll(frontEnds.Select(id => FrontEnd(id).Deliver(batch)));
+        await Task.WhenAll(frontEnds.Select(id => Deliver(id, batch)));
         metrics?.Blast();
     }
 
@@ -107,7 +109,11 @@ internal sealed class RoomService(
     public async Task<IReadOnlyList<string>> SubscribersAsync(string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
-        return IdsOf(await Members(room, cancellationToken));
+        var frontEnds = await FrontEndsOf(room, cancellationToken);
+        var members = await Task.WhenAll(frontEnds.Select(id => id == local?.FrontEndId
+            ? Task.FromResult(local.MembersOf(room))
+            : Retry(() => FrontEnd(id).GetMembers(room), cancellationToken)));
+        return members.Length == 1 ? members[0] : [.. members.SelectMany(m => m)];
     }
 
     public async Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default)
@@ -118,7 +124,12 @@ internal sealed class RoomService(
         }
 
         var id = socket.Resolve(nameof(socket))[0];
-        return (await OnSocket(id, s => s.GetRooms(cancellationToken)).WaitAsync(cancellationToken)).Rooms;
+        if (local?.RoomsOf(id) is { } rooms)
+        {
+            return rooms;
+        }
+
+        return await RoomsOfRemote(id).WaitAsync(cancellationToken);
     }
 
     public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
@@ -128,17 +139,17 @@ internal sealed class RoomService(
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"limit must be between 1 and {RoomPage.MaxLimit}.");
         }
 
-        // The directory lists a room from its first join until a moment after it empties (see IRoomGrain),
-        // so each listed room is asked whether it has members: the page lists exactly the rooms that do.
-        // One more than a page tells whether another page exists.
+        // The directory lists a room from its first member until a moment after its last front end delisted
+        // it, so the front ends listed in each room are asked which of them have members: the page lists
+        // exactly those. One more than a page tells whether another page exists.
         var rooms = new List<string>(limit + 1);
         var cursor = after;
         while (rooms.Count <= limit)
         {
             var wanted = limit + 1 - rooms.Count;
             var listed = await Listed(cursor, wanted, cancellationToken);
-            var occupied = await Task.WhenAll(listed.Select(room => Retry(() => Room(room).HasMembers(), cancellationToken)));
-            rooms.AddRange(listed.Where((_, i) => occupied[i]));
+            var occupied = await Occupied(listed, cancellationToken);
+            rooms.AddRange(listed.Where(occupied.Contains));
             if (listed.Count < wanted)
             {
                 break; // the directory has no more
@@ -164,67 +175,47 @@ internal sealed class RoomService(
         return pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(count).ToList();
     }
 
-    /// <summary>Groups the union of the rooms' members by front end, each socket once, minus the excluded ones.</summary>
-    internal static Dictionary<string, string[]> PlanDeliveries(RoomMembers[] rooms, string[]? excluded)
+    /// <summary>Those of <paramref name="rooms"/> that some front end holds members of: each front end listed in any of them is asked once.</summary>
+    private async Task<HashSet<string>> Occupied(List<string> rooms, CancellationToken cancellationToken)
     {
-        var plan = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (rooms.Length == 1 && excluded is null)
+        var listings = await Task.WhenAll(rooms.Select(room => Retry(() => Room(room).GetListedFrontEnds(), cancellationToken)));
+        var byFrontEnd = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        for (var i = 0; i < rooms.Count; i++)
         {
-            // The common case needs no de-duplication: hand the room's own snapshot arrays through.
-            foreach (var group in rooms[0].ByFrontEnd)
+            foreach (var frontEnd in listings[i])
             {
-                plan[group.FrontEndId] = group.SocketIds;
-            }
-
-            return plan;
-        }
-
-        var sets = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var room in rooms)
-        {
-            foreach (var group in room.ByFrontEnd)
-            {
-                if (!sets.TryGetValue(group.FrontEndId, out var set))
+                if (!byFrontEnd.TryGetValue(frontEnd, out var asked))
                 {
-                    set = new HashSet<string>(group.SocketIds.Length, StringComparer.Ordinal);
-                    sets.Add(group.FrontEndId, set);
+                    byFrontEnd.Add(frontEnd, asked = []);
                 }
 
-                set.UnionWith(group.SocketIds);
+                asked.Add(rooms[i]);
             }
         }
 
-        foreach (var (frontEndId, set) in sets)
+        var occupied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var held in await Task.WhenAll(byFrontEnd.Select(kv => kv.Key == local?.FrontEndId
+            ? Task.FromResult(local.Occupied([.. kv.Value]))
+            : Retry(() => FrontEnd(kv.Key).Occupied([.. kv.Value]), cancellationToken))))
         {
-            if (excluded is not null)
-            {
-                set.ExceptWith(excluded);
-            }
-
-            if (set.Count > 0)
-            {
-                plan[frontEndId] = [.. set];
-            }
+            occupied.UnionWith(held);
         }
 
-        return plan;
+        return occupied;
     }
 
     /// <summary>
     /// Runs <paramref name="action"/> for each socket, at most <see cref="MaxParallelSocketCalls"/> at a time.
-    /// The caller's token stops only the waiting: every socket's change runs to the end on every index, so a
-    /// caller that gives up leaves no socket half-changed and no room half-processed.
-    /// One named socket: its own exception propagates as is. Otherwise what succeeded stays applied and a
-    /// <see cref="PartialFailureException"/> (described only when something failed) lists the failures.
-    /// For a room-wide operation, a member that disconnected since the room was read has left every room
-    /// already, so its not-found is not a failure.
+    /// The caller's token stops only the waiting: every socket's change runs to the end, so a caller that gives
+    /// up leaves no socket half-changed. One named socket: its own exception propagates as is. Otherwise what
+    /// succeeded stays applied and a <see cref="PartialFailureException"/> lists the failures.
     /// </summary>
-    private static Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action, CancellationToken cancellationToken)
-        => ForEachSocket(ids, roomWide, operationFormat, room, action).WaitAsync(cancellationToken);
+    private static Task ForEachSocket(string[] ids, string operationFormat, string room, Func<string, Task> action, CancellationToken cancellationToken)
+        => ForEachSocket(ids, operationFormat, room, action).WaitAsync(cancellationToken);
 
-    private static async Task ForEachSocket(string[] ids, bool roomWide, string operationFormat, string room, Func<string, Task> action)
+    private static async Task ForEachSocket(string[] ids, string operationFormat, string room, Func<string, Task> action)
     {
-        if (ids.Length == 1 && !roomWide)
+        if (ids.Length == 1)
         {
             await action(ids[0]);
             return;
@@ -239,10 +230,6 @@ internal sealed class RoomService(
                 await action(id);
                 succeeded.Enqueue(id);
             }
-            catch (SocketNotFoundException) when (roomWide)
-            {
-                // Disconnected in the meantime: nothing is left to change for it.
-            }
             catch (Exception ex)
             {
                 failures.Enqueue(new(id, ex));
@@ -255,67 +242,79 @@ internal sealed class RoomService(
         }
     }
 
-    /// <summary>All members' ids; a room on one front end hands out its (immutable) snapshot array as is.</summary>
-    private static string[] IdsOf(RoomMembers members)
-        => members.ByFrontEnd.Length == 1 ? members.ByFrontEnd[0].SocketIds : [.. members.ByFrontEnd.SelectMany(g => g.SocketIds)];
-
-    private Task<RoomMembers> Members(string room, CancellationToken cancellationToken)
-        => Retry(() => Room(room).GetMembers(cancellationToken), cancellationToken);
-
     /// <summary>
-    /// Changes a socket's rooms through its grain. A socket held by this front end has its record kept here:
-    /// joins are recorded before the call and the grain's answer is applied after it, so the grain need not
-    /// call this front end back. Any other socket's front end is told by the grain.
+    /// Has every front end that holds members of <paramref name="room"/> change them. Each front end changes
+    /// its members to the end whatever happens to the caller; a member that disconnected meanwhile has left
+    /// every room already, so it is not a failure. What failed is reported by socket (or by front end, when
+    /// that front end could not be asked at all) in a <see cref="PartialFailureException"/>.
     /// </summary>
-    private async Task Change(string id, string[] joining, Func<ISocketGrain, string?, Task<RoomsChange>> call)
+    private async Task ChangeMembers(string room, MembershipChange change, string operationFormat)
     {
-        if (localFrontEnd is not { } local || local.RecordOf(id) is not { } record)
+        var frontEnds = await FrontEndsOf(room, CancellationToken.None);
+        var succeeded = new List<string>();
+        var failures = new List<KeyValuePair<string, Exception>>();
+        var outcomes = frontEnds.Select(async id =>
         {
-            await OnSocket(id, s => call(s, null));
+            try
+            {
+                return id == local?.FrontEndId
+                    ? await local.ChangeMembersAsync(room, change)
+                    : await Retry(() => FrontEnd(id).ChangeMembers(room, change), CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                lock (failures)
+                {
+                    failures.Add(new($"front end '{id}'", ex));
+                }
+
+                return MembersChangeOutcome.None;
+            }
+        }).ToArray();
+
+        foreach (var outcome in await Task.WhenAll(outcomes))
+        {
+            succeeded.AddRange(outcome.Succeeded);
+            failures.AddRange(outcome.Failed.Select(f => new KeyValuePair<string, Exception>(f.SocketId, f.Error)));
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new PartialFailureException(string.Format(CultureInfo.InvariantCulture, operationFormat, room), succeeded, failures);
+        }
+    }
+
+    /// <summary>Changes a socket's rooms on its front end: here when it is held here, else wherever its socket grain says.</summary>
+    private async Task Change(string id, MembershipChange change)
+    {
+        if (local is not null && await Retry(() => local.ChangeAsync(id, change), CancellationToken.None))
+        {
             return;
         }
 
-        record.BeginOwnChange(joining);
-        RoomsChange? answer = null;
-        RoomsSnapshot? current = null;
-        try
+        var frontEnd = await Locate(id);
+        if (!await Retry(() => FrontEnd(frontEnd).Change(id, change), CancellationToken.None))
         {
-            answer = await OnSocket(id, s => call(s, local.Id));
-        }
-        catch (Exception)
-        {
-            // Failed, or the outcome is unknown: read what the grain holds now, so the record keeps no join the
-            // grain undid. If even that fails the joins stay recorded (restoring too much, never too little).
-            current = await ReadRooms(id);
-            throw;
-        }
-        finally
-        {
-            record.EndOwnChange(joining, answer, current);
+            throw new SocketNotFoundException(id);
         }
     }
 
-    private async Task<RoomsSnapshot?> ReadRooms(string id)
+    private async Task<IReadOnlyList<string>> RoomsOfRemote(string id)
     {
-        try
-        {
-            return await Retry(() => Socket(id).GetRooms(), CancellationToken.None);
-        }
-        catch (Exception)
-        {
-            return null;
-        }
+        var frontEnd = await Locate(id);
+        return await Retry(() => FrontEnd(frontEnd).GetSocketRooms(id), CancellationToken.None) ?? throw new SocketNotFoundException(id);
     }
 
     /// <summary>
-    /// Calls the socket's grain; when the grain does not know a socket that a front end holds (the grain's
-    /// silo went), restores it from that front end and calls again. Transient cluster errors are retried.
+    /// The front end that holds the socket, from its socket grain; when the grain does not know a socket that a
+    /// front end holds (the grain's silo went), the location is restored from that front end first. Transient
+    /// cluster errors are retried.
     /// </summary>
-    private async Task<T> OnSocket<T>(string id, Func<ISocketGrain, Task<T>> call)
+    private async Task<string> Locate(string id)
     {
         try
         {
-            return await Retry(() => call(Socket(id)), CancellationToken.None);
+            return await Retry(() => Socket(id).GetFrontEnd(), CancellationToken.None);
         }
         catch (SocketNotFoundException)
         {
@@ -326,10 +325,10 @@ internal sealed class RoomService(
             }
         }
 
-        return await Retry(() => call(Socket(id)), CancellationToken.None);
+        return await Retry(() => Socket(id).GetFrontEnd(), CancellationToken.None);
     }
 
-    /// <summary>Asks the socket's front end (this one first, when it holds it) to restore the socket's grain.</summary>
+    /// <summary>Asks the socket's front end (this one first, when it holds it) to record the socket's location again.</summary>
     private async Task<bool> RecoverAsync(string id)
     {
         if (localFrontEnd is not null && await localFrontEnd.RestoreAsync(id))
@@ -361,6 +360,13 @@ internal sealed class RoomService(
 
         return unanswered is null ? false : throw unanswered;
     }
+
+    /// <summary>Hands the batch to a front end: this one directly, any other through its front-end grain.</summary>
+    private Task Deliver(string frontEndId, DeliveryBatch batch)
+        => frontEndId == local?.FrontEndId && localDelivery is not null ? localDelivery.Deliver(batch) : FrontEnd(frontEndId).Deliver(batch);
+
+    private Task<string[]> FrontEndsOf(string room, CancellationToken cancellationToken)
+        => Retry(() => Room(room).GetFrontEnds(cancellationToken), cancellationToken);
 
     /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
     private static async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken)

@@ -8,16 +8,14 @@ using Orleans.Rooms.Telemetry;
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
-/// The sockets this front end holds, by socket id, each with its record of rooms. This front end holds the
-/// connections, so this record is the source of truth from which the cluster's grains are rebuilt; the
-/// socket grains tell it of every change made for others, and this front end records its own (see
-/// <see cref="SocketRecord"/>). A plain socket is its connection; a
+/// The sockets this front end holds, by socket id; their rooms are kept by <see cref="FrontEndMembership"/>,
+/// which holds a socket from the moment it is added here until it ends. A plain socket is its connection; a
 /// resumable one outlives a dropped connection for <see cref="ResumeOptions.ResumeWindow"/> and may move to
 /// a new connection (<see cref="ResumableSocket"/>). Writes to one connection keep their order (SignalR
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
 /// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger)
 {
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();
@@ -47,6 +45,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
     {
         LocalSocket socket = resumable ? new ResumableSocket(connection, this) : new PlainSocket(connection, this);
         connection.Items[SocketKey] = socket;
+        membership.AddSocket(socket.Id);
         _sockets[socket.Id] = socket;
     }
 
@@ -125,12 +124,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
 
     public string[] Ids() => [.. _sockets.Keys];
 
-    /// <summary>The record of a socket's rooms, or null when this front end does not hold it.</summary>
-    public SocketRecord? RecordOf(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket.Record : null;
-
-    /// <summary>The recorded rooms of the socket, its own-id room included, or null when it is not held here.</summary>
-    public RoomsSnapshot? RoomsOf(string socketId) => RecordOf(socketId)?.Snapshot();
-
     /// <summary>Queues the event for the socket; false when it is not held here or was dropped as too slow.</summary>
     public bool Send(string socketId, OutgoingEvent message)
         => _sockets.TryGetValue(socketId, out var socket) && socket.Send(message);
@@ -162,21 +155,6 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
         return pending;
     }
 
-    /// <summary>A record gained or lost rooms: counted and logged.</summary>
-    internal void RecordChanged(string socketId, IReadOnlyList<string> joined, IReadOnlyList<string> left)
-    {
-        metrics.MembershipsChanged(joined.Count, left.Count);
-        foreach (var room in joined)
-        {
-            LogJoined(socketId, room);
-        }
-
-        foreach (var room in left)
-        {
-            LogLeft(socketId, room);
-        }
-    }
-
     private void Forget(ResumableSocket socket, Action<string> expired)
     {
         LogExpired(socket.Id);
@@ -189,11 +167,7 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
     {
         if (_sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket)))
         {
-            var left = socket.Record.Rooms().Where(room => room != socket.Id).ToArray();
-            if (left.Length > 0)
-            {
-                RecordChanged(socket.Id, [], left);
-            }
+            membership.RemoveSocket(socket.Id);
         }
     }
 
@@ -214,10 +188,4 @@ internal sealed partial class LocalSockets(IOptions<FrontEndOptions> options, IO
 
     [LoggerMessage(4, LogLevel.Information, "Socket {SocketId} was not resumed in time (or overflowed meanwhile); disconnecting it.")]
     private partial void LogExpired(string socketId);
-
-    [LoggerMessage(7, LogLevel.Debug, "Socket {SocketId} joined room {Room}.")]
-    private partial void LogJoined(string socketId, string room);
-
-    [LoggerMessage(8, LogLevel.Debug, "Socket {SocketId} left room {Room}.")]
-    private partial void LogLeft(string socketId, string room);
 }

@@ -8,7 +8,7 @@ namespace Orleans.Rooms.Sockets;
 /// (<see cref="FrontEndOptions.MaxPendingMessagesPerSocket"/> messages or
 /// <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/> bytes) the connection is aborted as too slow.
 /// </summary>
-internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId, owner.RecordChanged)
+internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
 {
     private int _pending;
     private long _pendingBytes;

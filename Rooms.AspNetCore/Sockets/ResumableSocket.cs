@@ -30,7 +30,7 @@ internal enum DetachOutcome
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
 /// </remarks>
-internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId, owner.RecordChanged)
+internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
 {
     public const string AttachedMethod = "rooms.attached";
 

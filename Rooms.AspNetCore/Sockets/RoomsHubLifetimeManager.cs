@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Sockets;
 
@@ -15,6 +16,7 @@ namespace Orleans.Rooms.Sockets;
 /// </summary>
 internal sealed partial class RoomsHubLifetimeManager(
     LocalSockets sockets,
+    FrontEndMembership membership,
     FrontEndLease lease,
     IGrainFactory grains,
     FrontEndIdentity identity,
@@ -37,11 +39,11 @@ internal sealed partial class RoomsHubLifetimeManager(
             return; // the socket it took over is registered already, under its own id
         }
 
-        // In the record first: from here on the socket grain can tell this front end of its rooms.
+        // Held here first (in its own-id room), then its location and that room listed in the cluster.
         sockets.Add(connection, request.Resumable);
 
         // No cancellation: a connection that drops meanwhile is cleaned up by OnDisconnectedAsync.
-        await FrontEnd.Connect(connection.ConnectionId);
+        await membership.ListSocketAsync(connection.ConnectionId);
         if (request.Resumable)
         {
             sockets.Attach(connection);
@@ -67,7 +69,7 @@ internal sealed partial class RoomsHubLifetimeManager(
         }
     }
 
-    /// <summary>Takes the socket out of every room; never throws (a failure is retried on each lease renewal).</summary>
+    /// <summary>Forgets the socket's location (it left its rooms here already); never throws (a failure is retried on each lease renewal).</summary>
     private async Task UnregisterAsync(string socketId)
     {
         try

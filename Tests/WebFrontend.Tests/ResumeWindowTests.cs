@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 
@@ -27,7 +28,9 @@ public sealed class ResumeWindowTests
 
     public ResumeWindowTests()
     {
-        _sockets = new LocalSockets(Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, Metrics(), NullLogger<LocalSockets>.Instance);
+        // Memberships without a cluster: these sockets join nothing, so the grain factory is never used.
+        var membership = new FrontEndMembership(null!, "fe-test", 10, _time, NullLogger.Instance);
+        _sockets = new LocalSockets(membership, Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, Metrics(), NullLogger<LocalSockets>.Instance);
     }
 
     private static RoomsMetrics Metrics()

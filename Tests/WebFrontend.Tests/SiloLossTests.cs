@@ -69,15 +69,15 @@ public sealed class SiloLossTests(ITestOutputHelper output)
 
             Assert.Empty(await Invariants.DifferencesAsync(env.FrontEnds, expected));
 
-            // Load: each socket joins and leaves rooms in turn through its own front end until told to stop. A
-            // call that fails is repeated until it succeeds (changes are idempotent), so the model stays exact.
+            // Load: each socket joins and leaves rooms in turn by its own requests (the example routes) until
+            // told to stop. A request that fails is repeated until it succeeds (changes are idempotent), so the
+            // model stays exact.
             using var stop = new CancellationTokenSource();
             var operations = 0;
             var failed = 0;
             var milestones = new LoadMilestones();
             var load = sockets.Select((entry, index) => Task.Run(async () =>
             {
-                var api = entry.Server.Services.GetRequiredService<IRoomService>();
                 var own = new Random(index);
                 while (!stop.IsCancellationRequested)
                 {
@@ -86,17 +86,26 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                     for (var attempt = 1; ; attempt++)
                     {
                         Interlocked.Increment(ref operations);
+                        string problem;
                         try
                         {
-                            await (join ? api.JoinAsync(entry.Socket.Id, room) : api.LeaveAsync(entry.Socket.Id, room));
-                            break;
+                            var answer = await entry.Socket.RequestAsync("POST", join ? "/joinFunRoom" : "/leaveFunRoom", new { roomName = room });
+                            if (answer.StatusCode == 200)
+                            {
+                                break;
+                            }
+
+                            problem = $"{answer.StatusCode} {answer.Error}";
                         }
                         catch (Exception ex) when (attempt < 50)
                         {
-                            Interlocked.Increment(ref failed);
-                            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {(join ? "join" : "leave")} {entry.Socket.Id} {room} failed (attempt {attempt}): {ex.GetType().Name}: {ex.Message}");
-                            await Task.Delay(200);
+                            problem = $"{ex.GetType().Name}: {ex.Message}";
                         }
+
+                        Assert.True(attempt < 50, $"{(join ? "join" : "leave")} of {room} kept failing: {problem}");
+                        Interlocked.Increment(ref failed);
+                        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {(join ? "join" : "leave")} {entry.Socket.Id} {room} failed (attempt {attempt}): {problem}");
+                        await Task.Delay(200);
                     }
 
                     milestones.Acknowledged();

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Rooms;
 using Orleans.Rooms.Benchmarks;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 
-// The membership core on one co-hosted silo (the embedded shape): no network between API and grains.
+// The membership core on one co-hosted silo (the embedded shape): a front end's memberships, the grains that
+// list it, and the room API, with no network and no sockets in between.
 // Usage: dotnet run -c Release --project benchmarks/Rooms.Benchmarks [joinleave|broadcast|memory|all] [seconds]
 var scenario = args.Length > 0 ? args[0] : "all";
 var seconds = args.Length > 1 ? int.Parse(args[1]) : 10;
@@ -15,29 +17,29 @@ var seconds = args.Length > 1 ? int.Parse(args[1]) : 10;
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.UseOrleans(silo => silo.UseLocalhostClustering().AddRooms());
-builder.Services.AddRoomService();
 using var host = builder.Build();
 await host.StartAsync();
 
 var grains = host.Services.GetRequiredService<IGrainFactory>();
-var api = host.Services.GetRequiredService<IRoomService>();
-var frontEnd = new CountingFrontEnd();
 var frontEndId = "bench-fe";
+await using var membership = new FrontEndMembership(grains, frontEndId, new RoomsOptions().MaxRoomsPerSocket, TimeProvider.System, host.Services.GetRequiredService<ILogger<FrontEndMembership>>());
+var api = new RoomService(grains, Options.Create(new RoomsOptions()), membership);
+var frontEnd = new CountingFrontEnd(membership);
 await grains.GetGrain<IFrontEndGrain>(frontEndId).Renew(grains.CreateObjectReference<IFrontEndObserver>(frontEnd), TimeSpan.FromHours(1));
 
 if (scenario is "joinleave" or "all")
 {
-    await Scenarios.JoinLeave(grains, api, frontEndId, callers: 64, TimeSpan.FromSeconds(seconds));
+    await Scenarios.JoinLeave(grains, membership, api, callers: 64, TimeSpan.FromSeconds(seconds));
 }
 
 if (scenario is "broadcast" or "all")
 {
-    await Scenarios.BroadcastPlanning(grains, api, frontEnd, frontEndId, members: 10_000, iterations: 200);
+    await Scenarios.Broadcast(grains, membership, api, frontEnd, members: 10_000, iterations: 200);
 }
 
 if (scenario is "memory" or "all")
 {
-    await Scenarios.MemoryPerMembership(grains, api, frontEndId, sockets: 10_000, roomsPerSocket: 10);
+    await Scenarios.MemoryPerMembership(membership, api, sockets: 10_000, roomsPerSocket: 10);
 }
 
 await host.StopAsync();
@@ -46,9 +48,9 @@ namespace Orleans.Rooms.Benchmarks
 {
     internal static class Scenarios
     {
-        public static async Task JoinLeave(IGrainFactory grains, IRoomService api, string frontEndId, int callers, TimeSpan duration)
+        public static async Task JoinLeave(IGrainFactory grains, FrontEndMembership membership, IRoomService api, int callers, TimeSpan duration)
         {
-            var sockets = await Connect(grains, frontEndId, "jl", callers);
+            var sockets = await Connect(membership, "jl", callers);
             long operations = 0;
             var latencies = new List<double>[callers];
             var stop = Stopwatch.StartNew();
@@ -74,20 +76,20 @@ namespace Orleans.Rooms.Benchmarks
             var elapsed = stop.Elapsed.TotalSeconds;
             var all = latencies.SelectMany(l => l).Order().ToArray();
             Console.WriteLine($"joinleave: callers={callers} ops={operations} seconds={elapsed:F1} ops_per_s={operations / elapsed:F0} p50_ms={Percentile(all, 0.5):F3} p99_ms={Percentile(all, 0.99):F3}");
-            await Disconnect(grains, frontEndId, sockets);
+            await Disconnect(grains, membership, sockets);
         }
 
-        public static async Task BroadcastPlanning(IGrainFactory grains, IRoomService api, CountingFrontEnd frontEnd, string frontEndId, int members, int iterations)
+        public static async Task Broadcast(IGrainFactory grains, FrontEndMembership membership, IRoomService api, CountingFrontEnd frontEnd, int members, int iterations)
         {
-            var sockets = await Connect(grains, frontEndId, "bc", members);
+            var sockets = await Connect(membership, "bc", members);
             const string room = "bc-big-room";
             await Parallel.ForEachAsync(sockets, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (s, _) => await api.JoinAsync(s, room));
 
-            var snapshot = await grains.GetGrain<IRoomGrain>(room).GetMembers();
+            // What a front end does per batch: the room's local members, minus the excepted socket.
             var planTimer = Stopwatch.StartNew();
             for (var i = 0; i < iterations; i++)
             {
-                RoomService.PlanDeliveries([snapshot], [sockets[0]]);
+                membership.Recipients([room], [sockets[0]]);
             }
 
             var planUs = planTimer.Elapsed.TotalMicroseconds / iterations;
@@ -108,16 +110,16 @@ namespace Orleans.Rooms.Benchmarks
 
             var exceptUs = timer.Elapsed.TotalMicroseconds / iterations;
             Console.WriteLine($"broadcast: members={members} batches={frontEnd.Batches} deliveries={frontEnd.Deliveries} "
-                + $"broadcast_us={broadcastUs:F0} broadcast_with_except_us={exceptUs:F0} plan_with_except_us={planUs:F0} "
+                + $"broadcast_us={broadcastUs:F0} broadcast_with_except_us={exceptUs:F0} recipients_with_except_us={planUs:F0} "
                 + $"per_member_ns={broadcastUs * 1000 / members:F1}");
-            await Disconnect(grains, frontEndId, sockets);
+            await Disconnect(grains, membership, sockets);
         }
 
-        public static async Task MemoryPerMembership(IGrainFactory grains, IRoomService api, string frontEndId, int sockets, int roomsPerSocket)
+        public static async Task MemoryPerMembership(FrontEndMembership membership, IRoomService api, int sockets, int roomsPerSocket)
         {
             var before = Measure();
             var rssBefore = Environment.WorkingSet;
-            var ids = await Connect(grains, frontEndId, "mem", sockets);
+            var ids = await Connect(membership, "mem", sockets);
             var connected = Measure();
             var rooms = sockets * roomsPerSocket / 100; // rooms of 100 members
             var timer = Stopwatch.StartNew();
@@ -146,21 +148,30 @@ namespace Orleans.Rooms.Benchmarks
             return GC.GetTotalMemory(forceFullCollection: true);
         }
 
-        private static async Task<string[]> Connect(IGrainFactory grains, string frontEndId, string prefix, int count)
+        /// <summary>Sockets as the hub connects them: held by the front end, then listed in the cluster.</summary>
+        private static async Task<string[]> Connect(FrontEndMembership membership, string prefix, int count)
         {
             var ids = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
-            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<IFrontEndGrain>(frontEndId).Connect(id));
+            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
+            {
+                membership.AddSocket(id);
+                await membership.ListSocketAsync(id);
+            });
             return ids;
         }
 
-        private static Task Disconnect(IGrainFactory grains, string frontEndId, string[] ids)
-            => Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) => await grains.GetGrain<IFrontEndGrain>(frontEndId).Disconnect(id));
+        private static Task Disconnect(IGrainFactory grains, FrontEndMembership membership, string[] ids)
+            => Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
+            {
+                membership.RemoveSocket(id);
+                await grains.GetGrain<IFrontEndGrain>(membership.FrontEndId).Disconnect(id);
+            });
 
         private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
     }
 
-    /// <summary>A front end that only counts what it is handed (and keeps no records: nothing is rebuilt here).</summary>
-    internal sealed class CountingFrontEnd : IFrontEndObserver
+    /// <summary>A front end that counts what it is handed and keeps memberships as a real one does.</summary>
+    internal sealed class CountingFrontEnd(FrontEndMembership membership) : IFrontEndObserver
     {
         private long _batches;
         private long _deliveries;
@@ -178,12 +189,18 @@ namespace Orleans.Rooms.Benchmarks
         public Task Deliver(DeliveryBatch batch)
         {
             Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _deliveries, batch.SocketIds?.Length ?? 0);
+            Interlocked.Add(ref _deliveries, batch.Rooms is null ? 0 : membership.Recipients(batch.Rooms, batch.Except).Count);
             return Task.CompletedTask;
         }
 
-        public Task RoomsChanged(string socketId, RoomsChange change) => Task.CompletedTask;
+        public Task<bool> Change(string socketId, MembershipChange change) => membership.ChangeAsync(socketId, change);
 
-        public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult<RoomsSnapshot?>(null);
+        public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => membership.ChangeMembersAsync(room, change);
+
+        public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
+
+        public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(membership.RoomsOf(socketId));
+
+        public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
     }
 }

@@ -90,12 +90,12 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             await api.JoinAsync(sockets, room);
 
             // Too slow to renew (a long pause, a partition): the cluster purges it while it still holds its sockets.
-            await Eventually.HoldsAsync(async () => (await api.SubscribersAsync(room)).Count == 0, "the purge of the lagging front end");
+            await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(room).GetFrontEnds()).Contains(lagging.Id), "the purge of the lagging front end");
+            Assert.Empty(await api.SubscribersAsync(room));
 
             var after = await lagging.RenewAsync(TimeSpan.FromMinutes(5));
             Assert.NotEqual(before.Incarnation, after.Incarnation);
-            await fixture.Cluster.Client.GetGrain<IFrontEndGrain>(lagging.Id).TrackSockets([.. lagging.SocketIds]);
-            await lagging.RestoreAllAsync();
+            await lagging.RebuildAsync();
 
             Assert.Equal(sockets.Order(), (await api.SubscribersAsync(room)).Order());
             await Indexes.AssertAgreeAsync(api, sockets, [room], lagging);
@@ -155,7 +155,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ARoomThatLostAMemberBehindItsSocketsBackGetsItAgainOnTheNextJoin()
+    public async Task ARoomThatLostItsFrontEndBehindItsBackListsItAgainAfterTheFrontEndsRebuild()
     {
         var api = fixture.Api(0);
         await using var frontEnd = await fixture.FrontEnd();
@@ -163,11 +163,13 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         var room = Unique.Room();
         await api.JoinAsync(socket, room);
 
-        // The room index diverges (as if its grain had been rebuilt without this member).
-        await fixture.Grains(1).GetGrain<IRoomGrain>(room).Remove(socket, frontEnd.Id);
+        // The room index diverges (as if its grain had been rebuilt without this front end); a join of a room
+        // the front end holds already stays on the front end, so what repairs it is the rebuild a lost silo
+        // triggers.
+        await fixture.Grains(1).GetGrain<IRoomGrain>(room).Remove(frontEnd.Id);
         Assert.Empty(await api.SubscribersAsync(room));
 
-        await api.JoinAsync(socket, room);
+        await frontEnd.RebuildAsync();
 
         Assert.Equal([socket], await api.SubscribersAsync(room));
         await Indexes.AssertAgreeAsync(api, [socket], [room], frontEnd);

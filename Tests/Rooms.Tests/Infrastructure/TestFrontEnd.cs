@@ -2,14 +2,14 @@ using System.Collections.Concurrent;
 using System.Text;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
-using Orleans.Rooms.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 
 /// <summary>
-/// Stands in for a web front end: attaches a real observer to its front-end grain, connects sockets
-/// through it, keeps each socket's record of rooms as the grains tell it (what a front end rebuilds the
-/// cluster from), and records every event its sockets are handed, with the batches.
+/// Stands in for a web front end: attaches a real observer to its front-end grain and keeps its sockets'
+/// memberships as the real one does (a <see cref="FrontEndMembership"/>), and records every event its sockets
+/// are handed, with the batches.
 /// </summary>
 public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 {
@@ -17,25 +17,27 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 
     private readonly IClusterClient _client;
     private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SocketRecord> _records = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<DeliveryBatch> _batches = new();
+    private readonly ConcurrentQueue<DeliveredBatch> _batches = new();
+    private readonly FrontEndMembership _membership;
     private IFrontEndObserver? _reference;
     private int _socketCounter;
 
-    private TestFrontEnd(IClusterClient client)
+    private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket)
     {
         _client = client;
+        _membership = new FrontEndMembership(client, Id, maxRoomsPerSocket, TimeProvider.System, NullLogger.Instance);
     }
 
     public string Id { get; } = "fe-" + Guid.NewGuid().ToString("N")[..8];
 
-    public IReadOnlyCollection<DeliveryBatch> Batches => _batches;
+    /// <summary>What this front end was handed, each batch with the sockets it went to.</summary>
+    public IReadOnlyCollection<DeliveredBatch> Batches => _batches;
 
     public IFrontEndObserver Reference => _reference!;
 
-    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null)
+    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket)
     {
-        var frontEnd = new TestFrontEnd(client);
+        var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket);
         frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd);
         await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
@@ -55,54 +57,45 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     public async Task ReconnectAsync(string id, IGrainFactory? via = null)
     {
         _sockets[id] = new Inbox();
-        _records[id] = new SocketRecord(id);
-        await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Connect(id);
+        _membership.AddSocket(id);
+        await _membership.ListSocketAsync(id, via);
     }
 
+    /// <summary>Disconnects a socket as the real front end does: out of its rooms here at once, then its location forgotten.</summary>
     public async Task DisconnectAsync(string id, IGrainFactory? via = null)
     {
-        // Out of the record first, as the real front end does: nobody can restore a socket that is leaving.
-        _records.TryRemove(id, out _);
+        _membership.RemoveSocket(id);
         await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Disconnect(id);
         _sockets.TryRemove(id, out _);
     }
 
-    /// <summary>Every socket of this front end, restored from the records (what the real front end does after a silo is lost).</summary>
-    public async Task RestoreAllAsync()
-    {
-        foreach (var (id, _) in _records)
-        {
-            if (_records.TryGetValue(id, out var record))
-            {
-                await _client.GetGrain<ISocketGrain>(id).Restore(Id, _reference!, record.Snapshot());
-            }
-        }
-    }
+    /// <summary>Lists every socket and room of this front end again (what the real front end does after a silo is lost).</summary>
+    public Task RebuildAsync() => _membership.RebuildAsync();
 
     public Inbox InboxOf(string socketId) => _sockets[socketId];
 
-    /// <summary>The recorded rooms of a socket, or null when this front end does not hold it.</summary>
-    public string[]? RecordOf(string socketId) => _records.TryGetValue(socketId, out var record) ? record.Snapshot().Rooms : null;
+    /// <summary>The rooms of a socket, or null when this front end does not hold it.</summary>
+    public string[]? RecordOf(string socketId) => _membership.RoomsOf(socketId);
 
-    public IReadOnlyCollection<string> SocketIds => [.. _records.Keys];
+    public IReadOnlyCollection<string> SocketIds => _membership.SocketIds();
 
-    public Task RoomsChanged(string socketId, RoomsChange change)
-    {
-        if (_records.TryGetValue(socketId, out var record))
-        {
-            record.Apply(change);
-        }
+    public Task<bool> Change(string socketId, MembershipChange change) => _membership.ChangeAsync(socketId, change);
 
-        return Task.CompletedTask;
-    }
+    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => _membership.ChangeMembersAsync(room, change);
 
-    public Task<RoomsSnapshot?> GetSocketRooms(string socketId) => Task.FromResult(_records.TryGetValue(socketId, out var record) ? record.Snapshot() : null);
+    public Task<string[]> GetMembers(string room) => Task.FromResult(_membership.MembersOf(room));
+
+    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(_membership.RoomsOf(socketId));
+
+    public Task<string[]> Occupied(string[] rooms) => Task.FromResult(_membership.Occupied(rooms));
 
     public Task Deliver(DeliveryBatch batch)
     {
-        _batches.Enqueue(batch);
         var payload = Encoding.UTF8.GetString(batch.Payload);
-        IEnumerable<string> targets = batch.SocketIds ?? _sockets.Keys.Where(id => batch.Except is null || !batch.Except.Contains(id));
+        string[] targets = batch.Rooms is null
+            ? [.. _sockets.Keys.Where(id => batch.Except is null || !batch.Except.Contains(id))]
+            : [.. _membership.Recipients(batch.Rooms, batch.Except)];
+        _batches.Enqueue(new DeliveredBatch(batch.EventName, batch.Payload, targets));
         foreach (var id in targets)
         {
             if (_sockets.TryGetValue(id, out var inbox))
@@ -126,19 +119,22 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_reference is null)
+        if (_reference is not null)
         {
-            return;
+            foreach (var id in _sockets.Keys.ToArray())
+            {
+                await DisconnectAsync(id);
+            }
+
+            await _client.GetGrain<IFrontEndGrain>(Id).Detach();
+            _client.DeleteObjectReference<IFrontEndObserver>(_reference);
         }
 
-        foreach (var id in _sockets.Keys.ToArray())
-        {
-            await DisconnectAsync(id);
-        }
-
-        await _client.GetGrain<IFrontEndGrain>(Id).Detach();
-        _client.DeleteObjectReference<IFrontEndObserver>(_reference);
+        await _membership.DisposeAsync();
     }
+
+    /// <summary>One batch as this front end resolved it.</summary>
+    public sealed record DeliveredBatch(string EventName, byte[] Payload, string[] Recipients);
 
     /// <summary>What one socket received, in order, with a way to wait for a given event.</summary>
     public sealed class Inbox

@@ -28,8 +28,8 @@ public sealed class BroadcastTests(ClusterFixture fixture)
         var leftBatch = Assert.Single(left.Batches);
         var rightBatch = Assert.Single(right.Batches);
         Assert.Empty(idle.Batches);
-        Assert.Equal(leftSockets.Order(), leftBatch.SocketIds!.Order());
-        Assert.Equal(rightSockets.Order(), rightBatch.SocketIds!.Order());
+        Assert.Equal(leftSockets.Order(), leftBatch.Recipients.Order());
+        Assert.Equal(rightSockets.Order(), rightBatch.Recipients.Order());
         Assert.Equal(leftBatch.Payload, rightBatch.Payload);
         foreach (var socket in leftSockets)
         {

@@ -85,12 +85,12 @@ public static class Invariants
         var records = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var server in servers)
         {
-            var local = server.Services.GetRequiredService<LocalSockets>();
-            foreach (var id in local.Ids())
+            var local = server.Services.GetRequiredService<FrontEndMembership>();
+            foreach (var id in local.SocketIds())
             {
                 if (local.RoomsOf(id) is { } record)
                 {
-                    records[id] = record.Rooms;
+                    records[id] = record;
                 }
             }
         }

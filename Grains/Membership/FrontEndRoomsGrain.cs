@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Placement;
+
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// The rooms one front end is listed in. A room is noted before the front end is listed in it and forgotten
+/// only once it is delisted, so a purge never misses a room that lists the front end. Reentrant: each call
+/// touches the set only between its awaits, and the front end has at most one change in flight per room.
+/// Calls room grains only.
+/// </summary>
+[Reentrant]
+[Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
+internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> logger) : MembershipGrain, IFrontEndRoomsGrain
+{
+    private const int MaxParallelCalls = 64;
+
+    private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task Register(string[] rooms, bool listable, bool relist)
+    {
+        _rooms.UnionWith(rooms);
+        KeepActive();
+        var failures = await ForEachRoom(rooms, room => Room(room).Add(Id, listable, relist));
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0].Error : new AggregateException(failures.Select(f => f.Error));
+        }
+    }
+
+    public async Task Unregister(string[] rooms)
+    {
+        var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
+        var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
+        _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0].Error : new AggregateException(failures.Select(f => f.Error));
+        }
+    }
+
+    public async Task<int> Purge()
+    {
+        var rooms = _rooms.ToArray();
+        var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
+        var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
+        _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
+        if (failures.Count > 0)
+        {
+            LogPurgeFailed(failures[0].Error, Id, failures.Count);
+        }
+        else
+        {
+            AllowCollection();
+        }
+
+        return failures.Count;
+    }
+
+    /// <summary>
+    /// Calls every room, <see cref="MaxParallelCalls"/> at a time, awaited here: Parallel.ForEachAsync would run
+    /// the calls on the thread pool, outside this activation.
+    /// </summary>
+    private static async Task<List<(string Room, Exception Error)>> ForEachRoom(string[] rooms, Func<string, Task> call)
+    {
+        var failures = new List<(string, Exception)>();
+        foreach (var chunk in rooms.Chunk(MaxParallelCalls))
+        {
+            var calls = chunk.Select(call).ToArray();
+            try
+            {
+                await Task.WhenAll(calls);
+            }
+            catch (Exception)
+            {
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    if (!calls[i].IsCompletedSuccessfully)
+                    {
+                        failures.Add((chunk[i], calls[i].Exception?.InnerException ?? new TaskCanceledException()));
+                    }
+                }
+            }
+        }
+
+        return failures;
+    }
+
+    private IRoomGrain Room(string room) => GrainFactory.GetGrainByKey<IRoomGrain>(room);
+
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId}: {Count} rooms could not be told it is gone; the next purge retries.")]
+    private partial void LogPurgeFailed(Exception exception, string frontEndId, int count);
+}
