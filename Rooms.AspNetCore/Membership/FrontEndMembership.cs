@@ -63,7 +63,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         {
             if (_sockets.ContainsKey(socketId))
             {
-                throw new InvalidOperationException($"Socket '{socketId}' is held by this front end already.");
+                throw new InvalidOperationException($"Socket '{socketId}' is already connected to this front end.");
             }
 
             _sockets.Add(socketId, new SocketRooms(socketId));

@@ -87,10 +87,10 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var (consistentAt, rounds) = await UntilConsistentAsync(membership, killed, TimeSpan.FromSeconds(40), "the kill");
         var confirm = await membership.CheckAsync("confirm");
         var noticedAt = await noticed;
-        var restoredSockets = survivors.SelectMany(s => File.ReadLines(s.Log)).Count(line => line.Contains(" restored from front end ", StringComparison.Ordinal));
+        var rebuilds = cluster.FrontEnds.Select(f => File.ReadLines(f.Log).LastOrDefault(line => line.Contains("and their rooms again in", StringComparison.Ordinal))?.Trim() ?? "none").ToArray();
         output.WriteLine($"The cluster noticed (a survivor's /cluster counts {survivors.Length}) {noticedAt.TotalSeconds:F1} s after the kill.");
         output.WriteLine($"Fully consistent {consistentAt.TotalSeconds:F1} s after the kill ({(consistentAt - noticedAt).TotalSeconds:F1} s after the cluster noticed), found by check {rounds}.");
-        output.WriteLine($"Socket grains the survivors restored from a front end: {restoredSockets} (the victim held {census.GetValueOrDefault(victim.SiloPort)?.GetValueOrDefault("SocketGrain") ?? 0} of the {sockets.Length}).");
+        output.WriteLine($"The front ends' last rebuilds: {string.Join(" | ", rebuilds)} (the victim held {census.GetValueOrDefault(victim.SiloPort)?.GetValueOrDefault("SocketGrain") ?? 0} of the {sockets.Length} socket grains, {census.GetValueOrDefault(victim.SiloPort)?.GetValueOrDefault("RoomGrain") ?? 0} room grains).");
 
         Assert.True(confirm.Consistent, $"Consistent at {consistentAt.TotalSeconds:F1} s, but not on the check after:\n{confirm}");
         Assert.True(consistentAt <= TimeSpan.FromSeconds(20), $"Consistent only {consistentAt.TotalSeconds:F1} s after the kill (bound 20 s).");

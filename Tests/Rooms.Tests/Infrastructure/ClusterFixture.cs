@@ -45,7 +45,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             siloBuilder.AddRooms();
             siloBuilder.AddIncomingGrainCallFilter<FailingRoomsFilter>();
-            siloBuilder.Services.PostConfigure<RoomsOptions>(o => o.MaxRoomsPerSocket = MaxRoomsPerSocket);
+            siloBuilder.AddIncomingGrainCallFilter<RoomCallCounter>();
         }
     }
 }

@@ -312,4 +312,40 @@ public sealed class MembershipTests(ClusterFixture fixture)
         Assert.Equal("limit", error.ParamName);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _reader.RoomsAsync(limit: RoomPage.MaxLimit + 1));
     }
+
+    [Fact]
+    public async Task ASocketThatLeavesAndJoinsAgainCostsTheRoomGrainNothingUntilTheRoomStaysEmpty()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var (a, b) = (await frontEnd.ConnectAsync(), await frontEnd.ConnectAsync());
+        var room = Unique.Room();
+
+        await _writer.JoinAsync(a, room);
+        await _writer.JoinAsync(b, room);
+        for (var i = 0; i < 10; i++)
+        {
+            await _writer.LeaveAsync(a, room);
+            Assert.Equal([b], await _reader.SubscribersAsync(room));
+            await _writer.LeaveAsync(b, room);
+            Assert.Empty(await _reader.SubscribersAsync(room));
+            Assert.DoesNotContain(room, (await _reader.RoomsAsync(room[..^1], limit: 10)).Rooms);
+            await _writer.JoinAsync(new[] { a, b }, room);
+            Assert.Equal(new[] { a, b }.Order(), (await _reader.SubscribersAsync(room)).Order());
+        }
+
+        // One listing for the room's first member on this front end; none for the members after it, the
+        // leaves and the joins again.
+        Assert.Equal(1, RoomCallCounter.Adds(room));
+        Assert.Equal(0, RoomCallCounter.Removes(room));
+
+        // Left for good: delisted once the room has stayed empty on this front end.
+        await _writer.LeaveAsync(new[] { a, b }, room);
+        await Eventually.HoldsAsync(async () => (await fixture.Grains(1).GetGrain<IRoomGrain>(room).GetFrontEnds()).Length == 0, "the room delisting its emptied front end");
+        Assert.Equal(1, RoomCallCounter.Removes(room));
+
+        await _writer.JoinAsync(a, room);
+        Assert.Equal(2, RoomCallCounter.Adds(room));
+        Assert.Equal([a], await _reader.SubscribersAsync(room));
+        await Indexes.AssertAgreeAsync(_reader, [a, b], [room], frontEnd);
+    }
 }

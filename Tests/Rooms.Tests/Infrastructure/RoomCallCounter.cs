@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using Orleans.Rooms.Membership;
+
+namespace Orleans.Rooms.Tests.Infrastructure;
+
+/// <summary>Counts, per room, the front ends listed in and delisted from its grain (calls reaching any silo of the test cluster).</summary>
+public sealed class RoomCallCounter : IIncomingGrainCallFilter
+{
+    private static readonly ConcurrentDictionary<string, int> s_adds = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> s_removes = new(StringComparer.Ordinal);
+
+    public static int Adds(string room) => s_adds.GetValueOrDefault(room);
+
+    public static int Removes(string room) => s_removes.GetValueOrDefault(room);
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is IRoomGrain room)
+        {
+            var counts = context.InterfaceMethod?.Name switch
+            {
+                nameof(IRoomGrain.Add) => s_adds,
+                nameof(IRoomGrain.Remove) => s_removes,
+                _ => null,
+            };
+            counts?.AddOrUpdate(room.GetPrimaryKeyString(), 1, (_, n) => n + 1);
+        }
+
+        return context.Invoke();
+    }
+}
