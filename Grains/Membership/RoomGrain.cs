@@ -13,6 +13,7 @@ namespace Orleans.Rooms.Membership;
 /// of the list ask the front ends which listed rooms have members, so the list they see stays exact.
 /// </remarks>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
+[RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {

@@ -7,6 +7,7 @@ namespace Orleans.Rooms.Membership;
 /// it again after a silo is lost, and a caller that finds it empty asks the front ends (see RoomService).
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
+[RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class SocketGrain : MembershipGrain, ISocketGrain
 {
