@@ -5,10 +5,9 @@ namespace Orleans.Rooms;
 
 public static class SiloBuilderExtensions
 {
-    /// <summary>Adds what the room grains need: their settings (section <c>Rooms</c>, validated at start-up) and a clock.</summary>
+    /// <summary>Adds what the room grains need: a clock, and the front ends hosted in this process (the embedded shape).</summary>
     public static ISiloBuilder AddRooms(this ISiloBuilder builder)
     {
-        builder.Services.AddRoomsOptions();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<Delivery.LocalFrontEnds>();
         return builder;
