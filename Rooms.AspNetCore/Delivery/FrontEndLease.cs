@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Membership;
-using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Delivery;
 

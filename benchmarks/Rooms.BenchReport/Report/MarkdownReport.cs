@@ -109,7 +109,7 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
             + $"(`{folder.Setting("warm.joinleave")}`, `{folder.Setting("warm.fanout")}`, `{folder.Setting("warm.memberships")}`). Then the scenarios side by side.");
         Line("- **Peers** (`sails`, `signalr`, and `sails-redis`, `signalr-redis` for the cluster): started by the shared harness itself, a fresh process for "
             + "every run, so they are not warmed the way ours is (the harness offers no way to keep a peer running; it is not changed from here).");
-        Line("- **Cluster shape:** `scripts/cluster up` (redis-server, 2 silos, 2 front ends) per round, one short joinleave against it discarded, then the scenarios; `pids=` holds the silos and front ends, so server CPU counts all four.");
+        Line("- **Cluster shape:** `scripts/cluster up` (redis-server, 2 silos, 2 front ends) per round, the round's own joinleave run against it until steady and discarded (at least three runs, then until one is within 10 % of the one before, at most six: a .NET server reaches its steady speed only after tens of seconds of load; the cold start is measured on its own, embedded), then the scenarios; `pids=` holds the silos and front ends, so server CPU counts all four.");
         Line("- **Client and servers share the machine:** throughput is that of client and server together; compare ratios within a round and look at server CPU per unit.");
         Line("- **Scenario sizes** (harness k=v; everything else its defaults):");
         Line();
