@@ -199,8 +199,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         SocketRooms socket;
         long stamp;
-        string[] joins;
-        List<string>? joined = null, left = null;
+        List<string>? joined = null, left = null, unlisted = null;
         lock (_lock)
         {
             if (!_sockets.TryGetValue(socketId, out socket!))
@@ -211,18 +210,10 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             var leaves = change.LeaveAll
                 ? socket.Rooms.Where(r => !(change.KeepOwnRoom && r == socketId) && r != change.KeepRoom).ToArray()
                 : change.Leave;
-            joins = change.Join.Length <= 1 ? change.Join : [.. change.Join.Distinct(StringComparer.Ordinal)];
-
-            if (joins.Length > 0)
+            var joins = change.Join.Length <= 1 ? change.Join : [.. change.Join.Distinct(StringComparer.Ordinal)];
+            if (joins.Length > 0 && CountedAfter(socket, socketId, leaves, joins) is var counted && counted > _maxRoomsPerSocket && counted > socket.Counted())
             {
-                var after = new HashSet<string>(socket.Rooms, StringComparer.Ordinal);
-                after.ExceptWith(leaves);
-                after.UnionWith(joins);
-                var counted = after.Count - (after.Contains(socketId) ? 1 : 0);
-                if (counted > _maxRoomsPerSocket && counted > socket.Counted())
-                {
-                    throw new RoomLimitExceededException(socketId, _maxRoomsPerSocket, counted);
-                }
+                throw new RoomLimitExceededException(socketId, _maxRoomsPerSocket, counted);
             }
 
             foreach (var room in leaves)
@@ -242,26 +233,32 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
                 {
                     AddMember(room, socketId);
                     (joined ??= []).Add(room);
-                    (socket.Joining ??= new(StringComparer.Ordinal))[room] = stamp;
                 }
-                else if (socket.Joining?.ContainsKey(room) == true)
+                else if (socket.Joining?.ContainsKey(room) != true)
                 {
-                    socket.Joining[room] = stamp; // a join still in flight: this one decides now
+                    continue; // in the room already, and its join settled
+                }
+
+                if (!_rooms[room].IsListed(room))
+                {
+                    // To be listed (or being listed by a join still in flight: this one decides now on undoing it).
+                    (socket.Joining ??= new(StringComparer.Ordinal))[room] = stamp;
+                    (unlisted ??= []).Add(room);
                 }
             }
         }
 
         Report(socketId, joined, left);
-        if (joins.Length == 0)
+        if (unlisted is null)
         {
-            return true;
+            return true; // every room joined lists this front end already: nothing left that could fail
         }
 
-        var failed = await EnsureListedAsync(joins);
+        var failed = await EnsureListedAsync([.. unlisted]);
         List<string>? undone = null;
         lock (_lock)
         {
-            foreach (var room in joins)
+            foreach (var room in unlisted)
             {
                 if (socket.Joining?.GetValueOrDefault(room) != stamp)
                 {
@@ -284,6 +281,29 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
         Report(socketId, null, undone);
         throw failed.Count == 1 ? failed.First().Value : new AggregateException(failed.Values);
+    }
+
+    /// <summary>How many rooms (its own-id room aside) the socket would be in after leaving <paramref name="leaves"/> and joining <paramref name="joins"/> (distinct).</summary>
+    private static int CountedAfter(SocketRooms socket, string socketId, string[] leaves, string[] joins)
+    {
+        var counted = socket.Counted();
+        foreach (var room in leaves.Length <= 1 ? leaves : leaves.Distinct(StringComparer.Ordinal))
+        {
+            if (room != socketId && socket.Rooms.Contains(room))
+            {
+                counted--;
+            }
+        }
+
+        foreach (var room in joins)
+        {
+            if (room != socketId && (!socket.Rooms.Contains(room) || Array.IndexOf(leaves, room) >= 0))
+            {
+                counted++;
+            }
+        }
+
+        return counted;
     }
 
     /// <summary>Applies <paramref name="change"/> to every socket here that is in <paramref name="room"/>; each socket succeeds or fails alone.</summary>
@@ -399,11 +419,14 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
                         continue; // left meanwhile: nothing to list
                     }
 
+                    if (room.IsListed(name))
+                    {
+                        continue;
+                    }
+
                     var listable = room.Listable(name);
                     switch (room.State)
                     {
-                        case Registration.Listed when !listable || room.ListedListable:
-                            continue;
                         case Registration.Listing or Registration.Delisting:
                             (waiting ??= []).Add(name);
                             (waits ??= []).Add(room.Pending);
@@ -697,5 +720,8 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
         /// <summary>Whether <c>Rooms()</c> shows it: it has a member other than the socket it is named after.</summary>
         public bool Listable(string name) => _members.Count > 1 || (_members.Count == 1 && !_members.Contains(name));
+
+        /// <summary>Whether its grain lists this front end as its members need: as a listable room when it is one.</summary>
+        public bool IsListed(string name) => State == Registration.Listed && (ListedListable || !Listable(name));
     }
 }
