@@ -98,7 +98,7 @@ internal sealed partial class FrontEndGrain(
 
     public async Task<bool> Recover(string socketId)
     {
-        if (await Observer() is not { } observer)
+        if (await Attached() is not { } observer)
         {
             return false;
         }
@@ -123,71 +123,66 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Deliver(DeliveryBatch batch)
     {
-        if (await Observer() is not { } observer)
+        // A front end that is gone (or has not renewed) lost its sockets with it, and the purge takes it out of
+        // its rooms: dropping is the only sensible outcome, and the sender's other front ends must not see the
+        // broadcast fail because of it.
+        if (!await TryReach(observer => observer.Deliver(batch), $"a batch of event {batch.EventName}"))
         {
-            // The front end is gone (or has not renewed): its sockets are gone with it, and the purge takes
-            // it out of its rooms. Dropping is the only sensible outcome.
             LogDropped(Id, batch.EventName);
-            return;
-        }
-
-        try
-        {
-            await observer.Deliver(batch);
-        }
-        catch (Exception ex)
-        {
-            // Same reasoning: a front end that cannot be reached has lost its connections. The sender's
-            // other front ends must not see this broadcast fail because of it, and later calls are answered
-            // at once rather than each waiting for the time-out, until the front end renews again.
-            _unreachable = true;
-            LogUnreachable(ex, Id, batch.EventName);
         }
     }
 
     public async Task<bool> Change(string socketId, MembershipChange change)
-        => await Observer() is { } observer && await observer.Change(socketId, change);
+        => await Attached() is { } observer && await observer.Change(socketId, change);
 
     public async Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change)
-        => await Observer() is { } observer ? await observer.ChangeMembers(room, change) : MembersChangeOutcome.None;
+        => await Attached() is { } observer ? await observer.ChangeMembers(room, change) : MembersChangeOutcome.None;
 
     public async Task<string[]> GetMembers(string room)
-        => await Read(observer => observer.GetMembers(room), "members of a room") ?? [];
-
-    public async Task<string[]?> GetSocketRooms(string socketId)
-        => await Observer() is { } observer ? await observer.GetSocketRooms(socketId) : null;
-
-    public async Task<string[]> Occupied(string[] rooms)
-        => await Read(observer => observer.Occupied(rooms), "occupied rooms") ?? [];
-
-    /// <summary>
-    /// The observer of a live front end, or null when it is gone: its lease lapsed, it never came, or it stopped
-    /// answering (and has not renewed since).
-    /// </summary>
-    private async ValueTask<IFrontEndObserver?> Observer()
     {
-        await AwaitFirstRenewalIfNew();
-        return _observer is { } observer && LeaseCurrent() && !_unreachable ? inProcess.Resolve(Id, observer) : null;
+        string[] members = [];
+        return await TryReach(async observer => members = await observer.GetMembers(room), "members of a room") ? members : [];
     }
 
-    /// <summary>A read for a listing: a front end that does not answer holds no members anyone can reach (see <see cref="Deliver"/>).</summary>
-    private async Task<T?> Read<T>(Func<IFrontEndObserver, Task<T>> read, string what)
-        where T : class
+    public async Task<string[]?> GetSocketRooms(string socketId)
+        => await Attached() is { } observer ? await observer.GetSocketRooms(socketId) : null;
+
+    public async Task<string[]> Occupied(string[] rooms)
     {
-        if (await Observer() is not { } observer)
+        string[] occupied = [];
+        return await TryReach(async observer => occupied = await observer.Occupied(rooms), "occupied rooms") ? occupied : [];
+    }
+
+    /// <summary>The observer of an attached front end (its lease is current), or null when it is gone or never came.</summary>
+    private async ValueTask<IFrontEndObserver?> Attached()
+    {
+        await AwaitFirstRenewalIfNew();
+        return _observer is { } observer && LeaseCurrent() ? inProcess.Resolve(Id, observer) : null;
+    }
+
+    /// <summary>
+    /// A delivery or a read for a listing: what a front end that does not answer holds, nobody can reach. False
+    /// when the front end is gone, or did not answer this call or an earlier one since it last renewed (those
+    /// are answered at once rather than each waiting for the time-out). Changes and a socket's own rooms are not
+    /// asked this way: they go to an attached front end whatever, and fail when it does not answer.
+    /// </summary>
+    private async Task<bool> TryReach(Func<IFrontEndObserver, Task> call, string what)
+    {
+        if (_unreachable || await Attached() is not { } observer)
         {
-            return null;
+            return false;
         }
 
         try
         {
-            return await read(observer);
+            await call(observer);
+            return true;
         }
         catch (Exception ex)
         {
             _unreachable = true;
             LogUnreachable(ex, Id, what);
-            return null;
+            return false;
         }
     }
 
@@ -300,7 +295,7 @@ internal sealed partial class FrontEndGrain(
 
     private ISocketGrain Socket(string id) => GrainFactory.GetGrainByKey<ISocketGrain>(id);
 
-    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} has no live observer; dropped a batch of event {EventName}.")]
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone or did not answer; dropped a batch of event {EventName}.")]
     private partial void LogDropped(string frontEndId, string eventName);
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached ({What}); it counts as gone until it renews.")]

@@ -30,7 +30,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         dying.Crash();
-        await Eventually.HoldsAsync(async () => (await api.SubscribersAsync(shared)).Count == survivors.Length, "the dead front end's sockets being purged");
+        await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(shared).GetFrontEnds()).Contains(dying.Id), "the dead front end being purged from its rooms");
 
         var purgedAfter = clock.Elapsed;
         output.WriteLine($"purged {purgedAfter.TotalSeconds:F1} s after the front end stopped (lease {ShortLease.TotalSeconds} s, renewed last when it started)");
