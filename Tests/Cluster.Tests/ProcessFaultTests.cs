@@ -391,57 +391,50 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<(TimeSpan At, int Checks)> UntilConsistentAsync(MembershipCheck membership, long since, TimeSpan limit, string sinceWhat)
     {
         string? lastSummary = null;
-        for (var check = 1; ; check++)
-        {
-            var result = await membership.CheckAsync($"check{check}");
-            var at = Stopwatch.GetElapsedTime(since);
-            Assert.True(result.UnknownSockets.Count == 0, $"Live sockets answered as unknown (404) {at.TotalSeconds:F1} s after {sinceWhat}:\n{string.Join('\n', result.UnknownSockets.Take(10))}");
-            if (result.Consistent)
+        MembershipCheck.Result? last = null;
+        var checks = 0;
+        await Eventually.UntilAsync(
+            async () =>
             {
-                return (at, check);
-            }
+                last = await membership.CheckAsync($"check{++checks}");
+                var at = Stopwatch.GetElapsedTime(since);
+                Assert.True(last.UnknownSockets.Count == 0, $"Live sockets answered as unknown (404) {at.TotalSeconds:F1} s after {sinceWhat}:\n{string.Join('\n', last.UnknownSockets.Take(10))}");
+                if (!last.Consistent && last.Summary != lastSummary)
+                {
+                    output.WriteLine($"  {at.TotalSeconds,5:F1} s: {last.Summary}");
+                    lastSummary = last.Summary;
+                }
 
-            if (result.Summary != lastSummary)
-            {
-                output.WriteLine($"  {at.TotalSeconds,5:F1} s: {result.Summary}");
-                lastSummary = result.Summary;
-            }
-
-            if (at > limit)
-            {
-                Assert.Fail($"Not consistent within {limit.TotalSeconds:F1} s of {sinceWhat}; the last check found:\n{result}");
-            }
-
-            await Task.Delay(PollEvery);
-        }
+                return last.Consistent;
+            },
+            () => $"consistent after {sinceWhat}; the last check found:\n{last}",
+            limit - Stopwatch.GetElapsedTime(since),
+            PollEvery);
+        return (Stopwatch.GetElapsedTime(since), checks);
     }
 
     /// <summary>Polls <paramref name="condition"/> (bounded) for what has no event to wait on; returns how long after <paramref name="since"/> it held.</summary>
     private static async Task<TimeSpan> UntilAsync(Func<CancellationToken, Task<bool>> condition, string what, long since, TimeSpan limit)
     {
         Exception? last = null;
-        while (true)
-        {
-            using var attempt = new CancellationTokenSource(CheckRequestLimit);
-            try
+        await Eventually.UntilAsync(
+            async () =>
             {
-                if (await condition(attempt.Token))
+                using var attempt = new CancellationTokenSource(CheckRequestLimit);
+                try
                 {
-                    return Stopwatch.GetElapsedTime(since);
+                    return await condition(attempt.Token);
                 }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or InvalidOperationException or JsonException)
-            {
-                last = ex; // the server did not answer (yet), or not with 200
-            }
-
-            if (Stopwatch.GetElapsedTime(since) > limit)
-            {
-                throw new TimeoutException($"Not within {limit.TotalSeconds:F0} s: {what}.{(last is null ? "" : $" Last error: {last.GetType().Name}: {last.Message}")}");
-            }
-
-            await Task.Delay(PollEvery);
-        }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or InvalidOperationException or JsonException)
+                {
+                    last = ex; // the server did not answer (yet), or not with 200
+                    return false;
+                }
+            },
+            () => $"{what}.{(last is null ? "" : $" Last error: {last.GetType().Name}: {last.Message}")}",
+            limit - Stopwatch.GetElapsedTime(since),
+            PollEvery);
+        return Stopwatch.GetElapsedTime(since);
     }
 
     private static async Task<string[]> SubscribersAsync(Uri frontEnd, string room)

@@ -229,22 +229,13 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
     private static Task UntilAsync(Func<bool> condition, string what, ConcurrentQueue<string> failures)
         => UntilAsync(() => Task.FromResult(condition()), what, failures);
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what, ConcurrentQueue<string> failures)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            if (!failures.IsEmpty)
-            {
-                throw new InvalidOperationException($"A request failed while waiting for {what}:\n{string.Join('\n', failures.Take(10))}");
-            }
+    private static Task UntilAsync(Func<Task<bool>> condition, string what, ConcurrentQueue<string> failures)
+        => Eventually.UntilAsync(
+            async () => failures.IsEmpty
+                ? await condition()
+                : throw new InvalidOperationException($"A request failed while waiting for {what}:\n{string.Join('\n', failures.Take(10))}"),
+            () => what,
+            TimeSpan.FromSeconds(60),
+            TimeSpan.FromMilliseconds(100));
 
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within 60 s: {what}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
 }

@@ -32,7 +32,13 @@ public sealed class LimitTests : IAsyncLifetime
         }, map: app =>
         {
             app.MapGet("/big/{bytes:int}", (int bytes) => Results.Text(new string('b', bytes)));
-            app.MapGet("/forever", async (HttpContext http) => await Task.Delay(Timeout.Infinite, http.RequestAborted));
+            app.MapGet("/forever", async (HttpContext http) =>
+            {
+                // Answers never: it waits for its request to be aborted (the virtual request's time-out).
+                var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await using var registration = http.RequestAborted.Register(() => aborted.TrySetResult());
+                await aborted.Task;
+            });
             app.MapGet("/slow", _slow.HandleAsync);
         });
 
@@ -173,21 +179,32 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Contains(setting, failure.Message);
     }
 
-    /// <summary>The server notices the closed connection after the client does: try again, bounded.</summary>
+    /// <summary>
+    /// The server notices the closed connection after the client does, and says so to nobody: try again,
+    /// bounded (the one poll, <see cref="Eventually"/>).
+    /// </summary>
     private static async Task<TestSocket> RetryConnectAsync(FrontEndServer server)
     {
-        var deadline = DateTime.UtcNow + TestSocket.Timeout;
-        while (true)
-        {
-            try
+        TestSocket? socket = null;
+        Exception? last = null;
+        await Eventually.UntilAsync(
+            async () =>
             {
-                return await server.ConnectAsync();
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
+                try
+                {
+                    socket = await server.ConnectAsync();
+                    return true;
+                }
+                catch (Exception ex)
+                {
+                    last = ex;
+                    return false;
+                }
+            },
+            () => $"a connection once the server let go of the closed one; the last attempt: {last?.Message}",
+            TestSocket.Timeout,
+            Eventually.DefaultEvery);
+        return socket!;
     }
 
     /// <summary>
