@@ -24,30 +24,14 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
     {
         _rooms.UnionWith(rooms);
         KeepActive();
-        var failures = await ForEachRoom(rooms, room => Room(room).Add(Id, listable, relist));
-        if (failures.Count > 0)
-        {
-            throw failures.Count == 1 ? failures[0].Error : new AggregateException(failures.Select(f => f.Error));
-        }
+        ThrowIfAny(await ForEachRoom(rooms, room => Room(room).Add(Id, listable, relist)));
     }
 
-    public async Task Unregister(string[] rooms)
-    {
-        var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
-        var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
-        _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
-        if (failures.Count > 0)
-        {
-            throw failures.Count == 1 ? failures[0].Error : new AggregateException(failures.Select(f => f.Error));
-        }
-    }
+    public async Task Unregister(string[] rooms) => ThrowIfAny(await Delist(rooms));
 
     public async Task<int> Purge()
     {
-        var rooms = _rooms.ToArray();
-        var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
-        var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
-        _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
+        var failures = await Delist([.. _rooms]);
         if (failures.Count > 0)
         {
             LogPurgeFailed(failures[0].Error, Id, failures.Count);
@@ -58,6 +42,23 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
         }
 
         return failures.Count;
+    }
+
+    /// <summary>Delists this front end from the rooms and forgets those that were told; the others stay noted for a retry.</summary>
+    private async Task<List<(string Room, Exception Error)>> Delist(string[] rooms)
+    {
+        var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
+        var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
+        _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
+        return failures;
+    }
+
+    private static void ThrowIfAny(List<(string Room, Exception Error)> failures)
+    {
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0].Error : new AggregateException(failures.Select(f => f.Error));
+        }
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     internal static readonly TimeSpan DefaultLinger = TimeSpan.FromSeconds(2);
 
     private const int MaxEnsureAttempts = 4;
-    private const int MaxRoomsPerCall = 1000;
+    private const int MaxIdsPerCall = 1000;
 
     private readonly object _lock = new();
     private readonly Dictionary<string, SocketRooms> _sockets = new(StringComparer.Ordinal);
@@ -355,17 +355,17 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         var calls = new List<Task>();
-        foreach (var chunk in sockets.Chunk(MaxRoomsPerCall))
+        foreach (var chunk in sockets.Chunk(MaxIdsPerCall))
         {
             calls.Add(_grains.GetGrainByKey<Delivery.IFrontEndGrain>(FrontEndId).RestoreSockets(chunk));
         }
 
-        foreach (var chunk in listable.Chunk(MaxRoomsPerCall))
+        foreach (var chunk in listable.Chunk(MaxIdsPerCall))
         {
             calls.Add(Listing.Register(chunk, listable: true, relist: true));
         }
 
-        foreach (var chunk in ownOnly.Chunk(MaxRoomsPerCall))
+        foreach (var chunk in ownOnly.Chunk(MaxIdsPerCall))
         {
             calls.Add(Listing.Register(chunk, listable: false, relist: true));
         }
@@ -548,7 +548,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
             try
             {
-                foreach (var chunk in due.Chunk(MaxRoomsPerCall))
+                foreach (var chunk in due.Chunk(MaxIdsPerCall))
                 {
                     await Listing.Unregister(chunk);
                 }
