@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
@@ -17,6 +18,9 @@ namespace Orleans.Rooms.Membership;
 /// Broadcasts go once to each front end that holds members of any target room, the payload serialized once.
 /// </summary>
 /// <remarks>
+/// A socket never changes front end (its id is its connection's, and it resumes only where it was held), so
+/// where a socket is, once found, is kept: the next change or read of it goes straight to its front end. A
+/// front end that no longer holds it answers "unknown", and the socket grain is asked again.
 /// Changes are made without the caller's cancellation token: a front end finishes a change it started, and
 /// the caller's token only stops the caller from waiting. Changes are idempotent, so a call that meets a silo
 /// going away is retried here; a socket grain that lost its socket (its silo went) is restored from the
@@ -28,7 +32,7 @@ internal sealed class RoomService(
     FrontEndMembership? local = null,
     LocalDelivery? localDelivery = null,
     FrontEndLease? localFrontEnd = null,
-    RoomsMetrics? metrics = null) : IRoomService
+    RoomsMetrics? metrics = null) : IRoomService, IDisposable
 {
     private const int MaxParallelSocketCalls = 64;
     /// <summary>How long transient cluster errors are retried: a silo that stops gracefully rejects calls for a few seconds.</summary>
@@ -36,7 +40,13 @@ internal sealed class RoomService(
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>How many sockets of other front ends are remembered where they are (least recently used go first).</summary>
+    internal const int LocatedSocketsKept = 100_000;
+
     private readonly RoomsOptions _options = options.Value;
+    private readonly MemoryCache _located = new(new MemoryCacheOptions { SizeLimit = LocatedSocketsKept, CompactionPercentage = 0.25 });
+
+    public void Dispose() => _located.Dispose();
 
     public Task JoinAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
@@ -284,7 +294,7 @@ internal sealed class RoomService(
         }
     }
 
-    /// <summary>Changes a socket's rooms on its front end: here when it is held here, else wherever its socket grain says.</summary>
+    /// <summary>Changes a socket's rooms on its front end: here when it is held here, else where it was last found, else wherever its socket grain says.</summary>
     private async Task Change(string id, MembershipChange change)
     {
         if (local is not null && await Retry(() => local.ChangeAsync(id, change), CancellationToken.None))
@@ -292,17 +302,48 @@ internal sealed class RoomService(
             return;
         }
 
-        var frontEnd = await Locate(id);
-        if (!await Retry(() => FrontEnd(frontEnd).Change(id, change), CancellationToken.None))
+        if (!await OnFrontEndOf(id, frontEnd => FrontEnd(frontEnd).Change(id, change), changed => changed))
         {
             throw new SocketNotFoundException(id);
         }
     }
 
     private async Task<IReadOnlyList<string>> RoomsOfRemote(string id)
+        => await OnFrontEndOf(id, frontEnd => FrontEnd(frontEnd).GetSocketRooms(id), rooms => rooms is not null) ?? throw new SocketNotFoundException(id);
+
+    /// <summary>
+    /// Calls the front end that holds socket <paramref name="id"/>: the one it was last found on, when that one
+    /// still <paramref name="holds"/> it by its answer; else the one its socket grain names (then remembered).
+    /// Changes are idempotent, so a call that the remembered front end failed is safely made again.
+    /// </summary>
+    private async Task<T> OnFrontEndOf<T>(string id, Func<string, Task<T>> call, Func<T, bool> holds)
     {
+        if (_located.TryGetValue(id, out string? known))
+        {
+            try
+            {
+                var answer = await Retry(() => call(known!), CancellationToken.None);
+                if (holds(answer))
+                {
+                    return answer;
+                }
+            }
+            catch (Exception)
+            {
+                // Asked below through the socket grain, which gives the error that counts (or the new place).
+            }
+
+            _located.Remove(id);
+        }
+
         var frontEnd = await Locate(id);
-        return await Retry(() => FrontEnd(frontEnd).GetSocketRooms(id), CancellationToken.None) ?? throw new SocketNotFoundException(id);
+        var result = await Retry(() => call(frontEnd), CancellationToken.None);
+        if (holds(result))
+        {
+            _located.Set(id, frontEnd, new MemoryCacheEntryOptions { Size = 1 });
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -3,15 +3,21 @@ using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 
-/// <summary>Counts, per room, the front ends listed in and delisted from its grain (calls reaching any silo of the test cluster).</summary>
+/// <summary>
+/// Counts, per room, the front ends listed in and delisted from its grain, and per socket the times its grain
+/// was asked where the socket is (calls reaching any silo of the test cluster).
+/// </summary>
 public sealed class RoomCallCounter : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<string, int> s_adds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> s_removes = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> s_locates = new(StringComparer.Ordinal);
 
     public static int Adds(string room) => s_adds.GetValueOrDefault(room);
 
     public static int Removes(string room) => s_removes.GetValueOrDefault(room);
+
+    public static int Locates(string socketId) => s_locates.GetValueOrDefault(socketId);
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
@@ -24,6 +30,10 @@ public sealed class RoomCallCounter : IIncomingGrainCallFilter
                 _ => null,
             };
             counts?.AddOrUpdate(room.GetPrimaryKeyString(), 1, (_, n) => n + 1);
+        }
+        else if (context.Grain is ISocketGrain socket && context.InterfaceMethod?.Name == nameof(ISocketGrain.GetFrontEnd))
+        {
+            s_locates.AddOrUpdate(socket.GetPrimaryKeyString(), 1, (_, n) => n + 1);
         }
 
         return context.Invoke();

@@ -306,6 +306,29 @@ public sealed class MembershipTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASocketOfAnotherFrontEndIsLocatedOnceThenChangedOnItsFrontEndDirectlyUntilItIsGone()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var socket = await frontEnd.ConnectAsync();
+        var (room, other) = (Unique.Room(), Unique.Room());
+
+        // This service holds no sockets: every change and read of the socket goes to the front end holding it.
+        await _writer.JoinAsync(socket, room);
+        await _writer.JoinAsync(socket, other);
+        await _writer.LeaveAsync(socket, room);
+        Assert.Equal(new[] { socket, other }.Order(), (await _writer.SocketRoomsAsync(socket)).Order());
+        Assert.Equal(1, RoomCallCounter.Locates(socket));
+
+        // Gone from its front end: the remembered place answers "unknown", the socket grain is asked again and
+        // says so too.
+        await frontEnd.DisconnectAsync(socket);
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(socket, room));
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.SocketRoomsAsync(socket));
+        Assert.Equal(3, RoomCallCounter.Locates(socket));
+        Assert.Empty(await _reader.SubscribersAsync(other));
+    }
+
+    [Fact]
     public async Task RoomsRejectsALimitOutOfRange()
     {
         var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _reader.RoomsAsync(limit: 0));
