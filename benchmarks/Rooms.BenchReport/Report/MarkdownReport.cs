@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Orleans.Rooms.BenchReport.Charts;
 using Orleans.Rooms.BenchReport.Results;
 
@@ -79,12 +80,37 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
             Line();
             Line($"From `{resultsLink}/analysis.md`: the profiles and counts taken around this run, by hand.");
             Line();
-            _md.Append(analysis.TrimEnd()).Append('\n');
+            _md.Append(RebaseLinks(analysis.TrimEnd(), resultsLink)).Append('\n');
             Line();
         }
 
         Meanings();
         return _md.ToString();
+    }
+
+    /// <summary>
+    /// The analysis links relative to its own folder (a sibling run, its experiments); this page is at the
+    /// repository root, so those links are made relative to the root.
+    /// </summary>
+    internal static string RebaseLinks(string markdown, string folderLink)
+        => Regex.Replace(markdown, @"\]\((?![a-z][a-z0-9+.-]*:|/|#)([^)\s]+)\)", m => $"]({Rebase(folderLink, m.Groups[1].Value)})", RegexOptions.IgnoreCase);
+
+    private static string Rebase(string folder, string relative)
+    {
+        var parts = new List<string>(folder.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        foreach (var part in relative.Split('/'))
+        {
+            if (part == ".." && parts.Count > 0)
+            {
+                parts.RemoveAt(parts.Count - 1);
+            }
+            else if (part is not ("." or ".."))
+            {
+                parts.Add(part);
+            }
+        }
+
+        return string.Join('/', parts);
     }
 
     private void HowItWasRun()
