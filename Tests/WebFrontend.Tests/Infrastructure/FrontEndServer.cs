@@ -39,7 +39,8 @@ public sealed class FrontEndServer : IAsyncDisposable
         // (a few times, bounded) with new ports when binding fails.
         for (var attempt = 1; ; attempt++)
         {
-            var gatewayPort = gateways is null ? FreePort() : 0;
+            // Both picked while both are held: two ports picked one after the other can be the same port.
+            var (siloPort, gatewayPort) = gateways is null ? FreePorts() : (0, 0);
             var all = new Dictionary<string, string?>
             {
                 ["Orleans:ClusterId"] = clusterId,
@@ -51,7 +52,7 @@ public sealed class FrontEndServer : IAsyncDisposable
             };
             if (gateways is null)
             {
-                all["Orleans:SiloPort"] = FreePort().ToString();
+                all["Orleans:SiloPort"] = siloPort.ToString();
                 all["Orleans:GatewayPort"] = gatewayPort.ToString();
             }
             else
@@ -131,10 +132,12 @@ public sealed class FrontEndServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static int FreePort()
+    private static (int, int) FreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
     }
 }
