@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Telemetry;
 
@@ -229,17 +230,22 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             stamp = ++_stamp;
             foreach (var room in joins)
             {
+                LocalRoom local;
                 if (socket.Rooms.Add(room))
                 {
-                    AddMember(room, socketId);
+                    local = AddMember(room, socketId);
                     (joined ??= []).Add(room);
                 }
-                else if (socket.Joining?.ContainsKey(room) != true)
+                else if (socket.Joining?.ContainsKey(room) == true)
+                {
+                    local = _rooms[room];
+                }
+                else
                 {
                     continue; // in the room already, and its join settled
                 }
 
-                if (!_rooms[room].IsListed(room))
+                if (!local.IsListed(room))
                 {
                     // To be listed (or being listed by a join still in flight: this one decides now on undoing it).
                     (socket.Joining ??= new(StringComparer.Ordinal))[room] = stamp;
@@ -594,15 +600,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _sweeper.DisposeAsync();
 
-    private void AddMember(string room, string socketId)
+    private LocalRoom AddMember(string room, string socketId)
     {
-        if (!_rooms.TryGetValue(room, out var local))
-        {
-            local = new LocalRoom();
-            _rooms.Add(room, local);
-        }
-
+        ref var local = ref CollectionsMarshal.GetValueRefOrAddDefault(_rooms, room, out _);
+        local ??= new LocalRoom();
         local.Add(socketId);
+        return local;
     }
 
     private void RemoveMember(string room, string socketId)
