@@ -138,26 +138,25 @@ internal sealed partial class FrontEndGrain(
     public async Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change)
         => await Attached() is { } observer ? await observer.ChangeMembers(room, change) : MembersChangeOutcome.None;
 
-    public async Task<string[]> GetMembers(string room)
-    {
-        string[] members = [];
-        return await TryReach(async observer => members = await observer.GetMembers(room), "members of a room") ? members : [];
-    }
+    public Task<string[]> GetMembers(string room) => Listing(observer => observer.GetMembers(room), "members of a room");
 
     public async Task<string[]?> GetSocketRooms(string socketId)
         => await Attached() is { } observer ? await observer.GetSocketRooms(socketId) : null;
 
-    public async Task<string[]> Occupied(string[] rooms)
-    {
-        string[] occupied = [];
-        return await TryReach(async observer => occupied = await observer.Occupied(rooms), "occupied rooms") ? occupied : [];
-    }
+    public Task<string[]> Occupied(string[] rooms) => Listing(observer => observer.Occupied(rooms), "occupied rooms");
 
     /// <summary>The observer of an attached front end (its lease is current), or null when it is gone or never came.</summary>
     private async ValueTask<IFrontEndObserver?> Attached()
     {
         await AwaitFirstRenewalIfNew();
         return _observer is { } observer && LeaseCurrent() ? inProcess.Resolve(Id, observer) : null;
+    }
+
+    /// <summary>A read for a listing (see <see cref="TryReach"/>): nothing, when the front end cannot be reached.</summary>
+    private async Task<string[]> Listing(Func<IFrontEndObserver, Task<string[]>> read, string what)
+    {
+        string[] answer = [];
+        return await TryReach(async observer => answer = await read(observer), what) ? answer : [];
     }
 
     /// <summary>
