@@ -314,23 +314,16 @@ internal sealed class RoomService(
     /// <summary>
     /// Calls the front end that holds socket <paramref name="id"/>: the one it was last found on, when that one
     /// still <paramref name="holds"/> it by its answer; else the one its socket grain names (then remembered).
-    /// Changes are idempotent, so a call that the remembered front end failed is safely made again.
+    /// An error of the remembered front end is the answer: the socket grain could only name the same one.
     /// </summary>
     private async Task<T> OnFrontEndOf<T>(string id, Func<string, Task<T>> call, Func<T, bool> holds)
     {
         if (_located.TryGetValue(id, out string? known))
         {
-            try
+            var answer = await Retry(() => call(known!), CancellationToken.None);
+            if (holds(answer))
             {
-                var answer = await Retry(() => call(known!), CancellationToken.None);
-                if (holds(answer))
-                {
-                    return answer;
-                }
-            }
-            catch (Exception)
-            {
-                // Asked below through the socket grain, which gives the error that counts (or the new place).
+                return answer;
             }
 
             _located.Remove(id);
