@@ -20,6 +20,18 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
     /// </summary>
     public TimeSpan RenewEvery { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a room this front end no longer holds members of stays listed for it before it is delisted (in a
+    /// batch): a socket that leaves and joins again within it costs the cluster nothing.
+    /// </summary>
+    public TimeSpan EmptyRoomLinger { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a call into the cluster is retried while the cluster heals (a silo stopping rejects calls for a
+    /// few seconds; a dead one is noticed within about 10 s); past it, the call's caller sees the error.
+    /// </summary>
+    public TimeSpan ClusterRetryFor { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Messages queued for one socket before it counts as too slow and is disconnected.</summary>
     public int MaxPendingMessagesPerSocket { get; set; } = 1000;
 
@@ -40,6 +52,16 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
         if (RenewEvery < TimeSpan.FromMilliseconds(100) || RenewEvery > most)
         {
             return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to {most} (half of Rooms:FrontEnd:Lease, at most {Delivery.FrontEndRenewal.MaxPeriod}) (was {RenewEvery}).";
+        }
+
+        if (EmptyRoomLinger < TimeSpan.Zero || EmptyRoomLinger > TimeSpan.FromMinutes(1))
+        {
+            return $"Rooms:FrontEnd:EmptyRoomLinger must be from 00:00:00 to 00:01:00 (was {EmptyRoomLinger}).";
+        }
+
+        if (ClusterRetryFor < TimeSpan.Zero || ClusterRetryFor > TimeSpan.FromMinutes(5))
+        {
+            return $"Rooms:FrontEnd:ClusterRetryFor must be from 00:00:00 to 00:05:00 (was {ClusterRetryFor}).";
         }
 
         if (MaxPendingMessagesPerSocket < 1)

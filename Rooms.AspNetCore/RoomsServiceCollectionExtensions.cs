@@ -10,7 +10,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Authorization;
+using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
@@ -24,10 +26,28 @@ public static class RoomsServiceCollectionExtensions
     /// <summary>The tag of the health checks that say whether the front end is ready for sockets (<c>/readyz</c>).</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>Adds <see cref="IRoomService"/> over the Orleans cluster this process hosts or is a client of.</summary>
-    public static IServiceCollection AddRoomService(this IServiceCollection services)
+    /// <summary>
+    /// The front end without its sockets' connections: its memberships and their listing, the door to the cluster,
+    /// the router and <see cref="IRoomService"/>. <see cref="AddRooms(IServiceCollection, Action{ISignalRServerBuilder}?)"/>
+    /// adds the connections; a test or a benchmark adds an <see cref="ISocketOutbox"/> of its own instead.
+    /// </summary>
+    internal static IServiceCollection AddFrontEndCore(this IServiceCollection services)
     {
         services.AddRoomsOptions();
+        services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<RoomsMetrics>();
+        services.TryAddSingleton<FrontEndIdentity>();
+        services.TryAddSingleton<IClusterDoor, ClusterDoor>();
+        services.TryAddSingleton<FrontEndMembership>();
+        services.TryAddSingleton(sp => new LocalFrontEnd(
+            sp.GetRequiredService<FrontEndIdentity>().Id,
+            sp.GetRequiredService<FrontEndMembership>(),
+            sp.GetRequiredService<ISocketOutbox>(),
+            sp.GetRequiredService<IClusterDoor>(),
+            sp.GetRequiredService<RoomsMetrics>()));
+        services.TryAddSingleton<FrontEndRouter>();
         services.TryAddSingleton<IRoomService, RoomService>();
         return services;
     }
@@ -50,29 +70,18 @@ public static class RoomsServiceCollectionExtensions
         var server = services.LastOrDefault(d => d.ServiceType == typeof(IServer))
             ?? throw new InvalidOperationException("AddRooms needs the web host's server registered first: call it on WebApplicationBuilder.Services (or in ConfigureServices of a web host).");
 
-        services.AddRoomService();
-        services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
+        services.AddFrontEndCore();
         services.AddSelfValidatingOptions<SocketLimitsOptions>(SocketLimitsOptions.SectionName);
         services.AddSelfValidatingOptions<SocketOriginOptions>(SocketOriginOptions.SectionName);
         services.AddSelfValidatingOptions<ResumeOptions>(ResumeOptions.SectionName);
-        services.TryAddSingleton(TimeProvider.System);
         var signalR = services.AddSignalR();
         services.AddOptions<HubOptions>().Configure<IOptions<SocketLimitsOptions>>((hub, limits) => hub.MaximumParallelInvocationsPerClient = limits.Value.MaxParallelRequestsPerSocket);
         configureSignalR?.Invoke(signalR);
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
-        services.AddMetrics();
-        services.TryAddSingleton<RoomsMetrics>();
+        services.TryAddTransient(sp => new SocketHub(sp.GetRequiredService<VirtualRequestBridge>()));
         services.TryAddSingleton<LocalSockets>();
-        services.TryAddSingleton(sp => new FrontEndMembership(
-            sp.GetRequiredService<IGrainFactory>(),
-            sp.GetRequiredService<FrontEndIdentity>().Id,
-            sp.GetRequiredService<IOptions<RoomsOptions>>().Value.MaxRoomsPerSocket,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<FrontEndMembership>>(),
-            sp.GetRequiredService<RoomsMetrics>()));
+        services.TryAddSingleton<ISocketOutbox>(sp => sp.GetRequiredService<LocalSockets>());
         services.TryAddSingleton<LocalFrontEnds>();
-        services.TryAddSingleton<LocalDelivery>();
-        services.TryAddSingleton<FrontEndIdentity>();
         services.TryAddSingleton<FrontEndLease>();
         services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());
         services.AddHealthChecks().AddCheck<FrontEndHealthCheck>("rooms-front-end", tags: [ReadyTag]);

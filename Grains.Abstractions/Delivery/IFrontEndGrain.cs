@@ -20,8 +20,8 @@ public interface IFrontEndGrain : IGrainWithStringKey
     Task<LeaseState> Renew(IFrontEndObserver observer, TimeSpan lease);
 
     /// <summary>Tracks these sockets of the front end and records their location again (after <see cref="LeaseState.Incarnation"/> changed or a silo was lost).</summary>
-    [Alias("RestoreSockets")]
-    Task RestoreSockets(string[] socketIds);
+    [Alias("RelistSockets")]
+    Task RelistSockets(string[] socketIds);
 
     /// <summary>Tracks a new socket of this front end and records its location.</summary>
     [Alias("Connect")]
@@ -32,8 +32,8 @@ public interface IFrontEndGrain : IGrainWithStringKey
     Task Disconnect(string socketId);
 
     /// <summary>Asks the front end whether it holds <paramref name="socketId"/>; if so, records its location again.</summary>
-    [Alias("Recover")]
-    Task<bool> Recover(string socketId);
+    [Alias("Relist")]
+    Task<bool> Relist(string socketId);
 
     /// <summary>Takes the front end out of every room, forgets its sockets, leaves the registry and forgets the observer (graceful stop).</summary>
     [Alias("Detach")]

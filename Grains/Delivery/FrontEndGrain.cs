@@ -67,7 +67,7 @@ internal sealed partial class FrontEndGrain(
         return new LeaseState(_incarnation, departing);
     }
 
-    public async Task RestoreSockets(string[] socketIds)
+    public async Task RelistSockets(string[] socketIds)
     {
         // Added, not replaced: a socket connecting while the list was on its way is tracked already, and
         // an id that is gone by now costs the purge one idempotent disconnect.
@@ -96,7 +96,7 @@ internal sealed partial class FrontEndGrain(
         _sockets.Remove(socketId);
     }
 
-    public async Task<bool> Recover(string socketId)
+    public async Task<bool> Relist(string socketId)
     {
         if (await Attached() is not { } observer)
         {

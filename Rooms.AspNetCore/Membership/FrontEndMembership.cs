@@ -1,84 +1,80 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// The memberships of this front end's sockets: the rooms of each socket and, for each room, its sockets here.
-/// The front end holds the connections, so this is where a socket's memberships live and die; the cluster
-/// only knows, per room, which front ends hold members (<see cref="IRoomGrain"/>). A change is applied here
-/// under one lock, so the two indexes always agree; it costs a grain call only when it makes this front end
-/// hold a room it was not listed in. A room this front end stops holding stays listed for <see cref="Linger"/>
-/// (a socket that leaves and joins again in a loop costs nothing), then is delisted in a batch.
+/// The memberships of this front end's sockets (a <see cref="SocketIndex"/>), and the listing state machine that
+/// keeps the cluster's view of them in step: per room, whether its room grain lists this front end. The front
+/// end holds the connections, so this is where a socket's memberships live and die; the cluster only knows,
+/// per room, which front ends hold members (<see cref="IRoomGrain"/>). A change is applied under one lock, so
+/// the index and the listings always agree; it costs a call through the door (<see cref="IClusterDoor"/>) only
+/// when it makes this front end hold a room it is not listed in. A room this front end stops holding stays
+/// listed for <see cref="FrontEndOptions.EmptyRoomLinger"/> (a socket that leaves and joins again in a loop
+/// costs nothing), then is delisted in a batch.
 /// </summary>
 /// <remarks>
 /// Per room, at most one listing change is in flight (<see cref="Registration"/>); a join completes only once
 /// its rooms list this front end, so a broadcast that starts after it reaches the socket. What may be listed
-/// without this front end knowing (a call whose outcome is unknown) is marked dirty and delisted later, so
-/// the room grains never miss this front end and only briefly list it too often.
+/// without this front end knowing (a call whose outcome is unknown) is marked dirty and delisted later, so the
+/// room grains never miss this front end and only briefly list it too often. docs/design.md, "Listing".
 /// </remarks>
 internal sealed partial class FrontEndMembership : IAsyncDisposable
 {
-    /// <summary>How long an emptied room stays listed for this front end.</summary>
-    internal static readonly TimeSpan DefaultLinger = TimeSpan.FromSeconds(2);
-
+    /// <summary>How many times a join waits for another change of its room before it gives up.</summary>
     private const int MaxEnsureAttempts = 4;
+
+    /// <summary>Ids (rooms or sockets) per call of a relisting or a sweep.</summary>
     private const int MaxIdsPerCall = 1000;
 
     private readonly object _lock = new();
-    private readonly Dictionary<string, SocketRooms> _sockets = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LocalRoom> _rooms = new(StringComparer.Ordinal);
-    private readonly IGrainFactory _grains;
+    private readonly SocketIndex _index = new();
+    private readonly Dictionary<string, RoomListing> _listings = new(StringComparer.Ordinal);
+
+    /// <summary>Per socket, its joins in flight: each room with the stamp of the change that decides on undoing it.</summary>
+    private readonly Dictionary<string, Dictionary<string, long>> _joining = new(StringComparer.Ordinal);
+
+    private readonly IClusterDoor _door;
     private readonly int _maxRoomsPerSocket;
     private readonly TimeProvider _time;
-    private readonly RoomsMetrics? _metrics;
+    private readonly RoomsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ITimer _sweeper;
     private long _stamp;
     private int _sweeping;
 
-    public FrontEndMembership(IGrainFactory grains, string frontEndId, int maxRoomsPerSocket, TimeProvider time, ILogger logger, RoomsMetrics? metrics = null, TimeSpan? linger = null)
+    public FrontEndMembership(IClusterDoor door, IOptions<RoomsOptions> rooms, IOptions<FrontEndOptions> frontEnd, TimeProvider time, RoomsMetrics metrics, ILogger<FrontEndMembership> logger)
     {
-        _grains = grains;
-        FrontEndId = frontEndId;
-        _maxRoomsPerSocket = maxRoomsPerSocket;
+        _door = door;
+        _maxRoomsPerSocket = rooms.Value.MaxRoomsPerSocket;
         _time = time;
-        _logger = logger;
         _metrics = metrics;
-        Linger = linger ?? DefaultLinger;
+        _logger = logger;
+        Linger = frontEnd.Value.EmptyRoomLinger;
         var tick = TimeSpan.FromTicks(Math.Max(Linger.Ticks / 2, TimeSpan.FromMilliseconds(100).Ticks));
         _sweeper = time.CreateTimer(_ => _ = SweepAsync(), null, tick, tick);
     }
 
-    public string FrontEndId { get; }
-
     public TimeSpan Linger { get; }
-
-    private IFrontEndRoomsGrain Listing => _grains.GetGrainByKey<IFrontEndRoomsGrain>(FrontEndId);
 
     /// <summary>A socket this front end now holds, in its own-id room (not yet listed: see <see cref="ListSocketAsync"/>).</summary>
     public void AddSocket(string socketId)
     {
         lock (_lock)
         {
-            if (_sockets.ContainsKey(socketId))
+            if (!_index.AddSocket(socketId))
             {
                 throw new InvalidOperationException($"Socket '{socketId}' is already connected to this front end.");
             }
-
-            _sockets.Add(socketId, new SocketRooms(socketId));
-            AddMember(socketId, socketId);
         }
     }
 
-    /// <summary>
-    /// Lists a socket added here (<see cref="AddSocket"/>): its location (through <paramref name="via"/> when
-    /// given), and this front end in its own-id room.
-    /// </summary>
-    public async Task ListSocketAsync(string socketId, IGrainFactory? via = null)
+    /// <summary>Lists a socket added here (<see cref="AddSocket"/>): its location, and this front end in its own-id room.</summary>
+    public async Task ListSocketAsync(string socketId)
     {
-        var located = (via ?? _grains).GetGrainByKey<Delivery.IFrontEndGrain>(FrontEndId).Connect(socketId);
+        var located = _door.ConnectAsync(socketId);
         var failed = await EnsureListedAsync([socketId]);
         await located;
         if (failed is not null)
@@ -93,17 +89,18 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         string[] left;
         lock (_lock)
         {
-            if (!_sockets.Remove(socketId, out var socket))
+            if (_index.RemoveSocket(socketId) is not { } rooms)
             {
                 return;
             }
 
-            foreach (var room in socket.Rooms)
+            _joining.Remove(socketId);
+            foreach (var room in rooms)
             {
-                RemoveMember(room, socketId);
+                Left(room);
             }
 
-            left = [.. socket.Rooms.Where(room => room != socketId)];
+            left = [.. rooms.Where(room => room != socketId)];
         }
 
         Report(socketId, [], left);
@@ -113,7 +110,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _sockets.ContainsKey(socketId);
+            return _index.Holds(socketId);
         }
     }
 
@@ -123,7 +120,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         {
             lock (_lock)
             {
-                return _sockets.Count;
+                return _index.Count;
             }
         }
     }
@@ -132,7 +129,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            return [.. _sockets.Keys];
+            return _index.SocketIds();
         }
     }
 
@@ -141,7 +138,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _sockets.TryGetValue(socketId, out var socket) ? [.. socket.Rooms] : null;
+            return _index.RoomsOf(socketId);
         }
     }
 
@@ -150,7 +147,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _rooms.TryGetValue(room, out var local) ? local.Members() : [];
+            return _index.MembersOf(room);
         }
     }
 
@@ -159,7 +156,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            return [.. rooms.Where(room => _rooms.TryGetValue(room, out var local) && local.Listable(room))];
+            return [.. rooms.Where(_index.IsListable)];
         }
     }
 
@@ -168,26 +165,16 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (rooms.Length == 1 && except is null)
-            {
-                return _rooms.TryGetValue(rooms[0], out var only) ? only.Members() : [];
-            }
+            return _index.Recipients(rooms, except);
+        }
+    }
 
-            var recipients = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var room in rooms)
-            {
-                if (_rooms.TryGetValue(room, out var local))
-                {
-                    recipients.UnionWith(local.Members());
-                }
-            }
-
-            if (except is not null)
-            {
-                recipients.ExceptWith(except);
-            }
-
-            return recipients;
+    /// <summary>Whether the room grain of <paramref name="room"/> lists this front end (tests: the listing state machine's outcome).</summary>
+    internal bool IsListed(string room)
+    {
+        lock (_lock)
+        {
+            return IsListed(room, _listings.GetValueOrDefault(room));
         }
     }
 
@@ -198,31 +185,31 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// </summary>
     public async Task<bool> ChangeAsync(string socketId, MembershipChange change)
     {
-        SocketRooms socket;
         long stamp;
         List<string>? joined = null, left = null, unlisted = null;
         lock (_lock)
         {
-            if (!_sockets.TryGetValue(socketId, out socket!))
+            if (!_index.Holds(socketId))
             {
                 return false;
             }
 
             var leaves = change.LeaveAll
-                ? socket.Rooms.Where(r => !(change.KeepOwnRoom && r == socketId) && r != change.KeepRoom).ToArray()
+                ? [.. _index.RoomsView(socketId).Where(r => !(change.KeepOwnRoom && r == socketId) && r != change.KeepRoom)]
                 : change.Leave;
             var joins = change.Join.Length <= 1 ? change.Join : [.. change.Join.Distinct(StringComparer.Ordinal)];
-            if (joins.Length > 0 && CountedAfter(socket, socketId, leaves, joins) is var counted && counted > _maxRoomsPerSocket && counted > socket.Counted())
+            if (joins.Length > 0 && CountedAfter(socketId, leaves, joins) is var counted && counted > _maxRoomsPerSocket && counted > _index.CountedRooms(socketId))
             {
                 throw new RoomLimitExceededException(socketId, _maxRoomsPerSocket, counted);
             }
 
+            var joining = _joining.GetValueOrDefault(socketId);
             foreach (var room in leaves)
             {
-                socket.Joining?.Remove(room);
-                if (socket.Rooms.Remove(room))
+                joining?.Remove(room);
+                if (_index.Leave(socketId, room))
                 {
-                    RemoveMember(room, socketId);
+                    Left(room);
                     (left ??= []).Add(room);
                 }
             }
@@ -230,25 +217,24 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             stamp = ++_stamp;
             foreach (var room in joins)
             {
-                LocalRoom local;
-                if (socket.Rooms.Add(room))
+                if (_index.Join(socketId, room))
                 {
-                    local = AddMember(room, socketId);
                     (joined ??= []).Add(room);
                 }
-                else if (socket.Joining?.ContainsKey(room) == true)
-                {
-                    local = _rooms[room];
-                }
-                else
+                else if (joining?.ContainsKey(room) != true)
                 {
                     continue; // in the room already, and its join settled
                 }
 
-                if (!local.IsListed(room))
+                if (!IsListed(room, _listings.GetValueOrDefault(room)))
                 {
                     // To be listed (or being listed by a join still in flight: this one decides now on undoing it).
-                    (socket.Joining ??= new(StringComparer.Ordinal))[room] = stamp;
+                    if (joining is null)
+                    {
+                        _joining.Add(socketId, joining = new(StringComparer.Ordinal));
+                    }
+
+                    joining[room] = stamp;
                     (unlisted ??= []).Add(room);
                 }
             }
@@ -264,19 +250,25 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         List<string>? undone = null;
         lock (_lock)
         {
+            var joining = _joining.GetValueOrDefault(socketId);
             foreach (var room in unlisted)
             {
-                if (socket.Joining?.GetValueOrDefault(room) != stamp)
+                if (joining?.GetValueOrDefault(room) != stamp)
                 {
-                    continue; // settled, or a later change of the room decides
+                    continue; // settled, or a later change of the room decides (or the socket is gone)
                 }
 
-                socket.Joining.Remove(room);
-                if (failed?.ContainsKey(room) == true && _sockets.GetValueOrDefault(socketId) == socket && socket.Rooms.Remove(room))
+                joining.Remove(room);
+                if (failed?.ContainsKey(room) == true && _index.Leave(socketId, room))
                 {
-                    RemoveMember(room, socketId);
+                    Left(room);
                     (undone ??= []).Add(room);
                 }
+            }
+
+            if (joining?.Count == 0)
+            {
+                _joining.Remove(socketId);
             }
         }
 
@@ -290,12 +282,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     }
 
     /// <summary>How many rooms (its own-id room aside) the socket would be in after leaving <paramref name="leaves"/> and joining <paramref name="joins"/> (distinct).</summary>
-    private static int CountedAfter(SocketRooms socket, string socketId, string[] leaves, string[] joins)
+    private int CountedAfter(string socketId, string[] leaves, string[] joins)
     {
-        var counted = socket.Counted();
+        var counted = _index.CountedRooms(socketId);
         foreach (var room in leaves.Length <= 1 ? leaves : leaves.Distinct(StringComparer.Ordinal))
         {
-            if (room != socketId && socket.Rooms.Contains(room))
+            if (room != socketId && _index.IsIn(socketId, room))
             {
                 counted--;
             }
@@ -303,7 +295,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
         foreach (var room in joins)
         {
-            if (room != socketId && (!socket.Rooms.Contains(room) || Array.IndexOf(leaves, room) >= 0))
+            if (room != socketId && (!_index.IsIn(socketId, room) || Array.IndexOf(leaves, room) >= 0))
             {
                 counted++;
             }
@@ -343,37 +335,37 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// Lists this front end again in every room it holds, and every socket's location (after a silo was lost,
     /// or the front-end grain lost its memory or purged this front end while it was alive). Idempotent.
     /// </summary>
-    public async Task RebuildAsync()
+    public async Task RelistAllAsync()
     {
         List<string> listable = [], ownOnly = [];
         string[] sockets;
         lock (_lock)
         {
-            foreach (var (name, room) in _rooms)
+            foreach (var (name, listing) in _listings)
             {
-                if (room.State is Registration.Listed or Registration.Listing)
+                if (listing.State is Registration.Listed or Registration.Listing)
                 {
-                    (room.Listable(name) ? listable : ownOnly).Add(name);
+                    (_index.IsListable(name) ? listable : ownOnly).Add(name);
                 }
             }
 
-            sockets = [.. _sockets.Keys];
+            sockets = _index.SocketIds();
         }
 
         var calls = new List<Task>();
         foreach (var chunk in sockets.Chunk(MaxIdsPerCall))
         {
-            calls.Add(_grains.GetGrainByKey<Delivery.IFrontEndGrain>(FrontEndId).RestoreSockets(chunk));
+            calls.Add(_door.RelistSocketsAsync(chunk));
         }
 
         foreach (var chunk in listable.Chunk(MaxIdsPerCall))
         {
-            calls.Add(Listing.Register(chunk, listable: true, relist: true));
+            calls.Add(_door.ListAsync(chunk, listable: true, relist: true));
         }
 
         foreach (var chunk in ownOnly.Chunk(MaxIdsPerCall))
         {
-            calls.Add(Listing.Register(chunk, listable: false, relist: true));
+            calls.Add(_door.ListAsync(chunk, listable: false, relist: true));
         }
 
         try
@@ -387,14 +379,13 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             {
                 foreach (var name in listable.Concat(ownOnly))
                 {
-                    if (!_rooms.TryGetValue(name, out var room))
+                    if (!_listings.TryGetValue(name, out var listing))
                     {
-                        room = new LocalRoom { Dirty = true, EmptiedAt = _time.GetTimestamp() };
-                        _rooms.Add(name, room);
+                        _listings.Add(name, new RoomListing { Dirty = true, EmptiedAt = _time.GetTimestamp() });
                     }
-                    else if (room.State is not (Registration.Listed or Registration.Listing))
+                    else if (listing.State is not (Registration.Listed or Registration.Listing))
                     {
-                        room.Dirty = true;
+                        listing.Dirty = true;
                     }
                 }
             }
@@ -403,9 +394,9 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
     /// <summary>
     /// Completes once each of <paramref name="rooms"/> that has members here lists this front end: at once for
-    /// rooms listed already, after a call to the front-end rooms grain for each of the others (a room another
-    /// change is listing or delisting right now is waited for, then looked at again). Returns the rooms that
-    /// could not be listed, each with why; null when all are.
+    /// rooms listed already, after a call through the door for each of the others (a room another change is
+    /// listing or delisting right now is waited for, then looked at again). Returns the rooms that could not be
+    /// listed, each with why; null when all are.
     /// </summary>
     private async Task<Dictionary<string, Exception>?> EnsureListedAsync(string[] rooms)
     {
@@ -420,30 +411,31 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             {
                 foreach (var name in remaining)
                 {
-                    if (!_rooms.TryGetValue(name, out var room) || room.MemberCount == 0)
+                    if (!_index.HasMembers(name))
                     {
                         continue; // left meanwhile: nothing to list
                     }
 
-                    if (room.IsListed(name))
+                    if (!_listings.TryGetValue(name, out var listing))
+                    {
+                        _listings.Add(name, listing = new RoomListing());
+                    }
+                    else if (IsListed(name, listing))
                     {
                         continue;
                     }
 
-                    var listable = room.Listable(name);
-                    switch (room.State)
+                    if (listing.State is Registration.Listing or Registration.Delisting)
                     {
-                        case Registration.Listing or Registration.Delisting:
-                            (waiting ??= []).Add(name);
-                            (waits ??= []).Add(room.Pending);
-                            continue;
-                        default:
-                            var listing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                            room.State = Registration.Listing;
-                            room.Pending = listing.Task;
-                            (listings ??= []).Add(ListAsync(name, listable, listing));
-                            continue;
+                        (waiting ??= []).Add(name);
+                        (waits ??= []).Add(listing.Pending);
+                        continue;
                     }
+
+                    var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    listing.State = Registration.Listing;
+                    listing.Pending = done.Task;
+                    (listings ??= []).Add(ListAsync(name, _index.IsListable(name), done));
                 }
             }
 
@@ -467,7 +459,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             {
                 foreach (var room in waiting)
                 {
-                    (failed ??= new(StringComparer.Ordinal))[room] = new TimeoutException($"Front end '{FrontEndId}' could not list itself in room '{room}' after {attempt} attempts: other changes of the room kept failing.");
+                    (failed ??= new(StringComparer.Ordinal))[room] = new TimeoutException($"This front end could not list itself in room '{room}' after {attempt} attempts: other changes of the room kept failing.");
                 }
 
                 return failed;
@@ -479,11 +471,11 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     }
 
     /// <summary>Lists this front end in one room; the outcome settles the room's state (an unknown one as dirty).</summary>
-    private async Task<(string Room, Exception? Error)> ListAsync(string name, bool listable, TaskCompletionSource listing)
+    private async Task<(string Room, Exception? Error)> ListAsync(string name, bool listable, TaskCompletionSource done)
     {
         try
         {
-            await Listing.Register([name], listable);
+            await _door.ListAsync([name], listable, relist: false);
             lock (_lock)
             {
                 Settle(name, Registration.Listed, listedListable: listable);
@@ -493,7 +485,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            LogListingFailed(ex, FrontEndId, name);
+            LogListingFailed(ex, name);
             lock (_lock)
             {
                 // Maybe listed, maybe not: a later join lists it again, and an empty one is delisted.
@@ -504,19 +496,19 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
         finally
         {
-            listing.SetResult();
+            done.SetResult();
         }
     }
 
     private void Settle(string name, Registration state, bool listedListable, bool dirty = false)
     {
-        var room = _rooms[name];
-        room.State = state;
-        room.ListedListable = state == Registration.Listed && (listedListable || room.ListedListable);
-        room.Dirty = dirty;
-        if (room.MemberCount == 0)
+        var listing = _listings[name];
+        listing.State = state;
+        listing.ListedListable = state == Registration.Listed && (listedListable || listing.ListedListable);
+        listing.Dirty = dirty;
+        if (!_index.HasMembers(name))
         {
-            room.EmptiedAt = _time.GetTimestamp();
+            listing.EmptiedAt = _time.GetTimestamp();
         }
     }
 
@@ -534,14 +526,14 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             var delisting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_lock)
             {
-                foreach (var (name, room) in _rooms)
+                foreach (var (name, listing) in _listings)
                 {
-                    if (room.MemberCount == 0
-                        && (room.State == Registration.Listed || (room.State == Registration.None && room.Dirty))
-                        && _time.GetElapsedTime(room.EmptiedAt) >= Linger)
+                    if ((listing.State == Registration.Listed || (listing.State == Registration.None && listing.Dirty))
+                        && !_index.HasMembers(name)
+                        && _time.GetElapsedTime(listing.EmptiedAt) >= Linger)
                     {
-                        room.State = Registration.Delisting;
-                        room.Pending = delisting.Task;
+                        listing.State = Registration.Delisting;
+                        listing.Pending = delisting.Task;
                         (due ??= []).Add(name);
                     }
                 }
@@ -556,29 +548,29 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             {
                 foreach (var chunk in due.Chunk(MaxIdsPerCall))
                 {
-                    await Listing.Unregister(chunk);
+                    await _door.DelistAsync(chunk);
                 }
 
                 lock (_lock)
                 {
                     foreach (var name in due)
                     {
-                        var room = _rooms[name];
-                        if (room.MemberCount == 0)
+                        if (!_index.HasMembers(name))
                         {
-                            _rooms.Remove(name);
+                            _listings.Remove(name);
                         }
                         else
                         {
-                            room.State = Registration.None; // joined meanwhile: that join lists it again
-                            room.Dirty = false;
+                            var listing = _listings[name];
+                            listing.State = Registration.None; // joined meanwhile: that join lists it again
+                            listing.Dirty = false;
                         }
                     }
                 }
             }
             catch (Exception ex)
             {
-                LogDelistingFailed(ex, FrontEndId, due.Count);
+                LogDelistingFailed(ex, due.Count);
                 lock (_lock)
                 {
                     foreach (var name in due)
@@ -600,28 +592,25 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _sweeper.DisposeAsync();
 
-    private LocalRoom AddMember(string room, string socketId)
-    {
-        ref var local = ref CollectionsMarshal.GetValueRefOrAddDefault(_rooms, room, out _);
-        local ??= new LocalRoom();
-        local.Add(socketId);
-        return local;
-    }
+    /// <summary>Whether the room grain lists this front end as its members need: as a listable room when it is one.</summary>
+    private bool IsListed(string room, RoomListing? listing)
+        => listing is { State: Registration.Listed } && (listing.ListedListable || !_index.IsListable(room));
 
-    private void RemoveMember(string room, string socketId)
+    /// <summary>A socket left <paramref name="room"/>: a room never listed is forgotten once empty, a listed one lingers.</summary>
+    private void Left(string room)
     {
-        if (!_rooms.TryGetValue(room, out var local) || !local.Remove(socketId) || local.MemberCount > 0)
+        if (_index.HasMembers(room) || !_listings.TryGetValue(room, out var listing))
         {
             return;
         }
 
-        if (local.State == Registration.None && !local.Dirty)
+        if (listing.State == Registration.None && !listing.Dirty)
         {
-            _rooms.Remove(room); // never listed: nothing to delist
+            _listings.Remove(room); // never listed: nothing to delist
         }
         else
         {
-            local.EmptiedAt = _time.GetTimestamp();
+            listing.EmptiedAt = _time.GetTimestamp();
         }
     }
 
@@ -632,7 +621,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             return;
         }
 
-        _metrics?.MembershipsChanged(joined?.Count ?? 0, left?.Count ?? 0);
+        _metrics.MembershipsChanged(joined?.Count ?? 0, left?.Count ?? 0);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             foreach (var room in joined ?? [])
@@ -653,37 +642,24 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     [LoggerMessage(2, LogLevel.Debug, "Socket {SocketId} left room {Room}.")]
     private partial void LogLeft(string socketId, string room);
 
-    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} could not list itself in room {Room}; the joins that needed it failed.")]
-    private partial void LogListingFailed(Exception exception, string frontEndId, string room);
+    [LoggerMessage(3, LogLevel.Warning, "This front end could not list itself in room {Room}; the joins that needed it failed.")]
+    private partial void LogListingFailed(Exception exception, string room);
 
-    [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId} could not delist itself from {Rooms} emptied rooms; retrying later.")]
-    private partial void LogDelistingFailed(Exception exception, string frontEndId, int rooms);
+    [LoggerMessage(4, LogLevel.Warning, "This front end could not delist itself from {Rooms} emptied rooms; retrying later.")]
+    private partial void LogDelistingFailed(Exception exception, int rooms);
 
     private enum Registration
     {
-        /// <summary>Not listed (unless <see cref="LocalRoom.Dirty"/>: maybe listed).</summary>
+        /// <summary>Not listed (unless <see cref="RoomListing.Dirty"/>: maybe listed).</summary>
         None,
         Listing,
         Listed,
         Delisting,
     }
 
-    /// <summary>One socket's rooms, and its joins in flight, each with the stamp of the change that decides on undoing it.</summary>
-    private sealed class SocketRooms(string socketId)
+    /// <summary>Whether one room's grain lists this front end; kept while the room has members here or may still be listed.</summary>
+    private sealed class RoomListing
     {
-        public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal) { socketId };
-
-        public Dictionary<string, long>? Joining { get; set; }
-
-        public int Counted() => Rooms.Count - (Rooms.Contains(socketId) ? 1 : 0);
-    }
-
-    /// <summary>One room's sockets here, and whether the room grain lists this front end.</summary>
-    private sealed class LocalRoom
-    {
-        private readonly HashSet<string> _members = new(StringComparer.Ordinal);
-        private string[]? _snapshot;
-
         public Registration State { get; set; }
 
         /// <summary>Listed as a room <c>Rooms()</c> shows (not only an own-id room).</summary>
@@ -696,35 +672,5 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         public Task Pending { get; set; } = Task.CompletedTask;
 
         public long EmptiedAt { get; set; }
-
-        public int MemberCount => _members.Count;
-
-        public void Add(string socketId)
-        {
-            if (_members.Add(socketId))
-            {
-                _snapshot = null;
-            }
-        }
-
-        public bool Remove(string socketId)
-        {
-            if (!_members.Remove(socketId))
-            {
-                return false;
-            }
-
-            _snapshot = null;
-            return true;
-        }
-
-        /// <summary>The members as an array made once per change and shared by every reader.</summary>
-        public string[] Members() => _snapshot ??= [.. _members];
-
-        /// <summary>Whether <c>Rooms()</c> shows it: it has a member other than the socket it is named after.</summary>
-        public bool Listable(string name) => _members.Count > 1 || (_members.Count == 1 && !_members.Contains(name));
-
-        /// <summary>Whether its grain lists this front end as its members need: as a listable room when it is one.</summary>
-        public bool IsListed(string name) => State == Registration.Listed && (ListedListable || !Listable(name));
     }
 }

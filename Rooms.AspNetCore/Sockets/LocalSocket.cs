@@ -1,3 +1,5 @@
+using Orleans.Rooms.Delivery;
+
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>A socket this front end holds: its id, and how events reach its client (its rooms are in <see cref="Membership.FrontEndMembership"/>).</summary>

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Telemetry;
 
+using Orleans.Rooms.Delivery;
+
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
@@ -15,7 +17,7 @@ namespace Orleans.Rooms.Sockets;
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
 /// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger)
+internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger) : ISocketOutbox
 {
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();

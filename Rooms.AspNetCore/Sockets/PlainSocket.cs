@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 
+using Orleans.Rooms.Delivery;
+
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>

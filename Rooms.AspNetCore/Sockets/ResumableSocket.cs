@@ -2,6 +2,8 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 
+using Orleans.Rooms.Delivery;
+
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>What became of a resumable socket when one of its connections went.</summary>

@@ -1,29 +1,36 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Cluster;
+using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Sockets;
 
 /// <summary>
-/// SignalR's default lifetime manager, plus the registration of each socket in the cluster. SignalR calls
-/// <see cref="OnDisconnectedAsync"/> for every connection whose <see cref="OnConnectedAsync"/> started,
-/// whatever happened in between (the hub's own callbacks are skipped when its connect fails), so a socket
-/// is never left registered by a connection that is gone. A resumable socket outlives its connection for
-/// the resume window: it is unregistered when the window passes, not when the connection goes, and a
-/// connection that resumes it is never registered under its own id.
+/// SignalR's contract over this service, owned rather than inherited (as <c>RedisHubLifetimeManager</c> owns it
+/// over its store): the one registry of sockets is <see cref="LocalSockets"/> with their rooms in
+/// <see cref="FrontEndMembership"/>, and everything an app can send through <c>IHubContext&lt;SocketHub&gt;</c>
+/// goes through <see cref="IRoomService"/>, cluster-wide, with the room guarantees. SignalR groups are rooms;
+/// a connection id is a socket id (the id a client sees, <see cref="IRoomService.GetId"/>); resumable sockets
+/// get what is sent as numbered events like any broadcast. docs/protocol.md, "SignalR's hub context".
 /// </summary>
+/// <remarks>
+/// SignalR calls <see cref="OnDisconnectedAsync"/> for every connection whose <see cref="OnConnectedAsync"/>
+/// started, whatever happened in between, so a socket is never left registered by a connection that is gone.
+/// A resumable socket outlives its connection for the resume window: it is unregistered when the window
+/// passes, not when the connection goes, and a connection that resumes it is never registered under its own id.
+/// Events carry one argument (docs/protocol.md, "Events"); what SignalR offers that has no room equivalent
+/// (users without a user-id mapping, client results) throws and names what to use instead.
+/// </remarks>
 internal sealed partial class RoomsHubLifetimeManager(
     LocalSockets sockets,
     FrontEndMembership membership,
     FrontEndLease lease,
-    IGrainFactory grains,
-    FrontEndIdentity identity,
+    IClusterDoor door,
+    IRoomService rooms,
     IHostApplicationLifetime host,
-    ILogger<DefaultHubLifetimeManager<SocketHub>> baseLogger,
-    ILogger<RoomsHubLifetimeManager> logger)
-    : DefaultHubLifetimeManager<SocketHub>(baseLogger)
+    ILogger<RoomsHubLifetimeManager> logger) : HubLifetimeManager<SocketHub>
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
 
@@ -33,7 +40,6 @@ internal sealed partial class RoomsHubLifetimeManager(
         await lease.WhenAttached.WaitAsync(AttachTimeout, connection.ConnectionAborted);
 
         var request = ResumeRequest.Of(connection);
-        await base.OnConnectedAsync(connection);
         if (request.Token is { } token && sockets.TryResume(connection, token, request.Seq))
         {
             return; // the socket it took over is registered already, under its own id
@@ -52,13 +58,58 @@ internal sealed partial class RoomsHubLifetimeManager(
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        var ended = sockets.Disconnected(connection, expired: OnHoldExpired);
-        await base.OnDisconnectedAsync(connection);
-        if (ended is not null)
+        if (sockets.Disconnected(connection, expired: OnHoldExpired) is { } ended)
         {
             await UnregisterAsync(ended);
         }
     }
+
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => rooms.BlastAsync(methodName, Argument(args), except: null, cancellationToken);
+
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default)
+        => rooms.BlastAsync(methodName, Argument(args), SocketTarget.FromIds(excludedConnectionIds), cancellationToken);
+
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => rooms.BroadcastAsync([connectionId], methodName, Argument(args), except: null, cancellationToken);
+
+    public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => connectionIds.Count == 0 ? Task.CompletedTask : rooms.BroadcastAsync(connectionIds, methodName, Argument(args), except: null, cancellationToken);
+
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => rooms.BroadcastAsync([groupName], methodName, Argument(args), except: null, cancellationToken);
+
+    public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => groupNames.Count == 0 ? Task.CompletedTask : rooms.BroadcastAsync(groupNames, methodName, Argument(args), except: null, cancellationToken);
+
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default)
+        => rooms.BroadcastAsync([groupName], methodName, Argument(args), SocketTarget.FromIds(excludedConnectionIds), cancellationToken);
+
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => throw UsersNotSupported();
+
+    public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => throw UsersNotSupported();
+
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+        => rooms.JoinAsync(connectionId, groupName, cancellationToken);
+
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+        => rooms.LeaveAsync(connectionId, groupName, cancellationToken);
+
+    public override Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken)
+        => throw new NotSupportedException("Client results (Clients.Client(id).InvokeAsync) are not supported by Orleans.Rooms: a socket may be on any front end and may be resuming. Send an event, and have the client answer with a socket request (io.socket.post) to a route of the app.");
+
+    /// <summary>An event's one argument (docs/protocol.md, "Events"): none sends null; more than one is refused, naming what to do.</summary>
+    private static object? Argument(object?[] args) => args.Length switch
+    {
+        0 => null,
+        1 => args[0],
+        _ => throw new ArgumentException($"Orleans.Rooms events carry one argument (sails.sockets.broadcast's data), not {args.Length}: send one object or array instead (e.g. SendAsync(method, new {{ a, b }})).", nameof(args)),
+    };
+
+    private static NotSupportedException UsersNotSupported()
+        => new("Clients.User(...) and Clients.Users(...) are not supported by Orleans.Rooms: it does not map users to sockets. Join each socket of a user to a room named after the user (IRoomService.JoinAsync(socket, \"user:<id>\")) and use Clients.Group(\"user:<id>\").");
 
     private void OnHoldExpired(string socketId)
     {
@@ -74,7 +125,7 @@ internal sealed partial class RoomsHubLifetimeManager(
     {
         try
         {
-            await FrontEnd.Disconnect(socketId);
+            await door.DisconnectAsync(socketId);
         }
         catch (Exception ex)
         {
@@ -83,8 +134,6 @@ internal sealed partial class RoomsHubLifetimeManager(
             lease.RetryDisconnect(socketId);
         }
     }
-
-    private IFrontEndGrain FrontEnd => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} disconnected but could not be unregistered yet; retrying.")]
     private static partial void LogUnregisterFailed(ILogger logger, Exception exception, string socketId);

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Sockets;
 
+using Orleans.Rooms.Lease;
+
 namespace Orleans.Rooms.WarmUp;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;

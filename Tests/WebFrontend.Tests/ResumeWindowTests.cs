@@ -11,6 +11,10 @@ using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 
+using Orleans.Rooms.Delivery;
+
+using Orleans.Rooms.Tests.Shared;
+
 namespace Orleans.Rooms.WebFrontend.Tests;
 
 /// <summary>
@@ -28,9 +32,10 @@ public sealed class ResumeWindowTests
 
     public ResumeWindowTests()
     {
-        // Memberships without a cluster: these sockets join nothing, so the grain factory is never used.
-        var membership = new FrontEndMembership(null!, "fe-test", 10, _time, NullLogger.Instance);
-        _sockets = new LocalSockets(membership, Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, Metrics(), NullLogger<LocalSockets>.Instance);
+        // Memberships without a cluster: these sockets join nothing, so the door is never used.
+        var metrics = Metrics();
+        var membership = new FrontEndMembership(new FakeDoor(), Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), _time, metrics, NullLogger<FrontEndMembership>.Instance);
+        _sockets = new LocalSockets(membership, Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, metrics, NullLogger<LocalSockets>.Instance);
     }
 
     private static RoomsMetrics Metrics()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms;
 using Orleans.Rooms.Benchmarks;
+using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 
@@ -21,25 +22,25 @@ using var host = builder.Build();
 await host.StartAsync();
 
 var grains = host.Services.GetRequiredService<IGrainFactory>();
-var frontEndId = "bench-fe";
-await using var membership = new FrontEndMembership(grains, frontEndId, new RoomsOptions().MaxRoomsPerSocket, TimeProvider.System, host.Services.GetRequiredService<ILogger<FrontEndMembership>>());
-var api = new RoomService(grains, Options.Create(new RoomsOptions()), membership);
-var frontEnd = new CountingFrontEnd(membership);
-await grains.GetGrain<IFrontEndGrain>(frontEndId).Renew(grains.CreateObjectReference<IFrontEndObserver>(frontEnd), TimeSpan.FromHours(1));
+var frontEnd = new CountingOutbox();
+await using var core = FrontEndCore.Create(grains, frontEnd, new Dictionary<string, string?> { ["Rooms:FrontEnd:Id"] = "bench-fe" });
+var membership = core.Membership;
+var api = core.Api;
+await grains.GetGrain<IFrontEndGrain>(core.Id).Renew(grains.CreateObjectReference<IFrontEndObserver>(core.Local), TimeSpan.FromHours(1));
 
 if (scenario is "joinleave" or "all")
 {
-    await Scenarios.JoinLeave(grains, membership, api, callers: 64, TimeSpan.FromSeconds(seconds));
+    await Scenarios.JoinLeave(core.Door, membership, api, callers: 64, TimeSpan.FromSeconds(seconds));
 }
 
 if (scenario is "broadcast" or "all")
 {
-    await Scenarios.Broadcast(grains, membership, api, frontEnd, members: 10_000, iterations: 200);
+    await Scenarios.Broadcast(core.Door, membership, api, frontEnd, members: 10_000, iterations: 200);
 }
 
 if (scenario is "memory" or "all")
 {
-    await Scenarios.MemoryPerMembership(membership, api, sockets: 10_000, roomsPerSocket: 10);
+    await Scenarios.MemoryPerMembership(core.Door, membership, api, sockets: 10_000, roomsPerSocket: 10);
 }
 
 await host.StopAsync();
@@ -48,7 +49,7 @@ namespace Orleans.Rooms.Benchmarks
 {
     internal static class Scenarios
     {
-        public static async Task JoinLeave(IGrainFactory grains, FrontEndMembership membership, IRoomService api, int callers, TimeSpan duration)
+        public static async Task JoinLeave(IClusterDoor door, FrontEndMembership membership, IRoomService api, int callers, TimeSpan duration)
         {
             var sockets = await Connect(membership, "jl", callers);
             long operations = 0;
@@ -76,10 +77,10 @@ namespace Orleans.Rooms.Benchmarks
             var elapsed = stop.Elapsed.TotalSeconds;
             var all = latencies.SelectMany(l => l).Order().ToArray();
             Console.WriteLine($"joinleave: callers={callers} ops={operations} seconds={elapsed:F1} ops_per_s={operations / elapsed:F0} p50_ms={Percentile(all, 0.5):F3} p99_ms={Percentile(all, 0.99):F3}");
-            await Disconnect(grains, membership, sockets);
+            await Disconnect(door, membership, sockets);
         }
 
-        public static async Task Broadcast(IGrainFactory grains, FrontEndMembership membership, IRoomService api, CountingFrontEnd frontEnd, int members, int iterations)
+        public static async Task Broadcast(IClusterDoor door, FrontEndMembership membership, IRoomService api, CountingOutbox frontEnd, int members, int iterations)
         {
             var sockets = await Connect(membership, "bc", members);
             const string room = "bc-big-room";
@@ -112,10 +113,10 @@ namespace Orleans.Rooms.Benchmarks
             Console.WriteLine($"broadcast: members={members} batches={frontEnd.Batches} deliveries={frontEnd.Deliveries} "
                 + $"broadcast_us={broadcastUs:F0} broadcast_with_except_us={exceptUs:F0} recipients_with_except_us={planUs:F0} "
                 + $"per_member_ns={broadcastUs * 1000 / members:F1}");
-            await Disconnect(grains, membership, sockets);
+            await Disconnect(door, membership, sockets);
         }
 
-        public static async Task MemoryPerMembership(FrontEndMembership membership, IRoomService api, int sockets, int roomsPerSocket)
+        public static async Task MemoryPerMembership(IClusterDoor door, FrontEndMembership membership, IRoomService api, int sockets, int roomsPerSocket)
         {
             var before = Measure();
             var rssBefore = Environment.WorkingSet;
@@ -160,21 +161,22 @@ namespace Orleans.Rooms.Benchmarks
             return ids;
         }
 
-        private static Task Disconnect(IGrainFactory grains, FrontEndMembership membership, string[] ids)
+        private static Task Disconnect(IClusterDoor door, FrontEndMembership membership, string[] ids)
             => Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
             {
                 membership.RemoveSocket(id);
-                await grains.GetGrain<IFrontEndGrain>(membership.FrontEndId).Disconnect(id);
+                await door.DisconnectAsync(id);
             });
 
         private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
     }
 
-    /// <summary>A front end that counts what it is handed and keeps memberships as a real one does.</summary>
-    internal sealed class CountingFrontEnd(FrontEndMembership membership) : IFrontEndObserver
+    /// <summary>Where the real front end's events go, counted instead of written: each distinct event is a batch.</summary>
+    internal sealed class CountingOutbox : ISocketOutbox
     {
         private long _batches;
         private long _deliveries;
+        private OutgoingEvent? _last;
 
         public long Batches => Interlocked.Read(ref _batches);
 
@@ -186,21 +188,21 @@ namespace Orleans.Rooms.Benchmarks
             Interlocked.Exchange(ref _deliveries, 0);
         }
 
-        public Task Deliver(DeliveryBatch batch)
+        public bool Send(string socketId, OutgoingEvent message)
         {
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _deliveries, batch.Rooms is null ? 0 : membership.Recipients(batch.Rooms, batch.Except).Count);
-            return Task.CompletedTask;
+            if (Interlocked.Exchange(ref _last, message) != message)
+            {
+                Interlocked.Increment(ref _batches);
+            }
+
+            Interlocked.Increment(ref _deliveries);
+            return true;
         }
 
-        public Task<bool> Change(string socketId, MembershipChange change) => membership.ChangeAsync(socketId, change);
-
-        public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => membership.ChangeMembersAsync(room, change);
-
-        public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
-
-        public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(membership.RoomsOf(socketId));
-
-        public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
+        public int SendToAll(OutgoingEvent message, string[]? except)
+        {
+            Interlocked.Increment(ref _batches);
+            return 0;
+        }
     }
 }

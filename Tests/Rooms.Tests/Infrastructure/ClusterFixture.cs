@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
+using System.Collections.Concurrent;
+using System.Globalization;
+using Orleans.Rooms.Cluster;
+using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.TestingHost;
 
@@ -13,6 +16,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Kept small so the limit can be reached quickly; the default (1,000) is tested on its own.</summary>
     public const int MaxRoomsPerSocket = 20;
 
+    private readonly ConcurrentDictionary<int, FrontEndCore> _apis = new();
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -25,6 +30,11 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var api in _apis.Values)
+        {
+            await api.DisposeAsync();
+        }
+
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
     }
@@ -33,11 +43,27 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IGrainFactory Grains(int silo)
         => ((InProcessSiloHandle)Cluster.Silos[silo % Cluster.Silos.Count]).SiloHost.Services.GetRequiredService<IGrainFactory>();
 
-    /// <summary>The room API running on silo <paramref name="silo"/>, as a co-hosted front end would run it.</summary>
-    public IRoomService Api(int silo) => new RoomService(Grains(silo), Options.Create(new RoomsOptions { MaxRoomsPerSocket = MaxRoomsPerSocket }));
+    /// <summary>
+    /// The room API of a front end co-hosted with silo <paramref name="silo"/> that holds no sockets itself (one
+    /// per silo, made on first use): what it does, it does through the cluster.
+    /// </summary>
+    public IRoomService Api(int silo) => _apis.GetOrAdd(silo % SiloCount, s => FrontEndCore.Create(Grains(s), NoSockets.Instance, new Dictionary<string, string?>
+    {
+        ["Rooms:MaxRoomsPerSocket"] = MaxRoomsPerSocket.ToString(CultureInfo.InvariantCulture),
+    })).Api;
 
     /// <summary>A front end attached to the cluster through the test client, recording what it is handed.</summary>
     public Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null) => TestFrontEnd.StartAsync(Cluster.Client, lease);
+
+    /// <summary>The outbox of a front end that holds no sockets.</summary>
+    private sealed class NoSockets : ISocketOutbox
+    {
+        public static readonly NoSockets Instance = new();
+
+        public bool Send(string socketId, OutgoingEvent message) => false;
+
+        public int SendToAll(OutgoingEvent message, string[]? except) => 0;
+    }
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {

@@ -2,43 +2,46 @@ using System.Collections.Concurrent;
 using System.Text;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Orleans.Rooms.Cluster;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 
 /// <summary>
-/// Stands in for a web front end: attaches a real observer to its front-end grain and keeps its sockets'
-/// memberships as the real one does (a <see cref="FrontEndMembership"/>), and records every event its sockets
-/// are handed, with the batches.
+/// Stands in for a web front end: the real front end's core (<see cref="FrontEndCore"/>: memberships, listing,
+/// door, observer) attached to its front-end grain, with an outbox that records every event its sockets are
+/// handed, by batch.
 /// </summary>
-public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
+public sealed class TestFrontEnd : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly IClusterClient _client;
-    private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<DeliveredBatch> _batches = new();
-    private readonly FrontEndMembership _membership;
+    private readonly Outbox _outbox = new();
+    private readonly FrontEndCore _core;
     private IFrontEndObserver? _reference;
     private int _socketCounter;
 
     private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket)
     {
         _client = client;
-        _membership = new FrontEndMembership(client, Id, maxRoomsPerSocket, TimeProvider.System, NullLogger.Instance);
+        _core = FrontEndCore.Create(client, _outbox, new Dictionary<string, string?>
+        {
+            ["Rooms:FrontEnd:Id"] = "fe-" + Guid.NewGuid().ToString("N")[..8],
+            ["Rooms:MaxRoomsPerSocket"] = maxRoomsPerSocket.ToString(CultureInfo.InvariantCulture),
+        });
     }
 
-    public string Id { get; } = "fe-" + Guid.NewGuid().ToString("N")[..8];
+    public string Id => _core.Id;
 
     /// <summary>What this front end was handed, each batch with the sockets it went to.</summary>
-    public IReadOnlyCollection<DeliveredBatch> Batches => _batches;
-
-    public IFrontEndObserver Reference => _reference!;
+    public IReadOnlyCollection<DeliveredBatch> Batches => _outbox.Batches;
 
     public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket)
     {
         var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket);
-        frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd);
+        frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd._core.Local);
         await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
     }
@@ -46,66 +49,38 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     public Task<LeaseState> RenewAsync(TimeSpan lease) => _client.GetGrain<IFrontEndGrain>(Id).Renew(_reference!, lease);
 
     /// <summary>Connects a new socket to this front end, as the hub does on connect.</summary>
-    public async Task<string> ConnectAsync(IGrainFactory? via = null)
+    public async Task<string> ConnectAsync()
     {
         var id = $"{Id}-s{Interlocked.Increment(ref _socketCounter)}";
-        await ReconnectAsync(id, via);
+        await ReconnectAsync(id);
         return id;
     }
 
     /// <summary>Connects an existing id again after a disconnect.</summary>
-    public async Task ReconnectAsync(string id, IGrainFactory? via = null)
+    public async Task ReconnectAsync(string id)
     {
-        _sockets[id] = new Inbox();
-        _membership.AddSocket(id);
-        await _membership.ListSocketAsync(id, via);
+        _outbox.Open(id);
+        _core.Membership.AddSocket(id);
+        await _core.Membership.ListSocketAsync(id);
     }
 
     /// <summary>Disconnects a socket as the real front end does: out of its rooms here at once, then its location forgotten.</summary>
-    public async Task DisconnectAsync(string id, IGrainFactory? via = null)
+    public async Task DisconnectAsync(string id)
     {
-        _membership.RemoveSocket(id);
-        await (via ?? _client).GetGrain<IFrontEndGrain>(Id).Disconnect(id);
-        _sockets.TryRemove(id, out _);
+        _core.Membership.RemoveSocket(id);
+        await _core.Door.DisconnectAsync(id);
+        _outbox.Close(id);
     }
 
     /// <summary>Lists every socket and room of this front end again (what the real front end does after a silo is lost).</summary>
-    public Task RebuildAsync() => _membership.RebuildAsync();
+    public Task RelistAllAsync() => _core.Membership.RelistAllAsync();
 
-    public Inbox InboxOf(string socketId) => _sockets[socketId];
+    public Inbox InboxOf(string socketId) => _outbox.InboxOf(socketId);
 
     /// <summary>The rooms of a socket, or null when this front end does not hold it.</summary>
-    public string[]? RecordOf(string socketId) => _membership.RoomsOf(socketId);
+    public string[]? RecordOf(string socketId) => _core.Membership.RoomsOf(socketId);
 
-    public IReadOnlyCollection<string> SocketIds => _membership.SocketIds();
-
-    public Task<bool> Change(string socketId, MembershipChange change) => _membership.ChangeAsync(socketId, change);
-
-    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => _membership.ChangeMembersAsync(room, change);
-
-    public Task<string[]> GetMembers(string room) => Task.FromResult(_membership.MembersOf(room));
-
-    public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(_membership.RoomsOf(socketId));
-
-    public Task<string[]> Occupied(string[] rooms) => Task.FromResult(_membership.Occupied(rooms));
-
-    public Task Deliver(DeliveryBatch batch)
-    {
-        var payload = Encoding.UTF8.GetString(batch.Payload);
-        string[] targets = batch.Rooms is null
-            ? [.. _sockets.Keys.Where(id => batch.Except is null || !batch.Except.Contains(id))]
-            : [.. _membership.Recipients(batch.Rooms, batch.Except)];
-        _batches.Enqueue(new DeliveredBatch(batch.EventName, batch.Payload, targets));
-        foreach (var id in targets)
-        {
-            if (_sockets.TryGetValue(id, out var inbox))
-            {
-                inbox.Add(batch.EventName, payload);
-            }
-        }
-
-        return Task.CompletedTask;
-    }
+    public IReadOnlyCollection<string> SocketIds => _core.Membership.SocketIds();
 
     /// <summary>Stops answering without a goodbye, as a crashed front end does: its lease then lapses.</summary>
     public void Crash()
@@ -121,7 +96,7 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
     {
         if (_reference is not null)
         {
-            foreach (var id in _sockets.Keys.ToArray())
+            foreach (var id in _core.Membership.SocketIds())
             {
                 await DisconnectAsync(id);
             }
@@ -130,11 +105,57 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
             _client.DeleteObjectReference<IFrontEndObserver>(_reference);
         }
 
-        await _membership.DisposeAsync();
+        await _core.DisposeAsync();
+    }
+
+    /// <summary>Records each event by socket, and each batch (one <see cref="OutgoingEvent"/>) with its recipients.</summary>
+    private sealed class Outbox : ISocketOutbox
+    {
+        private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
+        private readonly ConcurrentQueue<DeliveredBatch> _batches = new();
+        private readonly ConditionalWeakTable<OutgoingEvent, List<string>> _recipients = [];
+
+        public IReadOnlyCollection<DeliveredBatch> Batches => _batches;
+
+        public void Open(string socketId) => _sockets[socketId] = new Inbox();
+
+        public void Close(string socketId) => _sockets.TryRemove(socketId, out _);
+
+        public Inbox InboxOf(string socketId) => _sockets[socketId];
+
+        public bool Send(string socketId, OutgoingEvent message)
+        {
+            Record(message, [socketId]);
+            return _sockets.TryGetValue(socketId, out var inbox) && inbox.Add(message);
+        }
+
+        public int SendToAll(OutgoingEvent message, string[]? except)
+        {
+            string[] targets = [.. _sockets.Keys.Where(id => except is null || !except.Contains(id))];
+            Record(message, targets);
+            return targets.Count(id => _sockets.TryGetValue(id, out var inbox) && inbox.Add(message));
+        }
+
+        /// <summary>The first send of an event makes its batch; later sends of the same event add their socket to it.</summary>
+        private void Record(OutgoingEvent message, string[] targets)
+        {
+            lock (_recipients)
+            {
+                if (_recipients.TryGetValue(message, out var recipients))
+                {
+                    recipients.AddRange(targets);
+                    return;
+                }
+
+                recipients = [.. targets];
+                _recipients.Add(message, recipients);
+                _batches.Enqueue(new DeliveredBatch(message.EventName, message.Payload, recipients));
+            }
+        }
     }
 
     /// <summary>One batch as this front end resolved it.</summary>
-    public sealed record DeliveredBatch(string EventName, byte[] Payload, string[] Recipients);
+    public sealed record DeliveredBatch(string EventName, byte[] Payload, IReadOnlyList<string> Recipients);
 
     /// <summary>What one socket received, in order, with a way to wait for a given event.</summary>
     public sealed class Inbox
@@ -151,6 +172,12 @@ public sealed class TestFrontEnd : IFrontEndObserver, IAsyncDisposable
                     return [.. _received];
                 }
             }
+        }
+
+        internal bool Add(OutgoingEvent message)
+        {
+            Add(message.EventName, Encoding.UTF8.GetString(message.Payload));
+            return true;
         }
 
         public void Add(string eventName, string payload)

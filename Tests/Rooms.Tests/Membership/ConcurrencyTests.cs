@@ -47,8 +47,8 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
                         case < 80: await api.AddRoomMembersToRoomsAsync(room, [other]); break;
                         case < 90: await api.RemoveRoomMembersFromRoomsAsync(room, [other]); break;
                         case < 95:
-                            await frontEnd.DisconnectAsync(socket, fixture.Grains(caller));
-                            await frontEnd.ReconnectAsync(socket, fixture.Grains(caller + 1));
+                            await frontEnd.DisconnectAsync(socket);
+                            await frontEnd.ReconnectAsync(socket);
                             break;
                         default: await api.BroadcastAsync([room, other], "chaos", op); break;
                     }
@@ -153,8 +153,8 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
 
                         break;
                     default:
-                        await frontEnd.DisconnectAsync(socket, fixture.Grains(caller));
-                        await frontEnd.ReconnectAsync(socket, fixture.Grains(caller + 2));
+                        await frontEnd.DisconnectAsync(socket);
+                        await frontEnd.ReconnectAsync(socket);
                         model[socket] = [socket];
                         break;
                 }

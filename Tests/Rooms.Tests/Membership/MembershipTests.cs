@@ -114,7 +114,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         await _writer.JoinAsync(socket, room1);
         await _writer.JoinAsync(new[] { socket, other }, room2);
 
-        await frontEnd.DisconnectAsync(socket, fixture.Grains(2));
+        await frontEnd.DisconnectAsync(socket);
 
         Assert.Empty(await _reader.SubscribersAsync(room1));
         Assert.Equal([other], await _reader.SubscribersAsync(room2));

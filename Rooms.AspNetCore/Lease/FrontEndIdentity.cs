@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.Lease;
 
 /// <summary>The id under which this front end's sockets are registered and its batches addressed.</summary>
 internal sealed class FrontEndIdentity(IOptions<FrontEndOptions> options)

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Orleans.Rooms.Delivery;
 
-namespace Orleans.Rooms.Sockets;
+namespace Orleans.Rooms.Delivery;
 
 /// <summary>
 /// One event on its way to this front end's sockets. A plain socket gets client method <c>eventName</c> with the
@@ -19,6 +19,11 @@ internal sealed class OutgoingEvent(string eventName, byte[] payload)
 
     private readonly RawJsonPayload _payload = new(payload);
     private SerializedHubMessage? _shared;
+
+    public string EventName => eventName;
+
+    /// <summary>The event's argument, as UTF-8 JSON.</summary>
+    public byte[] Payload => payload;
 
     public int Size { get; } = payload.Length + (eventName.Length * 3) + FrameOverhead;
 

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Directory;
+using Orleans.Rooms.Lease;
+using Orleans.Rooms.Membership;
+using Orleans.Runtime;
+
+namespace Orleans.Rooms.Cluster;
+
+/// <summary>
+/// The front end's one door to the cluster: every grain it calls, by key, with one retry policy. A call that
+/// meets the cluster healing (a silo going away or gone, a message it could not take, a time-out) is retried
+/// with a doubling delay for up to <see cref="FrontEndOptions.ClusterRetryFor"/>; every call retried is
+/// idempotent. The lease's own calls are tried once: the next renewal is their retry.
+/// </summary>
+internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identity, IOptions<FrontEndOptions> options) : IClusterDoor
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly TimeSpan _retryFor = options.Value.ClusterRetryFor;
+
+    private IFrontEndGrain Own => grains.GetGrainByKey<IFrontEndGrain>(identity.Id);
+
+    private IFrontEndRoomsGrain OwnRooms => grains.GetGrainByKey<IFrontEndRoomsGrain>(identity.Id);
+
+    private IFrontEndRegistryGrain Registry => grains.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
+
+    public Task<LeaseState> RenewAsync(IFrontEndObserver observer, TimeSpan lease, TimeSpan timeout) => Own.Renew(observer, lease).WaitAsync(timeout);
+
+    public Task DetachAsync(TimeSpan timeout) => Own.Detach().WaitAsync(timeout);
+
+    public Task ConnectAsync(string socketId) => Retry(() => Own.Connect(socketId));
+
+    public Task DisconnectAsync(string socketId) => Retry(() => Own.Disconnect(socketId));
+
+    public Task RelistSocketsAsync(string[] socketIds) => Retry(() => Own.RelistSockets(socketIds));
+
+    public Task ListAsync(string[] rooms, bool listable, bool relist) => Retry(() => OwnRooms.Register(rooms, listable, relist));
+
+    public Task DelistAsync(string[] rooms) => Retry(() => OwnRooms.Unregister(rooms));
+
+    public Task<string[]> FrontEndsOfAsync(string room, CancellationToken cancellationToken)
+        => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetFrontEnds(cancellationToken), cancellationToken);
+
+    public Task<string[]> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken)
+        => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetListedFrontEnds(), cancellationToken);
+
+    public Task<string[]> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken)
+        => Retry(() => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, count), cancellationToken);
+
+    public Task<string[]> FrontEndsAsync(CancellationToken cancellationToken) => Retry(() => Registry.GetFrontEnds(), cancellationToken);
+
+    public Task<string> LocateAsync(string socketId) => Retry(() => grains.GetGrainByKey<ISocketGrain>(socketId).GetFrontEnd());
+
+    public IFrontEnd FrontEnd(string frontEndId) => new RemoteFrontEnd(frontEndId, this);
+
+    internal IFrontEndGrain FrontEndGrain(string frontEndId) => grains.GetGrainByKey<IFrontEndGrain>(frontEndId);
+
+    internal Task Retry(Func<Task> call) => Retry(async () =>
+    {
+        await call();
+        return true;
+    });
+
+    /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
+    internal async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        var started = Environment.TickCount64;
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && Environment.TickCount64 - started < _retryFor.TotalMilliseconds)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Errors of the cluster, not of the call: a silo going away, a message it could not take, a time-out, or
+    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo).
+    /// </summary>
+    private static bool IsTransient(Exception ex)
+        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException;
+}

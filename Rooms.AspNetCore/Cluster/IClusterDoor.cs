@@ -1,0 +1,55 @@
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
+
+namespace Orleans.Rooms.Cluster;
+
+/// <summary>
+/// Every call this front end makes into the cluster, and nothing else: the one door through which the front
+/// end reaches grains (<see cref="ClusterDoor"/>), so that retries, time-outs and the grain keys live in one
+/// place, and a test can stand in for the whole cluster (docs/design.md, "One door").
+/// </summary>
+/// <remarks>
+/// Idempotent calls are retried inside the door while the cluster is healing (a silo going away, a message it
+/// could not take), for at most <see cref="FrontEndOptions.ClusterRetryFor"/>; what still fails is thrown to the caller.
+/// </remarks>
+internal interface IClusterDoor
+{
+    /// <summary>Attaches or renews this front end's observer; one attempt, bounded by <paramref name="timeout"/>.</summary>
+    Task<LeaseState> RenewAsync(IFrontEndObserver observer, TimeSpan lease, TimeSpan timeout);
+
+    /// <summary>Takes this front end out of the cluster (a graceful stop); one attempt, bounded by <paramref name="timeout"/>.</summary>
+    Task DetachAsync(TimeSpan timeout);
+
+    /// <summary>Records a new socket of this front end: its location.</summary>
+    Task ConnectAsync(string socketId);
+
+    /// <summary>Forgets a socket of this front end and its location.</summary>
+    Task DisconnectAsync(string socketId);
+
+    /// <summary>Records the location of these sockets of this front end again (see <see cref="FrontEndMembership.RelistAllAsync"/>).</summary>
+    Task RelistSocketsAsync(string[] socketIds);
+
+    /// <summary>Lists this front end in the rooms (see <see cref="IFrontEndRoomsGrain.Register"/>).</summary>
+    Task ListAsync(string[] rooms, bool listable, bool relist);
+
+    /// <summary>Delists this front end from the rooms.</summary>
+    Task DelistAsync(string[] rooms);
+
+    /// <summary>The front ends a room lists as holding members.</summary>
+    Task<string[]> FrontEndsOfAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>The front ends a room lists, asked for a room the directory lists (see <see cref="IRoomGrain.GetListedFrontEnds"/>).</summary>
+    Task<string[]> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="count"/> rooms of one directory shard after <paramref name="after"/>, in ordinal order.</summary>
+    Task<string[]> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken);
+
+    /// <summary>The ids of every attached front end.</summary>
+    Task<string[]> FrontEndsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The front end that holds a socket, from its socket grain; throws <see cref="SocketNotFoundException"/> when it knows none.</summary>
+    Task<string> LocateAsync(string socketId);
+
+    /// <summary>Another front end, reached through its front-end grain.</summary>
+    IFrontEnd FrontEnd(string frontEndId);
+}

@@ -1,0 +1,30 @@
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Membership;
+
+namespace Orleans.Rooms.Cluster;
+
+/// <summary>
+/// Another front end of the cluster, asked through its front-end grain, which answers for it when it is gone
+/// (see <see cref="IFrontEndGrain"/>). Changes and reads are idempotent and retried by the door; a delivery is
+/// tried once (a retry could hand the same batch over twice).
+/// </summary>
+internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
+{
+    private readonly IFrontEndGrain _grain = door.FrontEndGrain(id);
+
+    public string Id => id;
+
+    public Task Deliver(DeliveryBatch batch) => _grain.Deliver(batch);
+
+    public Task<bool> Change(string socketId, MembershipChange change) => door.Retry(() => _grain.Change(socketId, change));
+
+    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => door.Retry(() => _grain.ChangeMembers(room, change));
+
+    public Task<string[]> GetMembers(string room) => door.Retry(() => _grain.GetMembers(room));
+
+    public Task<string[]?> GetSocketRooms(string socketId) => door.Retry(() => _grain.GetSocketRooms(socketId));
+
+    public Task<string[]> Occupied(string[] rooms) => door.Retry(() => _grain.Occupied(rooms));
+
+    public Task<bool> Relist(string socketId) => door.Retry(() => _grain.Relist(socketId));
+}
