@@ -32,9 +32,6 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
     /// </summary>
     public TimeSpan ClusterRetryFor { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Messages queued for one socket before it counts as too slow and is disconnected.</summary>
-    public int MaxPendingMessagesPerSocket { get; set; } = 1000;
-
     /// <inheritdoc />
     public string? Validate()
     {
@@ -62,11 +59,6 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
         if (ClusterRetryFor < TimeSpan.Zero || ClusterRetryFor > TimeSpan.FromMinutes(5))
         {
             return $"Rooms:FrontEnd:ClusterRetryFor must be from 00:00:00 to 00:05:00 (was {ClusterRetryFor}).";
-        }
-
-        if (MaxPendingMessagesPerSocket < 1)
-        {
-            return $"Rooms:FrontEnd:MaxPendingMessagesPerSocket must be at least 1 (was {MaxPendingMessagesPerSocket}).";
         }
 
         return null;

@@ -73,7 +73,6 @@ public static class RoomsServiceCollectionExtensions
         services.AddFrontEndCore();
         services.AddSelfValidatingOptions<SocketLimitsOptions>(SocketLimitsOptions.SectionName);
         services.AddSelfValidatingOptions<SocketOriginOptions>(SocketOriginOptions.SectionName);
-        services.AddSelfValidatingOptions<ResumeOptions>(ResumeOptions.SectionName);
         var signalR = services.AddSignalR();
         services.AddOptions<HubOptions>().Configure<IOptions<SocketLimitsOptions>>((hub, limits) => hub.MaximumParallelInvocationsPerClient = limits.Value.MaxParallelRequestsPerSocket);
         configureSignalR?.Invoke(signalR);

@@ -25,6 +25,9 @@ public sealed class SocketLimitsOptions : ISelfValidatingOptions
     /// <summary>Bytes of <c>data</c> one broadcast or blast may carry, as UTF-8 JSON; over: 413.</summary>
     public int MaxBroadcastPayloadBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Messages queued for one plain socket before it counts as too slow and is disconnected.</summary>
+    public int MaxPendingMessagesPerSocket { get; set; } = 1000;
+
     /// <summary>Bytes of events queued for one socket before it counts as too slow and is disconnected.</summary>
     public long MaxPendingBytesPerSocket { get; set; } = 8 * 1024 * 1024;
 
@@ -40,6 +43,11 @@ public sealed class SocketLimitsOptions : ISelfValidatingOptions
     /// <inheritdoc />
     public string? Validate()
     {
+        if (MaxPendingMessagesPerSocket < 1)
+        {
+            return $"Rooms:Limits:MaxPendingMessagesPerSocket must be at least 1 (was {MaxPendingMessagesPerSocket}).";
+        }
+
         if (RequestsPerSecondPerSocket < 1)
         {
             return $"Rooms:Limits:RequestsPerSecondPerSocket must be at least 1 (was {RequestsPerSecondPerSocket}).";

@@ -16,7 +16,7 @@ public enum ClusterRole
 /// Where the cluster is and how this process joins it, bound from section <c>Orleans</c>. One type, one set
 /// of defaults, for the stand-alone silo, the embedded silo and the front end as a client.
 /// </summary>
-public sealed class ClusterHostingOptions : ISelfValidatingOptions
+public sealed class ClusterHostingOptions
 {
     public const string SectionName = "Orleans";
 
@@ -48,7 +48,7 @@ public sealed class ClusterHostingOptions : ISelfValidatingOptions
     /// <summary>The address other silos and clients use to reach this silo; unset: loopback when embedded, else the first non-loopback address.</summary>
     public string? AdvertisedIPAddress { get; set; }
 
-    /// <inheritdoc />
+    /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
     public string? Validate()
     {
         if (!Enum.IsDefined(Role))

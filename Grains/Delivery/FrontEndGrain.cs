@@ -22,8 +22,6 @@ internal sealed partial class FrontEndGrain(
     LocalFrontEnds inProcess,
     ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
 {
-    private const int MaxParallelCalls = 64;
-
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _activatedAt;
@@ -43,7 +41,7 @@ internal sealed partial class FrontEndGrain(
         _activatedAt = time.GetTimestamp();
 
         // The lease is checked on a timer, not when someone happens to call: a dead front end gets no calls.
-        this.RegisterGrainTimer(CheckLease, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        this.RegisterGrainTimer(CheckLease, new GrainTimerCreationOptions(GrainLimits.LeaseCheckEvery, GrainLimits.LeaseCheckEvery) { Interleave = true });
         return Task.CompletedTask;
     }
 
@@ -72,7 +70,7 @@ internal sealed partial class FrontEndGrain(
         // Added, not replaced: a socket connecting while the list was on its way is tracked already, and
         // an id that is gone by now costs the purge one idempotent disconnect.
         _sockets.UnionWith(socketIds);
-        foreach (var chunk in socketIds.Chunk(MaxParallelCalls))
+        foreach (var chunk in socketIds.Chunk(GrainLimits.MaxParallelCalls))
         {
             await Task.WhenAll(chunk.Select(id => Socket(id).Connect(Id)));
         }
@@ -246,7 +244,7 @@ internal sealed partial class FrontEndGrain(
 
             // In chunks awaited here, not Parallel.ForEachAsync: that would run the calls on the thread pool,
             // outside this activation, and touch the set from several threads.
-            foreach (var chunk in sockets.Chunk(MaxParallelCalls))
+            foreach (var chunk in sockets.Chunk(GrainLimits.MaxParallelCalls))
             {
                 var done = await Task.WhenAll(chunk.Select(TryDisconnect));
                 for (var i = 0; i < chunk.Length; i++)

@@ -14,8 +14,6 @@ namespace Orleans.Rooms.Membership;
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> logger) : MembershipGrain, IFrontEndRoomsGrain
 {
-    private const int MaxParallelCalls = 64;
-
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
 
     private string Id => this.GetPrimaryKeyString();
@@ -62,13 +60,13 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
     }
 
     /// <summary>
-    /// Calls every room, <see cref="MaxParallelCalls"/> at a time, awaited here: Parallel.ForEachAsync would run
+    /// Calls every room, <see cref="GrainLimits.MaxParallelCalls"/> at a time, awaited here: Parallel.ForEachAsync would run
     /// the calls on the thread pool, outside this activation.
     /// </summary>
     private static async Task<List<(string Room, Exception Error)>> ForEachRoom(string[] rooms, Func<string, Task> call)
     {
         var failures = new List<(string, Exception)>();
-        foreach (var chunk in rooms.Chunk(MaxParallelCalls))
+        foreach (var chunk in rooms.Chunk(GrainLimits.MaxParallelCalls))
         {
             var calls = chunk.Select(call).ToArray();
             try

@@ -9,7 +9,7 @@ namespace Orleans.Rooms.Membership;
 /// </summary>
 /// <remarks>
 /// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
-/// empty for <see cref="DelistAfter"/>, checked by one timer that runs only while the room is empty. Readers
+/// empty for <see cref="GrainLimits.DelistEmptyRoomAfter"/>, checked by one timer that runs only while the room is empty. Readers
 /// of the list ask the front ends which listed rooms have members, so the list they see stays exact.
 /// </remarks>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
@@ -17,11 +17,6 @@ namespace Orleans.Rooms.Membership;
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 {
-    private static readonly TimeSpan RelistAtMostEvery = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long an emptied room stays listed before it is delisted (if still empty).</summary>
-    internal static readonly TimeSpan DelistAfter = TimeSpan.FromSeconds(2);
-
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private string[]? _snapshot;
     private bool _listed;
@@ -51,7 +46,7 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
         // A rebuild re-lists the room too, in case the directory shard was the part that was lost; each front
         // end sends one, so re-listing is limited to one shard call a second.
-        if (listable && (!_listed || (relist && time.GetUtcNow() - _listedAt >= RelistAtMostEvery)))
+        if (listable && (!_listed || (relist && time.GetUtcNow() - _listedAt >= GrainLimits.RelistRoomAtMostEvery)))
         {
             await GrainFactory.ShardFor(Name).Add(Name);
             _listed = true;
@@ -113,16 +108,16 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
     private void WatchEmpty()
     {
         _emptiedAt = time.GetTimestamp();
-        _emptyCheck ??= this.RegisterGrainTimer(CheckEmpty, new GrainTimerCreationOptions(DelistAfter, DelistAfter) { KeepAlive = true });
+        _emptyCheck ??= this.RegisterGrainTimer(CheckEmpty, new GrainTimerCreationOptions(GrainLimits.DelistEmptyRoomAfter, GrainLimits.DelistEmptyRoomAfter) { KeepAlive = true });
     }
 
     /// <summary>
-    /// Once the room has been empty for <see cref="DelistAfter"/> without a break: delist it and give it back to
+    /// Once the room has been empty for <see cref="GrainLimits.DelistEmptyRoomAfter"/> without a break: delist it and give it back to
     /// the normal idle collection (an empty room costs nothing once collected). Occupied meanwhile: stop checking.
     /// </summary>
     private async Task CheckEmpty(CancellationToken cancellationToken)
     {
-        if (_frontEnds.Count > 0 || time.GetElapsedTime(_emptiedAt) >= DelistAfter)
+        if (_frontEnds.Count > 0 || time.GetElapsedTime(_emptiedAt) >= GrainLimits.DelistEmptyRoomAfter)
         {
             _emptyCheck?.Dispose();
             _emptyCheck = null;
@@ -130,7 +125,7 @@ internal sealed class RoomGrain(TimeProvider time) : MembershipGrain, IRoomGrain
 
         if (_frontEnds.Count > 0 || _emptyCheck is not null)
         {
-            return; // occupied again, or emptied again less than DelistAfter ago: the next tick looks again
+            return; // occupied again, or emptied again less than GrainLimits.DelistEmptyRoomAfter ago: the next tick looks again
         }
 
         if (_listed)

@@ -12,23 +12,23 @@ namespace Orleans.Rooms.Sockets;
 /// <summary>
 /// The sockets this front end holds, by socket id; their rooms are kept by <see cref="FrontEndMembership"/>,
 /// which holds a socket from the moment it is added here until it ends. A plain socket is its connection; a
-/// resumable one outlives a dropped connection for <see cref="ResumeOptions.ResumeWindow"/> and may move to
+/// resumable one outlives a dropped connection for <see cref="RoomsOptions.ResumeWindow"/> and may move to
 /// a new connection (<see cref="ResumableSocket"/>). Writes to one connection keep their order (SignalR
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
 /// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<FrontEndOptions> options, IOptions<SocketLimitsOptions> limits, IOptions<ResumeOptions> resume, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger) : ISocketOutbox
+internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<SocketLimitsOptions> limits, IOptions<RoomsOptions> rooms, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger) : ISocketOutbox
 {
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();
 
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
 
-    internal int MaxPendingMessages { get; } = options.Value.MaxPendingMessagesPerSocket;
+    internal int MaxPendingMessages { get; } = limits.Value.MaxPendingMessagesPerSocket;
 
     internal long MaxPendingBytes { get; } = limits.Value.MaxPendingBytesPerSocket;
 
-    internal ResumeOptions Resume { get; } = resume.Value;
+    internal RoomsOptions Resume { get; } = rooms.Value;
 
     internal TimeProvider Time => time;
 
@@ -173,7 +173,7 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages ({PendingBytes} bytes) pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket, Rooms:Limits:MaxPendingBytesPerSocket); disconnecting it as too slow.")]
+    [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} has {Pending} messages ({PendingBytes} bytes) pending (Rooms:Limits:MaxPendingMessagesPerSocket, Rooms:Limits:MaxPendingBytesPerSocket); disconnecting it as too slow.")]
     internal static partial void LogTooSlow(ILogger logger, string socketId, int pending, long pendingBytes);
 
     [LoggerMessage(2, LogLevel.Debug, "Write to socket {SocketId} failed.")]

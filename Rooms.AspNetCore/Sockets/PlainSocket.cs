@@ -7,7 +7,7 @@ namespace Orleans.Rooms.Sockets;
 /// <summary>
 /// A socket that is its connection (any SignalR client that did not ask to be resumable): events go out as
 /// client method <c>eventName</c>, through a bounded count of pending writes; past the bound
-/// (<see cref="FrontEndOptions.MaxPendingMessagesPerSocket"/> messages or
+/// (<see cref="SocketLimitsOptions.MaxPendingMessagesPerSocket"/> messages or
 /// <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/> bytes) the connection is aborted as too slow.
 /// </summary>
 internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)

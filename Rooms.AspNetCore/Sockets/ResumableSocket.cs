@@ -12,7 +12,7 @@ internal enum DetachOutcome
     /// <summary>The socket ends with it: it never got its token, it overflowed, or its client closed it.</summary>
     Ended,
 
-    /// <summary>It was the socket's connection: the socket is held for <see cref="ResumeOptions.ResumeWindow"/>.</summary>
+    /// <summary>It was the socket's connection: the socket is held for <see cref="RoomsOptions.ResumeWindow"/>.</summary>
     Held,
 
     /// <summary>The socket had already moved to a newer connection (or ended): nothing changes.</summary>

@@ -29,7 +29,7 @@ internal sealed class RoomsMetrics
         _memberships = meter.CreateCounter<long>("rooms.memberships.changed", "{membership}", "Rooms joined (change=join) and left (change=leave) by this front end's sockets.");
         _broadcasts = meter.CreateCounter<long>("rooms.broadcasts", "{broadcast}", "Broadcasts (kind=broadcast) and blasts (kind=blast) sent from this front end.");
         _deliveries = meter.CreateCounter<long>("rooms.deliveries", "{message}", "Event messages queued to this front end's sockets.");
-        _slowDisconnects = meter.CreateCounter<long>("rooms.sockets.slow_disconnects", "{socket}", "Sockets disconnected for having too many messages pending (Rooms:FrontEnd:MaxPendingMessagesPerSocket).");
+        _slowDisconnects = meter.CreateCounter<long>("rooms.sockets.slow_disconnects", "{socket}", "Sockets disconnected for having too many messages pending (Rooms:Limits:MaxPendingMessagesPerSocket).");
         _requestDuration = meter.CreateHistogram<double>("rooms.virtual_request.duration", "s", "Duration of virtual requests (socket requests), by route.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     }

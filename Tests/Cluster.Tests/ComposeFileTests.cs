@@ -22,13 +22,12 @@ public sealed partial class ComposeFileTests
         [AppKind.Silo] =
         [
             (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
-            (RoomsOptions.SectionName, typeof(RoomsOptions)),
         ],
         [AppKind.FrontEnd] =
         [
             (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
             (RoomsOptions.SectionName, typeof(RoomsOptions)),
-            (RoomsOptions.SectionName, typeof(ExampleAppOptions)),
+            (SocketLimitsOptions.SectionName, typeof(SocketLimitsOptions)),
             (FrontEndOptions.SectionName, typeof(FrontEndOptions)),
         ],
     };

@@ -55,7 +55,7 @@ public sealed class DisconnectTests(FrontEndFixture fixture)
     {
         await using var server = await FrontEndServer.StartAsync("slow-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
         {
-            ["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = maxPendingMessages,
+            ["Rooms:Limits:MaxPendingMessagesPerSocket"] = maxPendingMessages,
             ["Rooms:Limits:MaxPendingBytesPerSocket"] = maxPendingBytes,
             ["Rooms:Limits:MaxBroadcastPayloadBytes"] = "300000",
         });

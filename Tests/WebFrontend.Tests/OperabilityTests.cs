@@ -28,7 +28,7 @@ public sealed class OperabilityTests : IAsyncLifetime
     public async Task InitializeAsync()
         => _server = await FrontEndServer.StartAsync("metrics-" + Guid.NewGuid().ToString("N")[..8], configure: builder =>
         {
-            builder.Configuration["Rooms:FrontEnd:MaxPendingMessagesPerSocket"] = "4";
+            builder.Configuration["Rooms:Limits:MaxPendingMessagesPerSocket"] = "4";
             builder.Logging.AddProvider(_logs);
             builder.Logging.AddFilter<CapturedLogs>("Orleans.Rooms", LogLevel.Debug);
         }, map: app => app.MapGet("/hello", (ILoggerFactory loggers) =>

@@ -233,9 +233,9 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
             .AddInMemoryCollection(new Dictionary<string, string?> { [$"Rooms:{setting}"] = value })
             .Build();
         using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration)
-            .AddSelfValidatingOptions<ResumeOptions>(ResumeOptions.SectionName).BuildServiceProvider();
+            .AddSelfValidatingOptions<RoomsOptions>(RoomsOptions.SectionName).BuildServiceProvider();
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ResumeOptions>>().Value);
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RoomsOptions>>().Value);
 
         Assert.Contains($"Rooms:{setting}", error.Message);
     }

@@ -35,7 +35,7 @@ public sealed class ResumeWindowTests
         // Memberships without a cluster: these sockets join nothing, so the door is never used.
         var metrics = Metrics();
         var membership = new FrontEndMembership(new FakeDoor(), Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), _time, metrics, NullLogger<FrontEndMembership>.Instance);
-        _sockets = new LocalSockets(membership, Options.Create(new FrontEndOptions()), Options.Create(new SocketLimitsOptions()), Options.Create(new ResumeOptions { ResumeWindow = Window }), _time, metrics, NullLogger<LocalSockets>.Instance);
+        _sockets = new LocalSockets(membership, Options.Create(new SocketLimitsOptions()), Options.Create(new RoomsOptions { ResumeWindow = Window }), _time, metrics, NullLogger<LocalSockets>.Instance);
     }
 
     private static RoomsMetrics Metrics()

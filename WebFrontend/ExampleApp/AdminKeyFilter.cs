@@ -9,7 +9,7 @@ namespace Orleans.Rooms.WebFrontend.ExampleApp;
 /// two are compared as SHA-256 hashes in constant time, so neither the time taken nor an early exit tells
 /// how long the key is or how much of it was right; neither key is ever logged.
 /// </summary>
-internal sealed class AdminKeyFilter(IOptionsMonitor<ExampleAppOptions> options) : IEndpointFilter
+internal sealed class AdminKeyFilter(IOptionsMonitor<RoomsOptions> options) : IEndpointFilter
 {
     public const string HeaderName = "x-admin-key";
 

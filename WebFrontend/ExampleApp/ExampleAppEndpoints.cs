@@ -17,7 +17,6 @@ internal static class ExampleAppEndpoints
 {
     public static IServiceCollection AddExampleApp(this IServiceCollection services)
     {
-        services.AddOptions<ExampleAppOptions>().BindConfiguration(RoomsOptions.SectionName);
         services.AddSingleton<IAuthorizationHandler, PrivateRoomHandler>();
         services.AddRoomsWarmUp(ExampleAppWarmUp.CycleAsync);
         return services;

@@ -1,0 +1,20 @@
+namespace Orleans.Rooms;
+
+/// <summary>
+/// The silos' fixed timings and limits, each named once (README "Settings", fixed on the silos). Front ends
+/// carry their own settings (<c>Rooms:FrontEnd</c>); silos read none of the <c>Rooms</c> section.
+/// </summary>
+internal static class GrainLimits
+{
+    /// <summary>Calls one grain makes at once when it fans out (a purge, a relisting, a front end's rooms).</summary>
+    public const int MaxParallelCalls = 64;
+
+    /// <summary>How long a room grain that lists no front end stays listed in the directory (if still empty).</summary>
+    public static readonly TimeSpan DelistEmptyRoomAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>At most how often a relisting (each front end sends one) enters a room in the directory again.</summary>
+    public static readonly TimeSpan RelistRoomAtMostEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a front-end grain checks its front end's lease (a dead front end makes no calls).</summary>
+    public static readonly TimeSpan LeaseCheckEvery = TimeSpan.FromSeconds(1);
+}
