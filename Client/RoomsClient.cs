@@ -99,7 +99,7 @@ public sealed class RoomsClient : IAsyncDisposable
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _connection.StartAsync(cancellationToken);
 
     /// <summary>
-    /// Sends a virtual request (PROTOCOL.md) and returns the answer, whatever its status code. A request made
+    /// Sends a virtual request (docs/protocol.md) and returns the answer, whatever its status code. A request made
     /// while the client reconnects waits for the new connection.
     /// </summary>
     /// <param name="method">GET, POST, PUT, PATCH or DELETE.</param>
@@ -189,7 +189,7 @@ public sealed class RoomsClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The request envelope of PROTOCOL.md.</summary>
+    /// <summary>The request envelope of docs/protocol.md.</summary>
     private sealed record RequestEnvelope(
         [property: JsonPropertyName("method")] string Method,
         [property: JsonPropertyName("url")] string Url,

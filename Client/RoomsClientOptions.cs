@@ -6,7 +6,7 @@ namespace Orleans.Rooms.Client;
 /// <summary>How a <see cref="RoomsClient"/> reaches its front end and what it does when the connection drops.</summary>
 public sealed class RoomsClientOptions
 {
-    /// <summary>The path of the socket hub on the front end (PROTOCOL.md: <c>/sockets</c>).</summary>
+    /// <summary>The path of the socket hub on the front end (docs/protocol.md: <c>/sockets</c>).</summary>
     public string HubPath { get; set; } = "/sockets";
 
     /// <summary>The transports to try; WebSockets first by default, as SignalR does.</summary>

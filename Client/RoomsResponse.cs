@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Orleans.Rooms.Client;
 
 /// <summary>
-/// The answer to a virtual request (the envelope PROTOCOL.md defines; sails.io.js calls it a JWR): the
+/// The answer to a virtual request (the envelope docs/protocol.md defines; sails.io.js calls it a JWR): the
 /// status code, the response headers and the body, parsed when the action wrote JSON, else a JSON string.
 /// </summary>
 public sealed class RoomsResponse

@@ -1,3 +1,5 @@
+using Orleans.Rooms.FrontEnds;
+
 namespace Orleans.Rooms;
 
 /// <summary>Settings of a web front end, bound from <c>Rooms:FrontEnd</c>.</summary>
@@ -45,10 +47,10 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
             return $"Rooms:FrontEnd:Lease must be at least 00:00:01 (was {Lease}).";
         }
 
-        var most = Lease / 2 < Delivery.FrontEndRenewal.MaxPeriod ? Lease / 2 : Delivery.FrontEndRenewal.MaxPeriod;
+        var most = Lease / 2 < FrontEndRenewal.MaxPeriod ? Lease / 2 : FrontEndRenewal.MaxPeriod;
         if (RenewEvery < TimeSpan.FromMilliseconds(100) || RenewEvery > most)
         {
-            return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to {most} (half of Rooms:FrontEnd:Lease, at most {Delivery.FrontEndRenewal.MaxPeriod}) (was {RenewEvery}).";
+            return $"Rooms:FrontEnd:RenewEvery must be from 00:00:00.1 to {most} (half of Rooms:FrontEnd:Lease, at most {FrontEndRenewal.MaxPeriod}) (was {RenewEvery}).";
         }
 
         if (EmptyRoomLinger < TimeSpan.Zero || EmptyRoomLinger > TimeSpan.FromMinutes(1))

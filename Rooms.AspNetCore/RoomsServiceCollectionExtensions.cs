@@ -18,6 +18,7 @@ using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
 using Orleans.Rooms.WarmUp;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms;
 
@@ -117,7 +118,7 @@ public static class RoomsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Maps the socket hub (PROTOCOL.md: <c>/sockets</c>) behind the origin check and the per-address limit
+    /// Maps the socket hub (docs/protocol.md: <c>/sockets</c>) behind the origin check and the per-address limit
     /// (<see cref="SocketOriginOptions"/>, <see cref="SocketLimitsOptions.MaxConnectionsPerIp"/>). By default a
     /// connection closes when its authentication expires, and the negotiation speaks version 1 only, so a
     /// connection's token is never its public id.

@@ -12,7 +12,7 @@ namespace Orleans.Rooms.Membership;
 /// </summary>
 [Reentrant]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> logger) : MembershipGrain, IFrontEndRoomsGrain
+internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> logger) : InMemoryGrain, IFrontEndRoomsGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
 

@@ -9,7 +9,7 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only disconnected sockets are collected: see KeepActive and AllowCollection
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class SocketGrain : MembershipGrain, ISocketGrain
+internal sealed class SocketGrain : InMemoryGrain, ISocketGrain
 {
     private string? _frontEndId;
 

@@ -4,6 +4,7 @@ using Orleans.Rooms.Directory;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Runtime;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Cluster;
 

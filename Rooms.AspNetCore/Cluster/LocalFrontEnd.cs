@@ -1,6 +1,7 @@
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Telemetry;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Cluster;
 

@@ -1,5 +1,6 @@
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Cluster;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Lease;
 

@@ -68,7 +68,7 @@ public sealed class InProcessSocket : IAsyncDisposable
         return socket;
     }
 
-    /// <summary>Sends a request envelope (PROTOCOL.md) and returns the answer, as hub method <c>Request</c> does for any socket.</summary>
+    /// <summary>Sends a request envelope (docs/protocol.md) and returns the answer, as hub method <c>Request</c> does for any socket.</summary>
     public async Task<SocketResponse> RequestAsync(string method, string url, object? data = null, CancellationToken cancellationToken = default)
     {
         var id = Interlocked.Increment(ref _nextInvocation).ToString(System.Globalization.CultureInfo.InvariantCulture);

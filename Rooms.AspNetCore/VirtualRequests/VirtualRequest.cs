@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Orleans.Rooms.VirtualRequests;
 
-/// <summary>A parsed, valid request envelope (PROTOCOL.md, "Virtual requests").</summary>
+/// <summary>A parsed, valid request envelope (docs/protocol.md, "Virtual requests").</summary>
 /// <param name="Path">The path, percent-decoded as a server decodes it.</param>
 /// <param name="RawTarget">The path and query as sent.</param>
 /// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON.</param>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Tests.Shared;
 

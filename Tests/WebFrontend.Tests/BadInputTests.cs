@@ -4,7 +4,7 @@ using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
 
-/// <summary>Every bad input of PROTOCOL.md and SPEC.md gets a 400 that says what was wrong, and the socket stays usable.</summary>
+/// <summary>Every bad input of docs/protocol.md and docs/guarantees.md gets a 400 that says what was wrong, and the socket stays usable.</summary>
 [Collection(FrontEndCollection.Name)]
 public sealed class BadInputTests(FrontEndFixture fixture)
 {

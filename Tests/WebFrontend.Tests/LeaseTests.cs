@@ -3,6 +3,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
 

@@ -10,6 +10,7 @@ using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
 

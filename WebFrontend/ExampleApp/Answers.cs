@@ -1,6 +1,6 @@
 namespace Orleans.Rooms.WebFrontend.ExampleApp;
 
-/// <summary>The example app's fixed answers, worded as PROTOCOL.md (and the Sails seed) has them.</summary>
+/// <summary>The example app's fixed answers, worded as docs/protocol.md (and the Sails seed) has them.</summary>
 internal static class Answers
 {
     public const string RoomNameRequiredText = "`roomName` is required.";

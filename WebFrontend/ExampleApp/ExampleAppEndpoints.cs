@@ -10,7 +10,7 @@ using Orleans.Rooms.VirtualRequests;
 namespace Orleans.Rooms.WebFrontend.ExampleApp;
 
 /// <summary>
-/// The example app of PROTOCOL.md over <see cref="IRoomService"/>. Every route takes its parameters from
+/// The example app of docs/protocol.md over <see cref="IRoomService"/>. Every route takes its parameters from
 /// the route, the query, a JSON or form body, over plain HTTP and over a socket alike.
 /// </summary>
 internal static class ExampleAppEndpoints

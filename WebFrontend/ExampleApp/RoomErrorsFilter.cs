@@ -4,7 +4,7 @@ using Orleans.Rooms.VirtualRequests;
 namespace Orleans.Rooms.WebFrontend.ExampleApp;
 
 /// <summary>
-/// Turns the room API's exceptions into PROTOCOL.md's answers: bad input and the per-socket room limit
+/// Turns the room API's exceptions into docs/protocol.md's answers: bad input and the per-socket room limit
 /// 400 (naming the parameter or setting),
 /// not a socket request 400 (the seed's text), unknown socket 404, anything else 500.
 /// </summary>

@@ -7,6 +7,7 @@ using Orleans.Rooms;
 using Orleans.Rooms.Benchmarks;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
 
 // The membership core on one co-hosted silo (the embedded shape): a front end's memberships, the grains that
@@ -17,7 +18,7 @@ var seconds = args.Length > 1 ? int.Parse(args[1]) : 10;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.UseOrleans(silo => silo.UseLocalhostClustering().AddRooms());
+builder.UseOrleans(silo => silo.UseLocalhostClustering().AddRoomGrains());
 using var host = builder.Build();
 await host.StartAsync();
 

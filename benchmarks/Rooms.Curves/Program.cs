@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Orleans.Rooms.Curves;
 
 // Growth curves against a running front end (benchmarks/run starts it), through real SignalR clients speaking
-// ../shared/PROTOCOL.md. Writes one JSON line per point to --out; progress to stderr.
+// docs/protocol.md. Writes one JSON line per point to --out; progress to stderr.
 //   room_size: one room grows from 10 to 10,000 members (one socket each);
 //   rooms:     a pool of sockets joins ever more rooms of one member each, 10 to 100,000 rooms in the system,
 //              next to a fixed broadcast room of 100 members.

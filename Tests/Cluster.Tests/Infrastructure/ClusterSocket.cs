@@ -47,7 +47,7 @@ public sealed class ClusterSocket : IAsyncDisposable
         return socket;
     }
 
-    /// <summary>Sends a virtual request (PROTOCOL.md) and returns the answer's status and body.</summary>
+    /// <summary>Sends a virtual request (docs/protocol.md) and returns the answer's status and body.</summary>
     public async Task<Reply> RequestAsync(string method, string url, object? data = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var answer = await _client.RequestAsync(method, url, data, headers);

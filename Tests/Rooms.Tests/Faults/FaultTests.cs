@@ -3,6 +3,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Tests.Faults;
 

@@ -69,7 +69,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder.AddRooms();
+            siloBuilder.AddRoomGrains();
             siloBuilder.AddIncomingGrainCallFilter<FailingRoomsFilter>();
             siloBuilder.AddIncomingGrainCallFilter<RoomCallCounter>();
         }

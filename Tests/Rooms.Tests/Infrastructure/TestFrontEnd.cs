@@ -5,6 +5,7 @@ using Orleans.Rooms.Membership;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Orleans.Rooms.Cluster;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 

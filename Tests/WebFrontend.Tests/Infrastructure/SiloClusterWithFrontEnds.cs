@@ -67,7 +67,7 @@ public sealed class SiloClusterWithFrontEnds : IAsyncDisposable
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddRooms();
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddRoomGrains();
     }
 }
 

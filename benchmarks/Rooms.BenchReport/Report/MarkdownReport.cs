@@ -224,7 +224,7 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         }
 
         Line("Measured by `benchmarks/Rooms.Curves` against our embedded server alone (a fresh process, Release), with real SignalR "
-            + "clients speaking PROTOCOL.md (hub `/sockets`, method `Request`) from one client process on the same machine. At each point:");
+            + "clients speaking docs/protocol.md (hub `/sockets`, method `Request`) from one client process on the same machine. At each point:");
         Line();
         Line("- **warm-up** first: the harness's short joinleave, fanout and memberships runs against the fresh server, discarded, as for the embedded rounds;");
         Line("- **settle**: 2 s after growing the room or the rooms, before measuring;");

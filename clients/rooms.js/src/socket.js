@@ -1,4 +1,4 @@
-// io.socket: the sails.io.js API of one socket. Virtual requests (PROTOCOL.md) with callbacks (body, jwr) or
+// io.socket: the sails.io.js API of one socket. Virtual requests (docs/protocol.md) with callbacks (body, jwr) or
 // a Promise of the jwr; requests made while not connected wait in a queue and go out in order once the
 // connection is up; event handlers by name, kept across reconnects by the connection.
 import { Connection, LIFECYCLE_EVENTS } from './connection.js';

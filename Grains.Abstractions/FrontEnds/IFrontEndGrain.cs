@@ -1,6 +1,7 @@
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Delivery;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// One front end inside the cluster, keyed by front end id. The front end renews its lease here; the grain
@@ -62,42 +63,4 @@ public interface IFrontEndGrain : IGrainWithStringKey
     /// <summary>See <see cref="IFrontEndObserver.Occupied"/>; none when the front end is gone or does not answer.</summary>
     [Alias("Occupied")]
     Task<string[]> Occupied(string[] rooms);
-}
-
-/// <summary>What a renewal tells the front end.</summary>
-/// <param name="Incarnation">Changes whenever the grain lost its memory (its silo died) or purged the front end; the front end then re-sends its sockets and rooms.</param>
-/// <param name="DepartingSilos">
-/// The silos leaving or gone from the cluster, each with how far it is ("leaving" while it shuts down,
-/// "dead" once gone). When an entry appears, grains (and the memberships they held) may have been lost,
-/// and the front end lists its sockets and rooms again: once when a silo starts leaving, once when it is gone.
-/// </param>
-[GenerateSerializer, Immutable, Alias("rooms.LeaseState")]
-public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] DepartingSilos);
-
-/// <summary>How often front ends renew at the slowest; a grain that lost its memory hears from each front end within this.</summary>
-public static class FrontEndRenewal
-{
-    public static readonly TimeSpan MaxPeriod = TimeSpan.FromSeconds(5);
-}
-
-/// <summary>
-/// The list of live front ends (for blasts and for finding a socket). Keyed by <see cref="Key"/>. Each entry
-/// holds for the lease its front end's grain registered it with and is renewed with that lease, so a front end
-/// whose grain was lost (its silo died) at the time the front end died, and which nobody unregisters, drops
-/// out when its lease passes.
-/// </summary>
-[Alias("rooms.IFrontEndRegistryGrain")]
-public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
-{
-    public const long Key = 0;
-
-    /// <summary>Lists the front end until <paramref name="lease"/> from now, unless registered again meanwhile.</summary>
-    [Alias("Register")]
-    Task Register(string frontEndId, TimeSpan lease);
-
-    [Alias("Unregister")]
-    Task Unregister(string frontEndId);
-
-    [Alias("GetFrontEnds")]
-    Task<string[]> GetFrontEnds();
 }

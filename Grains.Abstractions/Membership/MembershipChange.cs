@@ -19,17 +19,3 @@ public sealed record MembershipChange(
 
     public static MembershipChange LeavingAll(bool keepOwnRoom, string? keepRoom) => new([], [], true, keepOwnRoom, keepRoom);
 }
-
-/// <summary>What a change to every local member of a room did on one front end.</summary>
-/// <param name="Succeeded">The sockets changed.</param>
-/// <param name="Failed">The sockets that could not be, each with why.</param>
-[GenerateSerializer, Immutable, Alias("rooms.MembersChangeOutcome")]
-public sealed record MembersChangeOutcome(
-    [property: Id(0)] string[] Succeeded,
-    [property: Id(1)] SocketFailure[] Failed)
-{
-    public static MembersChangeOutcome None { get; } = new([], []);
-}
-
-[GenerateSerializer, Immutable, Alias("rooms.SocketFailure")]
-public sealed record SocketFailure([property: Id(0)] string SocketId, [property: Id(1)] Exception Error);

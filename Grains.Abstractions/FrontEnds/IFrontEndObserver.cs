@@ -1,6 +1,7 @@
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Delivery;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// Implemented by each front end. The front end holds its sockets' connections and their memberships: which
@@ -40,19 +41,3 @@ public interface IFrontEndObserver : IGrainObserver
     [Alias("Occupied"), ResponseTimeout("00:00:02")]
     Task<string[]> Occupied(string[] rooms);
 }
-
-/// <summary>
-/// One event for the sockets of one front end that are in any of <paramref name="Rooms"/> (each once), or for
-/// all of them when <paramref name="Rooms"/> is null, minus <paramref name="Except"/>. The payload is serialized
-/// once, by the sender, and written as is to every target connection.
-/// </summary>
-/// <param name="EventName">The client method to invoke.</param>
-/// <param name="Payload">The event's argument, as UTF-8 JSON.</param>
-/// <param name="Rooms">The target rooms; null means every socket the front end holds.</param>
-/// <param name="Except">Sockets to leave out.</param>
-[GenerateSerializer, Immutable, Alias("rooms.DeliveryBatch")]
-public sealed record DeliveryBatch(
-    [property: Id(0)] string EventName,
-    [property: Id(1)] byte[] Payload,
-    [property: Id(2)] string[]? Rooms,
-    [property: Id(3)] string[]? Except);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// The front ends hosted in this very process (the embedded shape: a front end and its silo share one

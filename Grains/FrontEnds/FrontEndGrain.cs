@@ -3,8 +3,9 @@ using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Rooms.Membership;
 using Orleans.Runtime;
+using Orleans.Rooms.Delivery;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// One front end in the cluster: its observer under a lease the front end renews, and the ids of its
@@ -20,7 +21,7 @@ internal sealed partial class FrontEndGrain(
     TimeProvider time,
     IClusterMembershipService membership,
     LocalFrontEnds inProcess,
-    ILogger<FrontEndGrain> logger) : MembershipGrain, IFrontEndGrain
+    ILogger<FrontEndGrain> logger) : InMemoryGrain, IFrontEndGrain
 {
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,6 +1,6 @@
 using Orleans.Placement;
 
-namespace Orleans.Rooms.Delivery;
+namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// The ids of the attached front ends, for blasts and for finding a socket's front end. Calls no other

@@ -1,7 +1,7 @@
 namespace Orleans.Rooms;
 
 /// <summary>A grain whose state lives in memory (rebuilt from front ends), with named intent for its lifetime.</summary>
-internal abstract class MembershipGrain : Grain
+internal abstract class InMemoryGrain : Grain
 {
     /// <summary>Never collected for idleness: it holds memberships.</summary>
     protected void KeepActive() => DelayDeactivation(Timeout.InfiniteTimeSpan);

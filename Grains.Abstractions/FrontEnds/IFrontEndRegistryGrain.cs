@@ -1,0 +1,25 @@
+using Orleans.Rooms.Membership;
+
+namespace Orleans.Rooms.FrontEnds;
+
+/// <summary>
+/// The list of live front ends (for blasts and for finding a socket). Keyed by <see cref="Key"/>. Each entry
+/// holds for the lease its front end's grain registered it with and is renewed with that lease, so a front end
+/// whose grain was lost (its silo died) at the time the front end died, and which nobody unregisters, drops
+/// out when its lease passes.
+/// </summary>
+[Alias("rooms.IFrontEndRegistryGrain")]
+public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
+{
+    public const long Key = 0;
+
+    /// <summary>Lists the front end until <paramref name="lease"/> from now, unless registered again meanwhile.</summary>
+    [Alias("Register")]
+    Task Register(string frontEndId, TimeSpan lease);
+
+    [Alias("Unregister")]
+    Task Unregister(string frontEndId);
+
+    [Alias("GetFrontEnds")]
+    Task<string[]> GetFrontEnds();
+}
