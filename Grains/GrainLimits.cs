@@ -15,6 +15,12 @@ internal static class GrainLimits
     /// <summary>At most how often a relisting (each front end sends one) enters a room in the directory again.</summary>
     public static readonly TimeSpan RelistRoomAtMostEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long after a silo was lost a grain activated anew counts as maybe having lost its memory: twice the
+    /// longest renewal period, in which every live front end notices the loss and lists its rooms again.
+    /// </summary>
+    public static readonly TimeSpan HealWindow = FrontEnds.FrontEndRenewal.MaxPeriod * 2;
+
     /// <summary>How often a front-end grain checks its front end's lease (a dead front end makes no calls).</summary>
     public static readonly TimeSpan LeaseCheckEvery = TimeSpan.FromSeconds(1);
 }

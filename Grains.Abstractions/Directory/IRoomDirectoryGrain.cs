@@ -13,7 +13,10 @@ public interface IRoomDirectoryGrain : IGrainWithIntegerKey
     [Alias("Remove")]
     Task Remove(string room);
 
-    /// <summary>Up to <paramref name="limit"/> rooms ordinally after <paramref name="after"/> (from the start when null).</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> rooms ordinally after <paramref name="after"/> (from the start when null),
+    /// and whether the shard is whole (not while a shard activated as the cluster heals may be refilling).
+    /// </summary>
     [Alias("Page")]
-    Task<string[]> Page(string? after, int limit);
+    Task<RoomDirectoryPage> Page(string? after, int limit);
 }

@@ -63,4 +63,8 @@ public interface IFrontEndGrain : IGrainWithStringKey
     /// <summary>See <see cref="IFrontEndObserver.Occupied"/>; none when the front end is gone or does not answer.</summary>
     [Alias("Occupied")]
     Task<string[]> Occupied(string[] rooms);
+
+    /// <summary>See <see cref="IFrontEndObserver.ListedRooms"/>; none when the front end is gone or does not answer.</summary>
+    [Alias("ListedRooms")]
+    Task<string[]> ListedRooms(int shard, string? after, int count);
 }

@@ -40,4 +40,12 @@ public interface IFrontEndObserver : IGrainObserver
     /// <summary>Those of <paramref name="rooms"/> that have members on this front end.</summary>
     [Alias("Occupied"), ResponseTimeout("00:00:02")]
     Task<string[]> Occupied(string[] rooms);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> rooms of directory shard <paramref name="shard"/> that have members here
+    /// (other than the socket a room is named after), ordinally after <paramref name="after"/>, in order: a
+    /// directory page from the source, for a shard that may have lost its memory.
+    /// </summary>
+    [Alias("ListedRooms"), ResponseTimeout("00:00:02")]
+    Task<string[]> ListedRooms(int shard, string? after, int count);
 }

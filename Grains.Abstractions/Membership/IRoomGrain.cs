@@ -25,9 +25,12 @@ public interface IRoomGrain : IGrainWithStringKey
     /// entry that outlived its room (its silo went), and delists itself shortly unless joined meanwhile.
     /// </summary>
     [Alias("GetListedFrontEnds")]
-    Task<string[]> GetListedFrontEnds();
+    Task<RoomFrontEnds> GetListedFrontEnds();
 
-    /// <summary>The front ends listed as holding members (a front end that just lost its last member may still be listed for a moment).</summary>
+    /// <summary>
+    /// The front ends listed as holding members (a front end that just lost its last member may still be listed
+    /// for a moment), and whether the list is whole: not while the grain may have lost its memory with a silo.
+    /// </summary>
     [Alias("GetFrontEnds")]
-    Task<string[]> GetFrontEnds(CancellationToken cancellationToken = default);
+    Task<RoomFrontEnds> GetFrontEnds(CancellationToken cancellationToken = default);
 }

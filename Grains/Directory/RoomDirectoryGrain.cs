@@ -1,13 +1,24 @@
 using Orleans.Placement;
+using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Directory;
 
-/// <summary>One shard of the room list, in ordinal order. Calls no other grain.</summary>
+/// <summary>
+/// One shard of the room list, in ordinal order. Calls no other grain. Rebuilt by the room grains that the
+/// front ends list again after a silo loss; a shard activated in that window says its pages may be partial.
+/// </summary>
 [KeepAlive] // the list lives in memory
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomDirectoryGrain : Grain, IRoomDirectoryGrain
+internal sealed class RoomDirectoryGrain(TimeProvider time, ClusterHealing healing) : Grain, IRoomDirectoryGrain
 {
     private readonly SortedSet<string> _rooms = new(StringComparer.Ordinal);
+    private long? _incompleteUntil;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _incompleteUntil = healing.WindowEnds();
+        return Task.CompletedTask;
+    }
 
     public Task Add(string room)
     {
@@ -21,11 +32,21 @@ internal sealed class RoomDirectoryGrain : Grain, IRoomDirectoryGrain
         return Task.CompletedTask;
     }
 
-    public Task<string[]> Page(string? after, int limit)
+    public Task<RoomDirectoryPage> Page(string? after, int limit)
+    {
+        if (_incompleteUntil is { } until && time.GetTimestamp() >= until)
+        {
+            _incompleteUntil = null;
+        }
+
+        return Task.FromResult(new RoomDirectoryPage(PageOf(after, limit), Complete: _incompleteUntil is null));
+    }
+
+    private string[] PageOf(string? after, int limit)
     {
         if (_rooms.Count == 0 || limit <= 0)
         {
-            return Task.FromResult(Array.Empty<string>());
+            return [];
         }
 
         IEnumerable<string> view = _rooms;
@@ -33,12 +54,12 @@ internal sealed class RoomDirectoryGrain : Grain, IRoomDirectoryGrain
         {
             if (StringComparer.Ordinal.Compare(after, _rooms.Max) >= 0)
             {
-                return Task.FromResult(Array.Empty<string>());
+                return [];
             }
 
             view = _rooms.GetViewBetween(after, _rooms.Max!).Where(r => r != after);
         }
 
-        return Task.FromResult(view.Take(limit).ToArray());
+        return [.. view.Take(limit)];
     }
 }

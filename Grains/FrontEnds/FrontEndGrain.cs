@@ -144,6 +144,8 @@ internal sealed partial class FrontEndGrain(
 
     public Task<string[]> Occupied(string[] rooms) => Listing(observer => observer.Occupied(rooms), "occupied rooms");
 
+    public Task<string[]> ListedRooms(int shard, string? after, int count) => Listing(observer => observer.ListedRooms(shard, after, count), "rooms of a directory shard");
+
     /// <summary>The observer of an attached front end (its lease is current), or null when it is gone or never came.</summary>
     private async ValueTask<IFrontEndObserver?> Attached()
     {

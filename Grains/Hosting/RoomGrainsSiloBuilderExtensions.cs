@@ -14,6 +14,7 @@ public static class RoomGrainsSiloBuilderExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<LocalFrontEnds>();
+        builder.Services.TryAddSingleton<Membership.ClusterHealing>();
         return builder;
     }
 }

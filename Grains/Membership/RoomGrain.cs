@@ -15,25 +15,34 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomGrain(TimeProvider time) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
-    private string[]? _snapshot;
+    private RoomFrontEnds? _listing;
     private bool _listed;
     private bool _delistChecked;
     private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
     private bool _pinned;
     private long _emptiedAt;
     private IGrainTimer? _emptyCheck;
+    private long? _incompleteUntil;
 
     private string Name => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Activated while the cluster heals: this may be a room whose grain was lost with its silo, and the
+        // front ends that hold its members may not have listed it here again yet.
+        _incompleteUntil = healing.WindowEnds();
+        return Task.CompletedTask;
+    }
 
     public async Task Add(string frontEndId, bool listable, bool relist)
     {
         ArgumentException.ThrowIfNullOrEmpty(frontEndId);
         if (_frontEnds.Add(frontEndId))
         {
-            _snapshot = null;
+            _listing = null;
         }
 
         if (!_pinned)
@@ -70,14 +79,14 @@ internal sealed class RoomGrain(TimeProvider time) : InMemoryGrain, IRoomGrain
             return;
         }
 
-        _snapshot = null;
+        _listing = null;
         if (_frontEnds.Count == 0)
         {
             WatchEmpty();
         }
     }
 
-    public Task<string[]> GetListedFrontEnds()
+    public Task<RoomFrontEnds> GetListedFrontEnds()
     {
         if (_frontEnds.Count == 0 && !_listed && !_delistChecked)
         {
@@ -87,11 +96,22 @@ internal sealed class RoomGrain(TimeProvider time) : InMemoryGrain, IRoomGrain
             WatchEmpty();
         }
 
-        return Task.FromResult(_snapshot ??= [.. _frontEnds]);
+        return Task.FromResult(Listing());
     }
 
-    public Task<string[]> GetFrontEnds(CancellationToken cancellationToken)
-        => Task.FromResult(_snapshot ??= [.. _frontEnds]);
+    public Task<RoomFrontEnds> GetFrontEnds(CancellationToken cancellationToken) => Task.FromResult(Listing());
+
+    /// <summary>The front ends listed, whole unless this activation may have lost its memory (made once per change).</summary>
+    private RoomFrontEnds Listing()
+    {
+        if (_incompleteUntil is { } until && time.GetTimestamp() >= until)
+        {
+            _incompleteUntil = null;
+            _listing = null;
+        }
+
+        return _listing ??= new RoomFrontEnds([.. _frontEnds], Complete: _incompleteUntil is null);
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

@@ -41,13 +41,13 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
 
     public Task DelistAsync(string[] rooms) => Retry(() => OwnRooms.Unregister(rooms));
 
-    public Task<string[]> FrontEndsOfAsync(string room, CancellationToken cancellationToken)
+    public Task<RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken)
         => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetFrontEnds(cancellationToken), cancellationToken);
 
-    public Task<string[]> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken)
+    public Task<RoomFrontEnds> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken)
         => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetListedFrontEnds(), cancellationToken);
 
-    public Task<string[]> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken)
+    public Task<RoomDirectoryPage> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken)
         => Retry(() => grains.GetGrainByKey<IRoomDirectoryGrain>(shard).Page(after, count), cancellationToken);
 
     public Task<string[]> FrontEndsAsync(CancellationToken cancellationToken) => Retry(() => Registry.GetFrontEnds(), cancellationToken);

@@ -1,4 +1,5 @@
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Directory;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.FrontEnds;
 
@@ -36,14 +37,14 @@ internal interface IClusterDoor
     /// <summary>Delists this front end from the rooms.</summary>
     Task DelistAsync(string[] rooms);
 
-    /// <summary>The front ends a room lists as holding members.</summary>
-    Task<string[]> FrontEndsOfAsync(string room, CancellationToken cancellationToken);
+    /// <summary>The front ends a room lists as holding members, and whether that list is whole.</summary>
+    Task<RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>The front ends a room lists, asked for a room the directory lists (see <see cref="IRoomGrain.GetListedFrontEnds"/>).</summary>
-    Task<string[]> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken);
+    Task<RoomFrontEnds> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="count"/> rooms of one directory shard after <paramref name="after"/>, in ordinal order.</summary>
-    Task<string[]> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken);
+    Task<RoomDirectoryPage> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken);
 
     /// <summary>The ids of every attached front end.</summary>
     Task<string[]> FrontEndsAsync(CancellationToken cancellationToken);

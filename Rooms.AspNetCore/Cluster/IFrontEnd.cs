@@ -30,6 +30,9 @@ internal interface IFrontEnd
     /// <inheritdoc cref="IFrontEndObserver.Occupied"/>
     Task<string[]> Occupied(string[] rooms);
 
+    /// <inheritdoc cref="IFrontEndObserver.ListedRooms"/>
+    Task<string[]> ListedRooms(int shard, string? after, int count);
+
     /// <summary>When this front end holds the socket, records its location again and answers true (its socket grain lost it with a silo).</summary>
     Task<bool> Relist(string socketId);
 }

@@ -53,6 +53,8 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
 
     public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
 
+    public Task<string[]> ListedRooms(int shard, string? after, int count) => Task.FromResult(membership.ListedRooms(shard, after, count));
+
     public async Task<bool> Relist(string socketId)
     {
         if (!membership.Holds(socketId))

@@ -27,5 +27,7 @@ internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
 
     public Task<string[]> Occupied(string[] rooms) => door.Retry(() => _grain.Occupied(rooms));
 
+    public Task<string[]> ListedRooms(int shard, string? after, int count) => door.Retry(() => _grain.ListedRooms(shard, after, count));
+
     public Task<bool> Relist(string socketId) => door.Retry(() => _grain.Relist(socketId));
 }

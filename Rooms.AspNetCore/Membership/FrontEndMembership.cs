@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Cluster;
+using Orleans.Rooms.Directory;
 using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Membership;
@@ -157,6 +158,15 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         lock (_lock)
         {
             return [.. rooms.Where(_index.IsListable)];
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> rooms of directory shard <paramref name="shard"/> that <c>Rooms()</c> shows, ordinally after <paramref name="after"/>.</summary>
+    public string[] ListedRooms(int shard, string? after, int count)
+    {
+        lock (_lock)
+        {
+            return _index.ListableRooms(room => RoomDirectory.ShardOf(room) == shard && (after is null || StringComparer.Ordinal.Compare(room, after) > 0), count);
         }
     }
 

@@ -71,9 +71,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
 
-        var frontEnds = targets.Length == 1
-            ? await door.FrontEndsOfAsync(targets[0], cancellationToken)
-            : (await Task.WhenAll(targets.Select(r => door.FrontEndsOfAsync(r, cancellationToken)))).SelectMany(f => f).Distinct(StringComparer.Ordinal).ToArray();
+        var frontEnds = await FrontEndsOf(targets, cancellationToken);
         var batch = new DeliveryBatch(eventName, payload, targets, excluded);
         await Task.WhenAll(frontEnds.Select(id => router.Get(id).Deliver(batch)));
         metrics.Broadcast();
@@ -99,7 +97,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     public async Task<IReadOnlyList<string>> SubscribersAsync(string room, CancellationToken cancellationToken = default)
     {
         ValidateRoom(room, nameof(room));
-        var frontEnds = await door.FrontEndsOfAsync(room, cancellationToken);
+        var frontEnds = await FrontEndsOf([room], cancellationToken);
         var members = await Task.WhenAll(frontEnds.Select(id => router.Get(id).GetMembers(room))).WaitAsync(cancellationToken);
         return members.Length == 1 ? members[0] : [.. members.SelectMany(m => m)];
     }
@@ -151,11 +149,25 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         return new RoomPage(rooms, rooms[^1]);
     }
 
-    /// <summary>The first <paramref name="count"/> listed rooms after <paramref name="after"/>: each shard is sorted; ask each for as many and merge.</summary>
+    /// <summary>
+    /// The first <paramref name="count"/> listed rooms after <paramref name="after"/>: each shard is sorted; ask
+    /// each for as many and merge. A shard that may be partial (activated anew as the cluster heals) has its page
+    /// completed by every attached front end's own rooms of that shard.
+    /// </summary>
     private async Task<List<string>> Listed(string? after, int count, CancellationToken cancellationToken)
     {
-        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount)
-            .Select(shard => door.DirectoryPageAsync(shard, after, count, cancellationToken)));
+        var pages = await Task.WhenAll(Enumerable.Range(0, RoomDirectory.ShardCount).Select(async shard =>
+        {
+            var page = await door.DirectoryPageAsync(shard, after, count, cancellationToken);
+            if (page.Complete)
+            {
+                return (IEnumerable<string>)page.Rooms;
+            }
+
+            var frontEnds = await door.FrontEndsAsync(cancellationToken);
+            var held = await Task.WhenAll(frontEnds.Select(id => router.Get(id).ListedRooms(shard, after, count)));
+            return page.Rooms.Concat(held.SelectMany(h => h)).Distinct(StringComparer.Ordinal);
+        }));
         return pages.SelectMany(p => p).Order(StringComparer.Ordinal).Take(count).ToList();
     }
 
@@ -163,10 +175,11 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     private async Task<HashSet<string>> Occupied(List<string> rooms, CancellationToken cancellationToken)
     {
         var listings = await Task.WhenAll(rooms.Select(room => door.ListedFrontEndsOfAsync(room, cancellationToken)));
+        var everyFrontEnd = listings.All(l => l.Complete) ? null : await door.FrontEndsAsync(cancellationToken);
         var byFrontEnd = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         for (var i = 0; i < rooms.Count; i++)
         {
-            foreach (var frontEnd in listings[i])
+            foreach (var frontEnd in listings[i].Complete ? listings[i].FrontEnds : listings[i].FrontEnds.Union(everyFrontEnd!, StringComparer.Ordinal))
             {
                 if (!byFrontEnd.TryGetValue(frontEnd, out var asked))
                 {
@@ -232,7 +245,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     /// </summary>
     private async Task ChangeMembers(string room, MembershipChange change, string operationFormat)
     {
-        var frontEnds = await door.FrontEndsOfAsync(room, CancellationToken.None);
+        var frontEnds = await FrontEndsOf([room], CancellationToken.None);
         var succeeded = new List<string>();
         var failures = new List<KeyValuePair<string, Exception>>();
         var outcomes = frontEnds.Select(async id =>
@@ -262,6 +275,29 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         {
             throw new PartialFailureException(string.Format(CultureInfo.InvariantCulture, operationFormat, room), succeeded, failures);
         }
+    }
+
+    /// <summary>
+    /// The front ends that hold members of any of <paramref name="rooms"/>, as their grains list them; while a
+    /// list may be partial (its grain was activated anew as the cluster heals, docs/design.md, "Healing"), every
+    /// attached front end too: each answers for its own members, so nobody whose join completed is missed.
+    /// </summary>
+    private async Task<string[]> FrontEndsOf(string[] rooms, CancellationToken cancellationToken)
+    {
+        if (rooms.Length == 1)
+        {
+            var only = await door.FrontEndsOfAsync(rooms[0], cancellationToken);
+            return only.Complete ? only.FrontEnds : [.. only.FrontEnds.Union(await door.FrontEndsAsync(cancellationToken), StringComparer.Ordinal)];
+        }
+
+        var listings = await Task.WhenAll(rooms.Select(room => door.FrontEndsOfAsync(room, cancellationToken)));
+        var frontEnds = listings.SelectMany(l => l.FrontEnds);
+        if (!listings.All(l => l.Complete))
+        {
+            frontEnds = frontEnds.Concat(await door.FrontEndsAsync(cancellationToken));
+        }
+
+        return [.. frontEnds.Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>Changes a socket's rooms on the front end that holds it.</summary>

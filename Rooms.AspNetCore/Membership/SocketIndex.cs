@@ -96,6 +96,10 @@ internal sealed class SocketIndex
     /// <summary>Whether <c>Rooms()</c> shows the room: it has a member here other than the socket it is named after.</summary>
     public bool IsListable(string room) => _rooms.TryGetValue(room, out var local) && local.IsListable(room);
 
+    /// <summary>The first <paramref name="count"/> rooms, in ordinal order, that <c>Rooms()</c> shows and <paramref name="include"/> takes.</summary>
+    public string[] ListableRooms(Func<string, bool> include, int count)
+        => [.. _rooms.Where(r => r.Value.IsListable(r.Key) && include(r.Key)).Select(r => r.Key).Order(StringComparer.Ordinal).Take(count)];
+
     /// <summary>The sockets here in any of <paramref name="rooms"/>, each once, minus <paramref name="except"/>.</summary>
     public IReadOnlyCollection<string> Recipients(string[] rooms, string[]? except)
     {

@@ -130,11 +130,11 @@ internal sealed class FakeDoor : IClusterDoor
 
     public Task DetachAsync(TimeSpan timeout) => throw NotHere();
 
-    public Task<string[]> FrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();
+    public Task<Orleans.Rooms.Membership.RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();
 
-    public Task<string[]> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();
+    public Task<Orleans.Rooms.Membership.RoomFrontEnds> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();
 
-    public Task<string[]> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken) => throw NotHere();
+    public Task<Orleans.Rooms.Directory.RoomDirectoryPage> DirectoryPageAsync(int shard, string? after, int count, CancellationToken cancellationToken) => throw NotHere();
 
     public Task<string[]> FrontEndsAsync(CancellationToken cancellationToken) => throw NotHere();
 

@@ -31,7 +31,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         dying.Crash();
-        await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(shared).GetFrontEnds()).Contains(dying.Id), "the dead front end being purged from its rooms");
+        await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(shared).GetFrontEnds()).FrontEnds.Contains(dying.Id), "the dead front end being purged from its rooms");
 
         var purgedAfter = clock.Elapsed;
         output.WriteLine($"purged {purgedAfter.TotalSeconds:F1} s after the front end stopped (lease {ShortLease.TotalSeconds} s, renewed last when it started)");
@@ -91,7 +91,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             await api.JoinAsync(sockets, room);
 
             // Too slow to renew (a long pause, a partition): the cluster purges it while it still holds its sockets.
-            await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(room).GetFrontEnds()).Contains(lagging.Id), "the purge of the lagging front end");
+            await Eventually.HoldsAsync(async () => !(await fixture.Grains(0).GetGrain<IRoomGrain>(room).GetFrontEnds()).FrontEnds.Contains(lagging.Id), "the purge of the lagging front end");
             Assert.Empty(await api.SubscribersAsync(room));
 
             var after = await lagging.RenewAsync(TimeSpan.FromMinutes(5));

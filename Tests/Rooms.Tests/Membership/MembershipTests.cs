@@ -273,7 +273,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
             await _writer.LeaveAsync(socket, name);
         }
 
-        var stillListed = await fixture.Grains(2).ShardFor(emptied[0]).Page(emptied[0][..^1], 100);
+        var stillListed = (await fixture.Grains(2).ShardFor(emptied[0]).Page(emptied[0][..^1], 100)).Rooms;
         Assert.Contains(emptied[0], stillListed);
 
         var seen = new List<string>();
@@ -296,7 +296,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
         Assert.Equal(names.Except(emptied), seen);
 
         await Eventually.HoldsAsync(
-            async () => !(await fixture.Grains(0).ShardFor(emptied[0]).Page(emptied[0][..^1], 100)).Contains(emptied[0]),
+            async () => !(await fixture.Grains(0).ShardFor(emptied[0]).Page(emptied[0][..^1], 100)).Rooms.Contains(emptied[0]),
             "the emptied room delisted by its grain's timer",
             TimeSpan.FromSeconds(10));
 
@@ -363,7 +363,7 @@ public sealed class MembershipTests(ClusterFixture fixture)
 
         // Left for good: delisted once the room has stayed empty on this front end.
         await _writer.LeaveAsync(new[] { a, b }, room);
-        await Eventually.HoldsAsync(async () => (await fixture.Grains(1).GetGrain<IRoomGrain>(room).GetFrontEnds()).Length == 0, "the room delisting its emptied front end");
+        await Eventually.HoldsAsync(async () => (await fixture.Grains(1).GetGrain<IRoomGrain>(room).GetFrontEnds()).FrontEnds.Length == 0, "the room delisting its emptied front end");
         Assert.Equal(1, RoomCallCounter.Removes(room));
 
         await _writer.JoinAsync(a, room);

@@ -1,0 +1,51 @@
+using Orleans.Runtime;
+
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// Whether the cluster may be healing, as this silo sees it: a silo started leaving, stopped or died less than
+/// <see cref="GrainLimits.HealWindow"/> ago (or this silo found silos gone when it first looked). A grain that
+/// activates in that window may be a grain whose previous activation was lost with its silo, before the front
+/// ends have listed it again; it must not answer as if it were empty (docs/design.md, "Healing").
+/// </summary>
+/// <remarks>
+/// It looks at the membership only when asked (a grain's activation), comparing with what it saw last: a loss
+/// noticed late only starts the window late, which keeps the answer on the safe side.
+/// </remarks>
+internal sealed class ClusterHealing(IClusterMembershipService membership, ILocalSiloDetails local, TimeProvider time)
+{
+    private readonly object _lock = new();
+    private Dictionary<SiloAddress, SiloStatus>? _seen;
+    private long _windowEnds;
+
+    /// <summary>When the current healing window ends (a <see cref="TimeProvider"/> timestamp), or null when there is none.</summary>
+    public long? WindowEnds()
+    {
+        lock (_lock)
+        {
+            var now = time.GetTimestamp();
+            var members = membership.CurrentSnapshot.Members;
+            var lost = false;
+            foreach (var (address, member) in members)
+            {
+                if (address.Equals(local.SiloAddress) || !IsGoing(member.Status))
+                {
+                    continue;
+                }
+
+                // First look: any silo gone may have taken grains this silo is about to activate.
+                lost |= _seen is null || !_seen.TryGetValue(address, out var before) || before != member.Status;
+            }
+
+            _seen = members.ToDictionary(m => m.Key, m => m.Value.Status);
+            if (lost)
+            {
+                _windowEnds = now + (long)(GrainLimits.HealWindow.TotalSeconds * time.TimestampFrequency);
+            }
+
+            return _windowEnds > now ? _windowEnds : null;
+        }
+    }
+
+    private static bool IsGoing(SiloStatus status) => status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead;
+}
