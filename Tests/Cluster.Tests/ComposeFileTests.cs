@@ -23,6 +23,7 @@ public sealed partial class ComposeFileTests
         [
             (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
             (RoomsOptions.SectionName, typeof(RoomsOptions)),
+            (MembershipTableGuardOptions.SectionName, typeof(MembershipTableGuardOptions)),
         ],
         [AppKind.FrontEnd] =
         [
