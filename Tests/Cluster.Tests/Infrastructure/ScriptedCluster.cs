@@ -66,45 +66,44 @@ public sealed partial class ScriptedCluster
     {
         await Built.Value;
         var cluster = new ScriptedCluster(name, log, environment);
-        ClusterScript.Result up;
         try
         {
-            up = await cluster.RunAsync(UpTimeout, null, "up", "--silos", silos.ToString(), "--frontends", frontEnds.ToString(), "--no-build");
+            var up = await cluster.RunAsync(UpTimeout, null, "up", "--silos", silos.ToString(), "--frontends", frontEnds.ToString(), "--no-build");
+            log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
+            var redis = Assert.Single(up.Lines("redis"));
+            cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
+            var status = await cluster.ProcessesAsync();
+            foreach (var line in up.Lines("frontend"))
+            {
+                var process = cluster.Started("frontend", int.Parse(line[1]));
+                cluster._frontEnds.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
+            }
+
+            foreach (var line in up.Lines("silo"))
+            {
+                var process = cluster.Started("silo", int.Parse(line[0]));
+                cluster._silos.Add(new SiloServer(process, status[process.Pid].Address, status[process.Pid].Log));
+            }
+
+            Assert.Equal(silos, cluster._silos.Count);
+            Assert.Equal(frontEnds, cluster._frontEnds.Count);
+            return cluster;
         }
-        catch (Exception upFailed)
+        catch (Exception startFailed)
         {
-            // Up stops what it started when it fails; this is for an up that was killed on the timeout.
+            // Up stops what it started when it fails; this is for an up that was killed on the timeout, and for a
+            // cluster that came up but whose output or status this could not read (nobody else would stop it).
             try
             {
                 await cluster.RunAsync(DownTimeout, null, "down");
             }
             catch (Exception downFailed)
             {
-                throw new AggregateException("scripts/cluster up failed, and so did down after it.", upFailed, downFailed);
+                throw new AggregateException("Starting the cluster failed, and so did scripts/cluster down after it.", startFailed, downFailed);
             }
 
             throw;
         }
-
-        log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
-        var redis = Assert.Single(up.Lines("redis"));
-        cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
-        var status = await cluster.ProcessesAsync();
-        foreach (var line in up.Lines("frontend"))
-        {
-            var process = cluster.Started("frontend", int.Parse(line[1]));
-            cluster._frontEnds.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
-        }
-
-        foreach (var line in up.Lines("silo"))
-        {
-            var process = cluster.Started("silo", int.Parse(line[0]));
-            cluster._silos.Add(new SiloServer(process, status[process.Pid].Address, status[process.Pid].Log));
-        }
-
-        Assert.Equal(silos, cluster._silos.Count);
-        Assert.Equal(frontEnds, cluster._frontEnds.Count);
-        return cluster;
     }
 
     /// <summary>
