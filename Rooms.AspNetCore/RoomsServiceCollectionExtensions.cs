@@ -34,7 +34,7 @@ public static class RoomsServiceCollectionExtensions
     /// </summary>
     internal static IServiceCollection AddFrontEndCore(this IServiceCollection services)
     {
-        services.AddRoomsOptions();
+        services.AddSelfValidatingOptions<RoomsOptions>(RoomsOptions.SectionName);
         services.AddSelfValidatingOptions<FrontEndOptions>(FrontEndOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

@@ -22,6 +22,7 @@ public sealed partial class ComposeFileTests
         [AppKind.Silo] =
         [
             (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
+            (MembershipTableGuardOptions.SectionName, typeof(MembershipTableGuardOptions)),
         ],
         [AppKind.FrontEnd] =
         [

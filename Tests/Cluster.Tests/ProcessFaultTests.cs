@@ -265,7 +265,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
                 $"the table listing silos {string.Join(", ", SiloPorts())} Active at a version past {viewBefore}, and every silo's view at that version with them all",
                 restarting,
                 TimeSpan.FromSeconds(30));
-            var writers = string.Join(" | ", cluster.Silos.SelectMany(s => File.ReadLines(s.Log).Where(line => line.Contains("was behind this silo's view", StringComparison.Ordinal)).Select(line => $"silo {s.SiloPort}: {line.Trim()}")));
+            var writers = string.Join(" | ", cluster.Silos.SelectMany(s => File.ReadLines(s.Log).Where(line => line.Contains("The membership table was ", StringComparison.Ordinal)).Select(line => $"silo {s.SiloPort}: {line.Trim()}")));
             output.WriteLine($"Redis {redis}: restart-redis took {restartTook.TotalSeconds:F1} s; the table was whole and every view on it {restoredAt.TotalSeconds:F1} s after restart-redis was started.");
             output.WriteLine($"Written back, so far: {writers}");
 

@@ -28,16 +28,18 @@ public sealed partial class ScriptedCluster
 
     private readonly string _folder;
     private readonly string _name;
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly Action<string> _log;
     private readonly ClusterScript _script;
     private readonly List<ServerProcess> _started = [];
     private readonly List<SiloServer> _silos = [];
     private readonly List<FrontEndServer> _frontEnds = [];
 
-    private ScriptedCluster(string name, Action<string> log)
+    private ScriptedCluster(string name, Action<string> log, IReadOnlyDictionary<string, string>? environment)
     {
         _name = name;
         _log = log;
+        _environment = environment ?? new Dictionary<string, string>();
         _folder = NewFolder();
         _script = new ClusterScript(Path.Combine(_folder, "state"), AdminKey);
     }
@@ -49,50 +51,59 @@ public sealed partial class ScriptedCluster
 
     public IReadOnlyList<FrontEndServer> FrontEnds => _frontEnds;
 
-    /// <summary>Builds the servers (once per test run), then <c>up --silos S --frontends F --no-build</c>.</summary>
-    public static async Task<ScriptedCluster> StartAsync(string name, int silos, int frontEnds, Action<string> log)
+    /// <summary>The script's state folder: its records, and the servers' logs until <see cref="StopAsync"/>.</summary>
+    public string StateFolder => _script.StateFolder;
+
+    /// <summary>The servers as <c>scripts/cluster build</c> publishes them (once per test run).</summary>
+    public static Task BuiltAsync() => Built.Value;
+
+    /// <summary>
+    /// Builds the servers (once per test run), then <c>up --silos S --frontends F --no-build</c>. The script and so
+    /// every server it starts (up, add-silo) run with <paramref name="environment"/> (settings such as
+    /// <c>Orleans__MembershipTableGuard__CheckPeriod</c>).
+    /// </summary>
+    public static async Task<ScriptedCluster> StartAsync(string name, int silos, int frontEnds, Action<string> log, IReadOnlyDictionary<string, string>? environment = null)
     {
         await Built.Value;
-        var cluster = new ScriptedCluster(name, log);
-        ClusterScript.Result up;
+        var cluster = new ScriptedCluster(name, log, environment);
         try
         {
-            up = await cluster._script.RunAsync(UpTimeout, "up", "--silos", silos.ToString(), "--frontends", frontEnds.ToString(), "--no-build");
+            var up = await cluster.RunAsync(UpTimeout, null, "up", "--silos", silos.ToString(), "--frontends", frontEnds.ToString(), "--no-build");
+            log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
+            var redis = Assert.Single(up.Lines("redis"));
+            cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
+            var status = await cluster.ProcessesAsync();
+            foreach (var line in up.Lines("frontend"))
+            {
+                var process = cluster.Started("frontend", int.Parse(line[1]));
+                cluster._frontEnds.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
+            }
+
+            foreach (var line in up.Lines("silo"))
+            {
+                var process = cluster.Started("silo", int.Parse(line[0]));
+                cluster._silos.Add(new SiloServer(process, status[process.Pid].Address, status[process.Pid].Log));
+            }
+
+            Assert.Equal(silos, cluster._silos.Count);
+            Assert.Equal(frontEnds, cluster._frontEnds.Count);
+            return cluster;
         }
-        catch (Exception upFailed)
+        catch (Exception startFailed)
         {
-            // Up stops what it started when it fails; this is for an up that was killed on the timeout.
+            // Up stops what it started when it fails; this is for an up that was killed on the timeout, and for a
+            // cluster that came up but whose output or status this could not read (nobody else would stop it).
             try
             {
-                await cluster._script.RunAsync(DownTimeout, "down");
+                await cluster.RunAsync(DownTimeout, null, "down");
             }
             catch (Exception downFailed)
             {
-                throw new AggregateException("scripts/cluster up failed, and so did down after it.", upFailed, downFailed);
+                throw new AggregateException("Starting the cluster failed, and so did scripts/cluster down after it.", startFailed, downFailed);
             }
 
             throw;
         }
-
-        log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
-        var redis = Assert.Single(up.Lines("redis"));
-        cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
-        var status = await cluster.StatusAsync();
-        foreach (var line in up.Lines("frontend"))
-        {
-            var process = cluster.Started("frontend", int.Parse(line[1]));
-            cluster._frontEnds.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
-        }
-
-        foreach (var line in up.Lines("silo"))
-        {
-            var process = cluster.Started("silo", int.Parse(line[0]));
-            cluster._silos.Add(new SiloServer(process, status[process.Pid].Address, status[process.Pid].Log));
-        }
-
-        Assert.Equal(silos, cluster._silos.Count);
-        Assert.Equal(frontEnds, cluster._frontEnds.Count);
-        return cluster;
     }
 
     /// <summary>
@@ -103,11 +114,11 @@ public sealed partial class ScriptedCluster
     {
         var environment = readyWithin is { } within
             ? new Dictionary<string, string> { ["ROOMS_CLUSTER_TIMEOUT"] = ((int)Math.Ceiling(within.TotalSeconds)).ToString() }
-            : [];
-        var added = await _script.RunAsync(AddSiloTimeout, environment, "add-silo");
+            : null;
+        var added = await RunAsync(AddSiloTimeout, environment, "add-silo");
         _log($"scripts/cluster add-silo took {added.Took.TotalSeconds:F1}s: {added.Output.TrimEnd()}");
         var process = Started("silo", int.Parse(Assert.Single(added.Lines("silo"))[0]));
-        var status = (await StatusAsync())[process.Pid];
+        var status = (await ProcessesAsync())[process.Pid];
         var silo = new SiloServer(process, status.Address, status.Log);
         _silos.Add(silo);
         return (silo, added.Took);
@@ -137,7 +148,7 @@ public sealed partial class ScriptedCluster
     /// </summary>
     public async Task<TimeSpan> RestartRedisAsync()
     {
-        var restarted = await _script.RunAsync(StepTimeout, "restart-redis");
+        var restarted = await RunAsync(StepTimeout, null, "restart-redis");
         _log($"scripts/cluster restart-redis took {restarted.Took.TotalSeconds:F1}s: {restarted.Output.TrimEnd()}");
         var redis = Assert.Single(restarted.Lines("redis"));
         Redis = new RedisServer(redis[0], Started("redis", int.Parse(redis[1])));
@@ -199,6 +210,18 @@ public sealed partial class ScriptedCluster
         return (answer.GetProperty("version").GetInt64(), [.. answer.GetProperty("silos").EnumerateArray().Select(s => s.GetString()!)]);
     }
 
+    /// <summary>
+    /// <c>kill -TERM</c> of <paramref name="server"/>: the graceful stop a deploy or an operator asks for. Returns once
+    /// the signal is sent, not once the process has stopped (that is what the test is about).
+    /// </summary>
+    public static async Task TerminateAsync(ServerProcess server)
+    {
+        Assert.True(server.IsRunning(), $"{server} should run before it is sent SIGTERM");
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", server.Pid.ToString() } })!;
+        await kill.WaitForExitAsync().WaitAsync(StepTimeout);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary><c>kill -9</c> (SIGKILL) of <paramref name="server"/>; returns once it has exited, with the stopwatch timestamp of the kill.</summary>
     public static async Task<long> KillAsync(ServerProcess server)
     {
@@ -225,24 +248,37 @@ public sealed partial class ScriptedCluster
         Timeout = ClusterSocket.Timeout,
     };
 
-    /// <summary>The HTTP address of each running silo, from <c>scripts/cluster status</c>.</summary>
+    /// <summary>The HTTP address of each silo that is up (not dead), from <c>scripts/cluster status</c>.</summary>
     public async Task<IReadOnlyList<Uri>> SiloAddressesAsync()
     {
-        var running = await StatusAsync();
+        var running = await ProcessesAsync();
         return [.. running.Values.Where(s => s.Kind == "silo").Select(s => s.Address)];
     }
 
-    /// <summary>The silos and front ends that run, by pid: their HTTP address and log, from <c>scripts/cluster status</c>.</summary>
-    private async Task<Dictionary<int, (string Kind, Uri Address, string Log)>> StatusAsync()
+    /// <summary>
+    /// <c>scripts/cluster status</c>, a line per process it started: <c>KIND NAME ADDRESS PID STATE [DETAILS] log=LOG</c>,
+    /// STATE one of running, not-ready, stopping, dead.
+    /// </summary>
+    public async Task<IReadOnlyList<StatusLine>> StatusAsync()
     {
-        var status = await _script.RunAsync(StepTimeout, "status");
-        return status.Lines("silo").Select(line => ("silo", line)).Concat(status.Lines("frontend").Select(line => ("frontend", line)))
-            .Where(s => s.line[2] != "exited")
-            .ToDictionary(s => int.Parse(s.line[1]), s => (s.Item1, new Uri(s.line[0]), s.line.Single(part => part.StartsWith("log=", StringComparison.Ordinal))[4..]));
+        var status = await RunAsync(StepTimeout, null, "status");
+        return
+        [
+            .. new[] { "redis", "silo", "frontend" }.SelectMany(kind => status.Lines(kind).Select(line => new StatusLine(
+                kind, line[0], line[1], int.Parse(line[2]), line[3], line.Single(part => part.StartsWith("log=", StringComparison.Ordinal))[4..], $"{kind} {string.Join(' ', line)}"))),
+        ];
     }
 
-    /// <summary>Keeps the servers' logs beside the tests, runs <c>down</c>, and fails when anything it started still runs.</summary>
-    public async Task StopAsync()
+    /// <summary>The silos and front ends that are up (not dead), by pid: their HTTP address and log, from <c>scripts/cluster status</c>.</summary>
+    private async Task<Dictionary<int, (string Kind, Uri Address, string Log)>> ProcessesAsync()
+        => (await StatusAsync()).Where(s => s.Kind != "redis" && s.State != "dead").ToDictionary(s => s.Pid, s => (s.Kind, new Uri(s.Address), s.Log));
+
+    /// <summary>
+    /// Keeps the servers' logs beside the tests, runs <c>down</c> (each process gets <paramref name="stopTimeout"/>
+    /// after SIGTERM; default the script's 30 s), and fails when anything it started still runs: a process it
+    /// printed, or any live process still holding a file in its state folder. Returns how long down took.
+    /// </summary>
+    public async Task<TimeSpan> StopAsync(TimeSpan? stopTimeout = null)
     {
         var logs = Path.Combine(AppContext.BaseDirectory, "cluster-logs", _name);
         if (System.IO.Directory.Exists(logs))
@@ -256,16 +292,33 @@ public sealed partial class ScriptedCluster
             File.Copy(log, Path.Combine(logs, Path.GetFileName(log)));
         }
 
-        var down = await _script.RunAsync(DownTimeout, "down");
-        _log($"scripts/cluster down took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Output.TrimEnd()}");
-        var stillRunning = _started.Where(p => p.IsRunning()).ToList();
+        var environment = stopTimeout is { } timeout
+            ? new Dictionary<string, string> { ["ROOMS_CLUSTER_STOP_TIMEOUT"] = ((int)Math.Ceiling(timeout.TotalSeconds)).ToString() }
+            : null;
+        var down = await RunAsync(DownTimeout, environment, "down");
+        _log($"scripts/cluster down took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Error.TrimEnd()}\n{down.Output.TrimEnd()}");
+        var stillRunning = _started.Where(p => p.IsRunning()).Select(p => p.ToString()).Concat(ServerProcess.Holding(_folder)).ToList();
         if (stillRunning.Count > 0)
         {
             throw new InvalidOperationException($"scripts/cluster down left running: {string.Join(", ", stillRunning)}");
         }
 
         // Down removed its state folder; what is left is the folder around it.
+        Assert.False(System.IO.Directory.Exists(_script.StateFolder), $"scripts/cluster down left its state folder {_script.StateFolder}");
         System.IO.Directory.Delete(_folder, recursive: true);
+        return down.Took;
+    }
+
+    /// <summary>A run of the script with this cluster's environment, plus <paramref name="extra"/>.</summary>
+    private Task<ClusterScript.Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? extra, params string[] args)
+    {
+        var environment = new Dictionary<string, string>(_environment);
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
+        return _script.RunAsync(timeout, environment, args);
     }
 
     private ServerProcess Started(string kind, int pid)
@@ -323,6 +376,10 @@ public sealed partial class ScriptedCluster
         public int SiloPort { get; } = int.Parse(File.ReadAllText($"/proc/{Process.Pid}/cmdline").Split('\0')
             .Single(arg => arg.StartsWith("--Orleans:SiloPort=", StringComparison.Ordinal))["--Orleans:SiloPort=".Length..]);
     }
+
+    /// <param name="Address">Its HTTP address (a silo, a front end) or host:port (redis).</param>
+    /// <param name="Text">The whole line, for messages.</param>
+    public sealed record StatusLine(string Kind, string Name, string Address, int Pid, string State, string Log, string Text);
 
     /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
     public sealed record FrontEndServer(Uri Url, ServerProcess Process, string Log);

@@ -180,7 +180,7 @@ public sealed class InputRuleTests(ClusterFixture fixture)
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { [$"Rooms:{setting}"] = value })
             .Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddRoomsOptions().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSelfValidatingOptions<RoomsOptions>(RoomsOptions.SectionName).BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RoomsOptions>>().Value);
 

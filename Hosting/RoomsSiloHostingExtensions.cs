@@ -32,7 +32,7 @@ public static class RoomsSiloHostingExtensions
         else
         {
             silo.UseRedisClustering(cluster.Redis);
-            silo.Services.AddHostedService<MembershipTableGuard>();
+            silo.AddMembershipTableGuard();
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;

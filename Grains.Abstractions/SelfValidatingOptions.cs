@@ -11,12 +11,12 @@ public interface ISelfValidatingOptions
     string? Validate();
 }
 
-public static class RoomsOptionsServiceCollectionExtensions
+/// <summary>
+/// Binding of settings that check themselves. The one helper both sides of the cluster share besides the grain
+/// contracts (silo hosting and front ends each have options of their own), so it lives with them.
+/// </summary>
+public static class SelfValidatingOptions
 {
-    /// <summary>Binds <see cref="RoomsOptions"/> from section <c>Rooms</c> and validates it at start-up, naming the bad setting.</summary>
-    public static IServiceCollection AddRoomsOptions(this IServiceCollection services)
-        => services.AddSelfValidatingOptions<RoomsOptions>(RoomsOptions.SectionName);
-
     /// <summary>Binds <typeparamref name="TOptions"/> from <paramref name="sectionName"/> and runs its own validation at start-up.</summary>
     public static IServiceCollection AddSelfValidatingOptions<TOptions>(this IServiceCollection services, string sectionName)
         where TOptions : class, ISelfValidatingOptions

@@ -1,10 +1,11 @@
 using System.Net;
+using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Rooms.Hosting;
 
-namespace Orleans.Rooms.WebFrontend.Hosting;
+namespace Orleans.Hosting;
 
-internal static partial class RoomsClientHostingExtensions
+public static partial class RoomsClientHostingExtensions
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
