@@ -12,7 +12,8 @@ namespace Orleans.Rooms.Cluster;
 /// The front end's one door to the cluster: every grain it calls, by key, with one retry policy. A call that
 /// meets the cluster healing (a silo going away or gone, a message it could not take, a time-out) is retried
 /// with a doubling delay for up to <see cref="FrontEndOptions.ClusterRetryFor"/>; every call retried is
-/// idempotent. The lease's own calls are tried once: the next renewal is their retry.
+/// idempotent, but a delivery, which is retried only while its message was never handed over
+/// (<see cref="ClusterErrors"/>). The lease's own calls are tried once: the next renewal is their retry.
 /// </summary>
 internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identity, IOptions<FrontEndOptions> options) : IClusterDoor
 {
@@ -65,7 +66,19 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
     });
 
     /// <summary>Retries an idempotent call that met a silo going away or a message that was not delivered.</summary>
-    internal async Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken = default)
+    internal Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken = default) => Retry(call, ClusterErrors.IsTransient, cancellationToken);
+
+    /// <summary>
+    /// Retries a call that is not idempotent (a delivery) only while its message was never handed over: a
+    /// time-out or a lost silo may have delivered it already, and the caller hears of those instead.
+    /// </summary>
+    internal Task RetryUndelivered(Func<Task> call) => Retry(async () =>
+    {
+        await call();
+        return true;
+    }, ClusterErrors.IsUndelivered, CancellationToken.None);
+
+    private async Task<T> Retry<T>(Func<Task<T>> call, Func<Exception, bool> retryable, CancellationToken cancellationToken)
     {
         var started = Environment.TickCount64;
         var delay = FirstRetryDelay;
@@ -75,18 +88,11 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
             {
                 return await call();
             }
-            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && Environment.TickCount64 - started < _retryFor.TotalMilliseconds)
+            catch (Exception ex) when (retryable(ex) && !cancellationToken.IsCancellationRequested && Environment.TickCount64 - started < _retryFor.TotalMilliseconds)
             {
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
-
-    /// <summary>
-    /// Errors of the cluster, not of the call: a silo going away, a message it could not take, a time-out, or
-    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo).
-    /// </summary>
-    private static bool IsTransient(Exception ex)
-        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException;
 }

@@ -7,7 +7,7 @@ namespace Orleans.Rooms.Cluster;
 /// <summary>
 /// Another front end of the cluster, asked through its front-end grain, which answers for it when it is gone
 /// (see <see cref="IFrontEndGrain"/>). Changes and reads are idempotent and retried by the door; a delivery is
-/// tried once (a retry could hand the same batch over twice).
+/// retried only while its message was never handed over (a retry after that could deliver it twice).
 /// </summary>
 internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
 {
@@ -15,7 +15,7 @@ internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
 
     public string Id => id;
 
-    public Task Deliver(DeliveryBatch batch) => _grain.Deliver(batch);
+    public Task Deliver(DeliveryBatch batch) => door.RetryUndelivered(() => _grain.Deliver(batch));
 
     public Task<bool> Change(string socketId, MembershipChange change) => door.Retry(() => _grain.Change(socketId, change));
 

@@ -19,5 +19,8 @@ internal static class Answers
     /// <summary>A failure on the server: what failed in words for the client, and the id its details are logged under.</summary>
     public static IResult Failure(int statusCode, string message, string id) => Results.Json(new { error = message, id }, statusCode: statusCode);
 
+    /// <summary>A failure the client may retry as it is (docs/protocol.md, "Example routes"): <c>{"error":"...","id":"...","retryable":true}</c>.</summary>
+    public static IResult Retryable(int statusCode, string message, string id) => Results.Json(new { error = message, id, retryable = true }, statusCode: statusCode);
+
     public static IResult Text(int statusCode, string text) => Results.Text(text, "text/plain; charset=utf-8", statusCode: statusCode);
 }

@@ -1,0 +1,30 @@
+using Orleans.Runtime;
+
+namespace Orleans.Rooms.Membership;
+
+/// <summary>
+/// Which failures of <see cref="IRoomService"/> are the cluster healing rather than the call being wrong: a silo
+/// going away or gone, a message it could not take, a time-out. The room service retries them for
+/// <see cref="FrontEndOptions.ClusterRetryFor"/> first; one that still surfaces changed nothing the caller
+/// cannot repeat (every change is idempotent), so the caller may retry it.
+/// </summary>
+public static class ClusterErrors
+{
+    /// <summary>True when <paramref name="exception"/> (or, for an aggregate, each of its parts) is one the caller may retry.</summary>
+    public static bool IsRetryable(Exception exception) => exception switch
+    {
+        PartialFailureException partial => partial.Failures.Count > 0 && partial.Failures.All(f => IsRetryable(f.Value)),
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsRetryable),
+        _ => IsTransient(exception),
+    };
+
+    /// <summary>
+    /// Errors of the cluster, not of the call: a silo going away, a message it could not take, a time-out, or
+    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo).
+    /// </summary>
+    internal static bool IsTransient(Exception ex)
+        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException;
+
+    /// <summary>The message was never handed to its target: sending it again cannot make it arrive twice.</summary>
+    internal static bool IsUndelivered(Exception ex) => ex is OrleansMessageRejectionException;
+}
