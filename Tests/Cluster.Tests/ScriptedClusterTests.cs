@@ -139,11 +139,20 @@ public sealed class ScriptedClusterTests(ScriptedClusterFixture cluster, ITestOu
         await UntilAsync(() => Rounds().Zip(roundsWhenAdded).All(r => r.First >= r.Second + 10), "ten more rounds on each front end after the silo was added", failures);
         await stop.CancelAsync();
         await Task.WhenAll(loops).WaitAsync(ClusterSocket.Timeout * 2);
-        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", Rounds())} in all.");
+        var roundsInAll = Rounds();
+        output.WriteLine($"Rounds per front end: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned, {string.Join(", ", roundsInAll)} in all.");
         output.WriteLine($"Slowest steps: {string.Join("; ", steps.OrderByDescending(s => s.Took).Take(3).Select(s => $"{s.What} {s.Took.TotalMilliseconds:F0} ms"))}.");
 
+        // The rounds after it joined made new room and socket grains; placement is random, so the new silo must
+        // hold some of them (with 3 silos and 20 or more new rooms, none would be a 1 in 3,000 chance).
+        var census = await GrainCensus.TakeAsync(cluster.Redis);
+        var held = census.GetValueOrDefault(added.SiloPort) ?? [];
+        output.WriteLine($"The added silo holds: {string.Join(", ", held.Where(kv => kv.Key.EndsWith("Grain", StringComparison.Ordinal)).OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"))}.");
+
         Assert.True(failures.IsEmpty, $"{failures.Count} failed requests, e.g.:\n{string.Join('\n', failures.Take(10))}");
-        Assert.True(added.IsRunning(), $"add-silo printed {added}, which does not run");
+        Assert.True(added.Process.IsRunning(), $"add-silo printed {added.Process}, which does not run");
+        Assert.True(roundsWhenAdded.Zip(roundsBeforeAdding).All(r => r.First > r.Second), $"Rounds did not run on both front ends while the silo joined: {string.Join(", ", roundsBeforeAdding)} before add-silo, {string.Join(", ", roundsWhenAdded)} when it returned.");
+        Assert.True(held.GetValueOrDefault("RoomGrain") + held.GetValueOrDefault("SocketGrain") > 0, $"The added silo took no room or socket grain of the {roundsInAll.Sum() - roundsWhenAdded.Sum()} rounds after it joined.");
         var silos = await cluster.SiloAddressesAsync();
         Assert.Equal(silosBefore + 1, silos.Count);
         foreach (var silo in silos)

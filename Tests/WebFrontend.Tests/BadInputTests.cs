@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
@@ -141,8 +144,16 @@ public sealed class BadInputTests(FrontEndFixture fixture)
         await using var big = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
 
-        await Assert.ThrowsAnyAsync<Exception>(() => big.RequestAsync("POST", "/broadcastFunRoom", new { roomName = other.Id, data = new string('x', 64 * 1024) }));
+        // SignalR refuses a frame over its receive limit (32 KB) by closing that connection: the request fails
+        // at once with the server's close, not with the client's request time-out (which would also throw).
+        var took = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<HubException>(() => big.RequestAsync("POST", "/broadcastFunRoom", new { roomName = other.Id, data = new string('x', 64 * 1024) }));
+        var closedWith = await big.Closed.WaitAsync(TestSocket.Timeout);
 
+        Assert.Contains("The server closed the connection", failure.Message);
+        Assert.True(took.Elapsed < TestSocket.Timeout / 2, $"the oversized request failed only after {took.Elapsed}");
+        Assert.IsType<HubException>(closedWith);
+        Assert.Equal(HubConnectionState.Disconnected, big.State);
         Assert.Equal(200, (await other.RequestAsync("GET", "/socketId")).StatusCode);
     }
 

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -34,6 +35,20 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static readonly string[] Routes = ["/joinFunRoom", "/leaveFunRoom", "/broadcastFunRoom", "/funRoomSubscribers", "/kickFromFunRoom", "/rooms/leaveAll", "/rooms"];
 
+    /// <summary>The admin routes: with the admin key they validate their parameters, without it they answer 403 before.</summary>
+    private static readonly string[] AdminRoutes = ["/kickFromFunRoom", "/rooms/addMembers", "/rooms/removeMembers", "/rooms/leaveAll"];
+
+    /// <summary>Query parameters each GET route refuses (a room name or socket id no rule allows, a limit out of range).</summary>
+    private static readonly (string Route, string[] BadQueries)[] GetRoutes =
+    [
+        ("/funRoomSubscribers", ["roomName=", "roomName=%00", "roomName=%01x", "roomName=%7F", "roomName=a%0D%0Ab", "roomName=" + new string('r', 300), "x=1"]),
+        ("/socketRooms", ["socketId=", "socketId=%00", "socketId=no-such-socket", "socketId=%01", "socketId=" + new string('s', 600)]),
+        ("/rooms", ["limit=0", "limit=-1", "limit=many", "limit=99999999999", "limit=1.5", "limit=100000"]),
+    ];
+
+    /// <summary>Set to repeat a run: its seed is printed first thing (and in the failure message).</summary>
+    private const string SeedVariable = "ROOMS_FUZZ_SEED";
+
     private static readonly string[] HeaderNames = ["x-a", "content-type", "content-length", "transfer-encoding", "host", "x-admin-key", "cookie", "accept", "traceparent", "expect", "origin", "connection"];
 
     private static readonly string[] ContentTypes = ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json", "text/plain", "application/json; charset=utf-7", "", "\u0001", "application/\ud800"];
@@ -50,17 +65,19 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task EveryMalformedEnvelopeAnswersA4xxEnvelopeAndLeavesTheSocketAsItWas()
     {
-        var seed = Environment.TickCount;
+        var seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), out var fixedSeed) ? fixedSeed : Environment.TickCount;
+        output.WriteLine($"seed {seed} ({SeedVariable}={seed} repeats this run)");
         var random = new Random(seed);
         using var socket = await RawSocket.ConnectAsync(_server.BaseAddress);
         var id = (await socket.RequestAsync(new { url = "/socketId" })).GetString()!;
         var statuses = new SortedDictionary<int, int>();
+        var byKind = new SortedDictionary<string, SortedDictionary<int, int>>(StringComparer.Ordinal);
         var failures = new List<string>();
         var tried = 0;
 
         while (tried < Envelopes)
         {
-            var envelope = Envelope(random);
+            var (kind, envelope) = Envelope(random);
             if (Encoding.UTF8.GetByteCount(envelope) > MaxFrameBytes)
             {
                 continue;
@@ -74,18 +91,33 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
                 continue;
             }
 
-            var status = completion.GetProperty("result").GetProperty("statusCode").GetInt32();
+            var result = completion.GetProperty("result");
+            var status = result.GetProperty("statusCode").GetInt32();
+            var body = result.TryGetProperty("body", out var b) ? b : default;
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            var kindStatuses = byKind.TryGetValue(kind, out var k) ? k : byKind[kind] = [];
+            kindStatuses[status] = kindStatuses.GetValueOrDefault(status) + 1;
             if (status is < 400 or >= 500)
             {
-                failures.Add($"{status} {Clip(completion.GetProperty("result").GetProperty("body").GetRawText())} for {Clip(envelope)}");
+                failures.Add($"{status} {Clip(body.ValueKind == JsonValueKind.Undefined ? "" : body.GetRawText())} for {Clip(envelope)}");
+            }
+            else if (status is not (StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed) && Problem(body) is null)
+            {
+                // Only routing's answers (no such route, not that method) say what is wrong by their status alone.
+                failures.Add($"{status} without a text naming the problem ({Clip(body.ValueKind == JsonValueKind.Undefined ? "no body" : body.GetRawText())}) for {Clip(envelope)}");
             }
         }
 
-        var summary = $"seed {seed}: {tried} malformed envelopes tried; rejected with a 4xx envelope {statuses.Where(s => s.Key is >= 400 and < 500).Sum(s => s.Value)} ({string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}); accepted (2xx) {statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value)}; anything else (hub error, 5xx) {failures.Count}";
+        var mix = string.Join("; ", byKind.Select(kv => $"{kv.Key} {string.Join(", ", kv.Value.Select(s => $"{s.Key}×{s.Value}"))}"));
+        var summary = $"seed {seed}: {tried} malformed envelopes tried; rejected with a 4xx envelope {statuses.Where(s => s.Key is >= 400 and < 500).Sum(s => s.Value)} ({string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}); accepted (2xx) {statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value)}; anything else (hub error, 5xx, no reason given) {failures.Count}; by kind: {mix}";
         output.WriteLine(summary);
         CiSummary.Write("fuzz", summary);
-        Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {tried} envelopes were not answered with a 4xx envelope:\n" + string.Join("\n", failures.Take(15)));
+        Assert.True(failures.Count == 0, $"seed {seed}: {failures.Count} of {tried} envelopes were not answered with a 4xx envelope naming the problem:\n" + string.Join("\n", failures.Take(15)));
+
+        // The validation behind the key and of the GET routes was reached, not only the gate in front of it.
+        Assert.True(byKind.GetValueOrDefault("admin with key")?.GetValueOrDefault(StatusCodes.Status403Forbidden) is null or 0, $"seed {seed}: an admin route refused the admin key: {mix}");
+        Assert.True(byKind.GetValueOrDefault("admin with key")?.GetValueOrDefault(StatusCodes.Status400BadRequest) > 0, $"seed {seed}: no admin route validated a parameter: {mix}");
+        Assert.True(byKind.GetValueOrDefault("GET")?.GetValueOrDefault(StatusCodes.Status400BadRequest) > 0, $"seed {seed}: no GET route validated a parameter: {mix}");
         Assert.Equal(WebSocketState.Open, socket.State);
         Assert.Equal([id], (await socket.RequestAsync(new { url = "/socketRooms" })).EnumerateArray().Select(e => e.GetString()));
     }
@@ -125,7 +157,32 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(200, (await other.RequestAsync("GET", "/socketId")).StatusCode);
     }
 
-    private static string Envelope(Random random)
+    /// <summary>What an answer says is wrong: its <c>error</c>, or its text; null when it says nothing.</summary>
+    private static string? Problem(JsonElement body) => body.ValueKind switch
+    {
+        JsonValueKind.Object when body.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String && e.GetString() is { Length: > 0 } text => text,
+        JsonValueKind.String when body.GetString() is { Length: > 0 } text => text,
+        _ => null,
+    };
+
+    /// <summary>A malformed envelope, and which kind it is: "GET" (a GET route's query), "admin with key", or "other".</summary>
+    private static (string Kind, string Envelope) Envelope(Random random)
+    {
+        switch (random.Next(15))
+        {
+            case 12:
+            case 13:
+                var (route, queries) = Pick(random, GetRoutes);
+                var headers = route == "/rooms" ? Object(("x-admin-key", Json(FrontEndServer.AdminKey))) : "{}";
+                return ("GET", Object(("url", Json(route + "?" + Pick(random, queries))), ("method", Json("GET")), ("headers", headers)));
+            case 14:
+                return ("admin with key", Object(("url", Json(Pick(random, AdminRoutes))), ("method", Json("POST")), ("headers", Object(("x-admin-key", Json(FrontEndServer.AdminKey)))), ("data", BadRoomBody(random))));
+            default:
+                return ("other", OtherEnvelope(random));
+        }
+    }
+
+    private static string OtherEnvelope(Random random)
     {
         switch (random.Next(12))
         {

@@ -16,13 +16,20 @@ public sealed class SoakCollection
 /// A bounded churn: two thousand sockets connect, join, get a broadcast, leave and disconnect, fifty at a
 /// time. Afterwards no socket is held, no room has a member or is listed, and the managed heap is back near
 /// where it started: the grains of gone sockets and empty rooms wait for Orleans' collection (two minutes),
-/// so the bound allows a few KB for each. Runs alone, so that the heap figures are this test's.
+/// so the bound allows about 6 KB for each (see <see cref="MaxGrowthBytes"/>). Runs alone, so that the heap figures are this test's.
 /// </summary>
 [Collection(SoakCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const int Sockets = 2000;
     private const int Wave = 50;
+
+    /// <summary>
+    /// Measured on the 2-core machine: 6.7, 6.9, 8.9 and 8.9 MB of growth over the 2,000 sockets (4 runs; 8.6 MB
+    /// before), about 4 KB per socket for the activations that wait for Orleans' collection. 12 MB leaves a
+    /// third for noise and still fails on a leak of 1.5 KB per churned socket (the bound was 32 MB: 12 KB each).
+    /// </summary>
+    private const long MaxGrowthBytes = 12L * 1024 * 1024;
 
     [Fact]
     public async Task TwoThousandSocketsChurnedLeaveNoSocketNoMembershipAndNoGrowth()
@@ -43,11 +50,11 @@ public sealed class SoakTests(ITestOutputHelper output)
         await Eventually.HoldsAsync(async () => !(await rooms.RoomsAsync(prefix, 100)).Rooms.Any(r => r.StartsWith(prefix, StringComparison.Ordinal)), "no churned room listed");
         var after = Heap();
 
-        var summary = $"{Sockets} sockets churned ({Wave} at a time, each joining a room and leaving): managed heap {before / 1024 / 1024.0:F1} MB before, {after / 1024 / 1024.0:F1} MB after; sockets held afterwards {local.Count}, churned rooms listed 0";
+        var summary = $"{Sockets} sockets churned ({Wave} at a time, each joining a room and leaving): managed heap {before / 1024 / 1024.0:F1} MB before, {after / 1024 / 1024.0:F1} MB after (grew {(after - before) / 1024 / 1024.0:F1} MB, bound {MaxGrowthBytes / 1024 / 1024} MB); sockets held afterwards {local.Count}, churned rooms listed 0";
         output.WriteLine(summary);
         CiSummary.Write("soak", summary);
         Assert.Empty(await rooms.SubscribersAsync(prefix + "0-room"));
-        Assert.True(after - before < 32 * 1024 * 1024, $"the heap grew by {(after - before) / 1024 / 1024.0:F1} MB over {Sockets} churned sockets");
+        Assert.True(after - before < MaxGrowthBytes, $"the heap grew by {(after - before) / 1024 / 1024.0:F1} MB over {Sockets} churned sockets (bound {MaxGrowthBytes / 1024 / 1024} MB)");
     }
 
     private static async Task ChurnAsync(FrontEndServer server, string prefix, int count)

@@ -29,7 +29,7 @@ public sealed class WarmUpTests
             async (socket, cycle, cancellationToken) =>
             {
                 reached.TrySetResult();
-                await gate.Task.WaitAsync(cancellationToken);
+                await gate.Task.WaitAsync(TestSocket.Timeout, cancellationToken);
                 await ExampleAppWarmUp.CycleAsync(socket, cycle, cancellationToken);
                 Interlocked.Increment(ref cycles);
             },
@@ -74,14 +74,15 @@ public sealed class WarmUpTests
     {
         await using var server = await StartAsync(cycle: null);
         await server.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(TestSocket.Timeout);
-        await using var socket = await InProcessSocket.ConnectAsync(server.Services);
+        using var bound = new CancellationTokenSource(TestSocket.Timeout);
+        await using var socket = await InProcessSocket.ConnectAsync(server.Services, bound.Token);
 
         for (var cycle = 0; cycle < 11; cycle++)
         {
-            await ExampleAppWarmUp.CycleAsync(socket, cycle, CancellationToken.None);
+            await ExampleAppWarmUp.CycleAsync(socket, cycle, bound.Token);
         }
 
-        var id = await socket.RequestAsync("GET", "/socketId");
+        var id = await socket.RequestAsync("GET", "/socketId", cancellationToken: bound.Token);
         Assert.Equal(200, id.StatusCode);
         Assert.Equal(socket.Id, ((JsonElement)id.Body!).GetString());
         using var http = server.Http();

@@ -25,8 +25,11 @@ public sealed class ScriptedClusterFixture(IMessageSink diagnostics) : IAsyncLif
         FrontEnds = [.. _cluster.FrontEnds.Select(f => f.Url)];
     }
 
+    /// <summary>The cluster's Redis (host:port), for an Orleans client of a test's own.</summary>
+    public string Redis => _cluster!.Redis.Address;
+
     /// <summary>Runs <c>scripts/cluster add-silo</c>; returns the new silo.</summary>
-    public async Task<ServerProcess> AddSiloAsync() => (await _cluster!.AddSiloAsync()).Silo.Process;
+    public async Task<ScriptedCluster.SiloServer> AddSiloAsync() => (await _cluster!.AddSiloAsync()).Silo;
 
     /// <summary>The HTTP address of each running silo, from <c>scripts/cluster status</c>.</summary>
     public Task<IReadOnlyList<Uri>> SiloAddressesAsync() => _cluster!.SiloAddressesAsync();

@@ -51,7 +51,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             await alive.InboxOf(socket).WaitForAsync("after", "1");
         }
 
-        await Indexes.AssertAgreeAsync(api, [.. survivors, .. doomed], [shared, own], alive);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, api, [.. survivors, .. doomed], [shared, own], alive);
         Assert.True(purgedAfter < ShortLease + TimeSpan.FromSeconds(3), $"purged after {purgedAfter}");
     }
 
@@ -99,7 +99,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
             await lagging.RelistAllAsync();
 
             Assert.Equal(sockets.Order(), (await api.SubscribersAsync(room)).Order());
-            await Indexes.AssertAgreeAsync(api, sockets, [room], lagging);
+            await Indexes.AssertAgreeAsync(fixture.Cluster.Client, api, sockets, [room], lagging);
         }
         finally
         {
@@ -130,7 +130,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         // The grains finish what they started whatever the caller did; then every index agrees.
         await Eventually.HoldsAsync(async () => (await api.SocketRoomsAsync(socket)).Count == rooms.Length + 1, "every started join finishing");
-        await Indexes.AssertAgreeAsync(api, [socket], rooms, frontEnd);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, api, [socket], rooms, frontEnd);
         Assert.True(gaveUp > 0, "no caller gave up; the test proved nothing");
     }
 
@@ -152,7 +152,7 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         Assert.Equal(new[] { a, b }.Order(), (await api.SubscribersAsync(good)).Order());
         Assert.Empty(await api.SubscribersAsync(failing));
         Assert.DoesNotContain(failing, await api.SocketRoomsAsync(a));
-        await Indexes.AssertAgreeAsync(api, [a, b], [good, failing, source], frontEnd);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, api, [a, b], [good, failing, source], frontEnd);
     }
 
     [Fact]
@@ -173,6 +173,6 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         await frontEnd.RelistAllAsync();
 
         Assert.Equal([socket], await api.SubscribersAsync(room));
-        await Indexes.AssertAgreeAsync(api, [socket], [room], frontEnd);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, api, [socket], [room], frontEnd);
     }
 }

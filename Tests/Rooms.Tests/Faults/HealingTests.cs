@@ -68,7 +68,7 @@ public sealed class HealingTests(ITestOutputHelper output) : IAsyncLifetime
         // Once the front ends relist, the rooms are whole again from their grains alone.
         await a.RelistAllAsync();
         await b.RelistAllAsync();
-        await Indexes.AssertAgreeAsync(api, [.. onA, .. onB], rooms, a, b);
+        await Indexes.AssertAgreeAsync(_cluster.Cluster.Client, api, [.. onA, .. onB], rooms, a, b);
     }
 
     /// <summary>The secondary silo holding the most of these rooms' grains, and those rooms.</summary>

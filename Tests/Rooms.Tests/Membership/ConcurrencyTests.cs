@@ -74,7 +74,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         await Task.WhenAll(callers).WaitAsync(Bound);
 
         Assert.Empty(unexpected);
-        await Indexes.AssertAgreeAsync(fixture.Api(2), sockets, rooms);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, fixture.Api(2), sockets, rooms, frontEnd);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             }
         }
 
-        await Indexes.AssertAgreeAsync(fixture.Api(2), allSockets, allRooms, frontEnd);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, fixture.Api(2), allSockets, allRooms, frontEnd);
     }
 
     private static IEnumerable<string> MembersOf(Dictionary<string, HashSet<string>> model, string room)

@@ -369,6 +369,6 @@ public sealed class MembershipTests(ClusterFixture fixture)
         await _writer.JoinAsync(a, room);
         Assert.Equal(2, RoomCallCounter.Adds(room));
         Assert.Equal([a], await _reader.SubscribersAsync(room));
-        await Indexes.AssertAgreeAsync(_reader, [a, b], [room], frontEnd);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, _reader, [a, b], [room], frontEnd);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Rooms.Lease;
 using Orleans.Rooms.WarmUp;
 using Orleans.Rooms.WebFrontend.Hosting;
 
@@ -31,6 +32,9 @@ public sealed class FrontEndServer : IAsyncDisposable
     public int GatewayPort { get; }
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>This front end's id: the key of its front-end grain, and what room and socket grains list.</summary>
+    public string Id => Services.GetRequiredService<FrontEndIdentity>().Id;
 
     /// <summary>A front end with its own embedded silo, or (with <paramref name="gateways"/>) a client of those silos.</summary>
     public static async Task<FrontEndServer> StartAsync(string clusterId, IReadOnlyList<int>? gateways = null, string? adminKey = AdminKey, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null, IDictionary<string, string?>? settings = null, bool waitForWarmUp = true)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
 using Orleans.TestingHost;
@@ -42,8 +43,11 @@ public sealed class SiloClusterWithFrontEnds : IAsyncDisposable
         return new SiloClusterWithFrontEnds(cluster, a, b);
     }
 
-    /// <summary>A silo other than the first (which holds the test cluster's membership table).</summary>
-    public SiloHandle Victim => Cluster.Silos[1];
+    /// <summary>
+    /// The grain factory of a live silo: the invariant checks read the grains through it, not through a front
+    /// end whose own view they check.
+    /// </summary>
+    public IGrainFactory Grains => ((InProcessSiloHandle)Cluster.Silos.First(s => s.IsActive)).SiloHost.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>When a surviving silo's view of the cluster no longer has <paramref name="silo"/> active.</summary>
     public async Task<DateTime> WhenNoticedAsync(SiloHandle silo, TimeSpan within)
@@ -72,30 +76,85 @@ public sealed class SiloClusterWithFrontEnds : IAsyncDisposable
 }
 
 /// <summary>
-/// Checks that every index of the cluster says the same: each socket's grain, each room's grain, the front
-/// ends' records (the source of truth) and the room listing; and, when given, that they match a model.
+/// Checks that every index of the cluster says the same, each read on its own: the front ends' records (the
+/// source of truth, each read in its own process and again through its front-end grain, so that a front end the
+/// cluster cannot reach counts as a failure, not as holding nothing), each held socket's grain (it names the
+/// front end that holds it), each room's grain (it lists every front end with members in it), the room API as
+/// a caller on the first front end reads it, and the room listing; and, when given, that the records match a model.
 /// </summary>
 public static class Invariants
 {
-    public static async Task<IReadOnlyList<string>> DifferencesAsync(IEnumerable<FrontEndServer> frontEnds, IReadOnlyDictionary<string, HashSet<string>>? expected = null)
+    public static async Task<IReadOnlyList<string>> DifferencesAsync(SiloClusterWithFrontEnds env, IReadOnlyDictionary<string, HashSet<string>>? expected = null)
     {
-        var servers = frontEnds.ToArray();
+        var servers = env.FrontEnds.ToArray();
+        var grains = env.Grains;
         var api = servers[0].Services.GetRequiredService<IRoomService>();
         var problems = new List<string>();
-        var records = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var records = new Dictionary<string, (string[] Rooms, FrontEndServer Holder)>(StringComparer.Ordinal);
         foreach (var server in servers)
         {
             var local = server.Services.GetRequiredService<FrontEndMembership>();
             foreach (var id in local.SocketIds())
             {
-                if (local.RoomsOf(id) is { } record)
+                if (local.RoomsOf(id) is not { } record)
                 {
-                    records[id] = record;
+                    continue;
                 }
+
+                if (records.TryGetValue(id, out var other))
+                {
+                    problems.Add($"socket {id} is held by two front ends, {other.Holder.Id} and {server.Id}");
+                }
+
+                records[id] = (record, server);
             }
         }
 
-        var rooms = records.Values.SelectMany(r => r).Concat(expected?.Values.SelectMany(r => r) ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var (socket, (record, holder)) in records)
+        {
+            // What the other front ends hear from the holder: through its front-end grain, as they ask it.
+            var answered = await grains.GetGrain<IFrontEndGrain>(holder.Id).GetSocketRooms(socket);
+            if (answered is null)
+            {
+                problems.Add($"front end {holder.Id} holds socket {socket} but does not answer for it through its front-end grain (the cluster counts it as holding nothing)");
+            }
+            else
+            {
+                Compare(problems, $"socket {socket}: front end {holder.Id} through its grain vs its record", answered, record);
+            }
+
+            string? located;
+            try
+            {
+                located = await grains.GetGrain<ISocketGrain>(socket).GetFrontEnd();
+            }
+            catch (SocketNotFoundException)
+            {
+                located = null;
+            }
+
+            if (located != holder.Id)
+            {
+                problems.Add($"socket {socket}: its socket grain names {located ?? "no front end"}, but {holder.Id} holds it");
+            }
+        }
+
+        var rooms = records.Values.SelectMany(r => r.Rooms).Concat(expected?.Values.SelectMany(r => r) ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var room in rooms)
+        {
+            var holding = records.Values.Where(r => r.Rooms.Contains(room)).Select(r => r.Holder.Id).ToHashSet(StringComparer.Ordinal);
+            if (holding.Count == 0)
+            {
+                continue; // a room may list a front end for a moment after its last member left: nothing to require
+            }
+
+            var listed = await grains.GetGrain<IRoomGrain>(room).GetFrontEnds();
+            foreach (var missing in holding.Where(id => !listed.FrontEnds.Contains(id)))
+            {
+                problems.Add($"room {room}: {missing} holds members, but the room grain lists [{string.Join(",", listed.FrontEnds)}] (complete {listed.Complete})");
+            }
+        }
+
         var byRoom = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var room in rooms)
         {
@@ -110,11 +169,11 @@ public static class Invariants
             }
         }
 
-        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var listedRooms = new HashSet<string>(StringComparer.Ordinal);
         for (string? after = null; ;)
         {
             var page = await api.RoomsAsync(after, RoomPage.MaxLimit);
-            listed.UnionWith(page.Rooms);
+            listedRooms.UnionWith(page.Rooms);
             if (page.Next is null)
             {
                 break;
@@ -123,24 +182,32 @@ public static class Invariants
             after = page.Next;
         }
 
-        foreach (var (socket, record) in records)
+        foreach (var (socket, (record, _)) in records)
         {
-            IReadOnlyList<string> grain;
+            IReadOnlyList<string> read;
             try
             {
-                grain = await api.SocketRoomsAsync(socket);
+                read = await api.SocketRoomsAsync(socket);
             }
             catch (SocketNotFoundException)
             {
-                problems.Add($"socket {socket} is held by a front end but unknown to the cluster");
+                problems.Add($"socket {socket} is held by a front end but the room API answers it is unknown");
                 continue;
             }
 
-            Compare(problems, $"socket {socket}: grain vs front-end record", grain, record);
+            Compare(problems, $"socket {socket}: room API vs front-end record", read, record);
             Compare(problems, $"socket {socket}: rooms listing it vs front-end record", byRoom.GetValueOrDefault(socket) ?? [], record);
             if (expected is not null && expected.TryGetValue(socket, out var model))
             {
                 Compare(problems, $"socket {socket}: front-end record vs acknowledged changes", record, model);
+            }
+        }
+
+        if (expected is not null)
+        {
+            foreach (var socket in expected.Keys.Where(s => !records.ContainsKey(s)))
+            {
+                problems.Add($"socket {socket} has acknowledged memberships but no front end holds it");
             }
         }
 
@@ -152,9 +219,9 @@ public static class Invariants
         foreach (var room in rooms.Where(r => !records.ContainsKey(r)))
         {
             var hasMembers = byRoom.Values.Any(set => set.Contains(room));
-            if (hasMembers != listed.Contains(room))
+            if (hasMembers != listedRooms.Contains(room))
             {
-                problems.Add($"room {room}: has members {hasMembers}, listed {listed.Contains(room)}");
+                problems.Add($"room {room}: has members {hasMembers}, listed {listedRooms.Contains(room)}");
             }
         }
 
