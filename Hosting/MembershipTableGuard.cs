@@ -212,6 +212,15 @@ internal sealed partial class MembershipTableGuard(
                 return (rows, writes, data.Version.Version);
             }
 
+            if (row is null && MissesAlive(data, view))
+            {
+                // Rows this silo's view holds alive are missing and it has no copy of them (it joined after its last
+                // healthy read, or has none): moving the version past the view would make every silo, this one
+                // first, accept a table without them, and fence them. Left to a silo that has them.
+                LogLeftToOthers(data.Version.Version);
+                return (rows, writes, data.Version.Version);
+            }
+
             if (++writes > maxWrites)
             {
                 throw new InvalidOperationException($"The membership table (version {data.Version.Version}) was still behind version {seen} after {maxWrites} writes.");
@@ -259,6 +268,10 @@ internal sealed partial class MembershipTableGuard(
         return other;
     }
 
+    /// <summary>Whether the table lacks a row of a silo this silo's view holds alive.</summary>
+    private static bool MissesAlive(MembershipTableData data, ClusterMembershipSnapshot view)
+        => view.Members.Values.Any(member => member.Status != SiloStatus.Dead && data.TryGet(member.SiloAddress) is null);
+
     private MembershipEntry OwnEntry() => new()
     {
         SiloAddress = local.SiloAddress,
@@ -284,6 +297,9 @@ internal sealed partial class MembershipTableGuard(
         StartTime = entry.StartTime,
         IAmAliveTime = iAmAlive,
     };
+
+    [LoggerMessage(7, LogLevel.Warning, "The membership table (version {Version}) still lacks rows this silo's view holds alive and has no copy of; leaving the rest of the write-back to a silo that has them.")]
+    private partial void LogLeftToOthers(int version);
 
     [LoggerMessage(1, LogLevel.Warning, "The membership table cannot be read; the cluster keeps serving on its last view until it can.")]
     private partial void LogUnreachable(Exception exception);
