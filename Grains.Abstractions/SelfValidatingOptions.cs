@@ -4,13 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace Orleans.Rooms;
 
-/// <summary>Settings classes that check themselves and name the bad setting.</summary>
-public interface ISelfValidatingOptions
-{
-    /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
-    string? Validate();
-}
-
 /// <summary>
 /// Binding of settings that check themselves. The one helper both sides of the cluster share besides the grain
 /// contracts (silo hosting and front ends each have options of their own), so it lives with them.

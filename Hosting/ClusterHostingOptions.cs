@@ -2,16 +2,6 @@ using System.Net;
 
 namespace Orleans.Rooms.Hosting;
 
-/// <summary>How this process is placed in the Orleans cluster.</summary>
-public enum ClusterRole
-{
-    /// <summary>A front end with a silo in the same process, alone on localhost clustering (the default).</summary>
-    Embedded,
-
-    /// <summary>A front end that is an Orleans client of a cluster of stand-alone silos on Redis.</summary>
-    Client,
-}
-
 /// <summary>
 /// Where the cluster is and how this process joins it, bound from section <c>Orleans</c>. One type, one set
 /// of defaults, for the stand-alone silo, the embedded silo and the front end as a client.

@@ -319,19 +319,3 @@ internal sealed partial class MembershipTableGuard(
     [LoggerMessage(6, LogLevel.Warning, "The membership table was lost ({Loss}; it has {Found} rows at version {FoundVersion}): writing it back past version {Seen} from this silo's view and its last healthy read.")]
     private partial void LogLost(string loss, int found, int foundVersion, long seen);
 }
-
-internal static class MembershipTableGuardSiloBuilderExtensions
-{
-    /// <summary>
-    /// The guard as a silo lifecycle participant, with its settings bound from
-    /// <see cref="MembershipTableGuardOptions.SectionName"/> and validated at start-up (a bad one stops the silo
-    /// naming it).
-    /// </summary>
-    public static ISiloBuilder AddMembershipTableGuard(this ISiloBuilder silo)
-    {
-        silo.Services.AddSelfValidatingOptions<MembershipTableGuardOptions>(MembershipTableGuardOptions.SectionName);
-        silo.Services.AddSingleton<MembershipTableGuard>();
-        silo.Services.AddFromExisting<ILifecycleParticipant<ISiloLifecycle>, MembershipTableGuard>();
-        return silo;
-    }
-}

@@ -45,15 +45,3 @@ public interface IRoomService
     /// <summary><c>sails.sockets.rooms</c>: one page of the rooms that have members, ordinal order, own-id rooms left out.</summary>
     Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Options of <see cref="IRoomService.LeaveAllAsync"/>, as in Sails.</summary>
-/// <param name="IncludeSocketRooms">Also leave each member's own-id room (default false).</param>
-/// <param name="IncludeSourceRoom">Also leave the source room itself (default true).</param>
-public sealed record LeaveAllOptions(bool IncludeSocketRooms = false, bool IncludeSourceRoom = true);
-
-/// <summary>A page of room names; <see cref="Next"/> is the cursor for the next page, null on the last.</summary>
-public sealed record RoomPage(IReadOnlyList<string> Rooms, string? Next)
-{
-    public const int DefaultLimit = 1000;
-    public const int MaxLimit = 10_000;
-}

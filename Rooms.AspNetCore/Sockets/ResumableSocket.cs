@@ -6,19 +6,6 @@ using Orleans.Rooms.Delivery;
 
 namespace Orleans.Rooms.Sockets;
 
-/// <summary>What became of a resumable socket when one of its connections went.</summary>
-internal enum DetachOutcome
-{
-    /// <summary>The socket ends with it: it never got its token, it overflowed, or its client closed it.</summary>
-    Ended,
-
-    /// <summary>It was the socket's connection: the socket is held for <see cref="RoomsOptions.ResumeWindow"/>.</summary>
-    Held,
-
-    /// <summary>The socket had already moved to a newer connection (or ended): nothing changes.</summary>
-    Superseded,
-}
-
 /// <summary>
 /// A socket of a client that asked to be resumable (README, "Resuming after a blip"). Its events go out as
 /// <c>rooms.event(seq, eventName, payload)</c> and stay in a bounded buffer until the client acknowledges them.

@@ -152,9 +152,3 @@ public sealed class RequestParameters
     private static JsonElement Strings(Microsoft.Extensions.Primitives.StringValues value)
         => value.Count == 1 ? JsonSerializer.SerializeToElement(value[0]) : JsonSerializer.SerializeToElement(value.ToArray());
 }
-
-/// <summary>A request parameter is missing or has the wrong shape; the message names it.</summary>
-public sealed class BadParameterException(string parameter, string message) : Exception(message)
-{
-    public string Parameter { get; } = parameter;
-}

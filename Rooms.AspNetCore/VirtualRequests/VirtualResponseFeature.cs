@@ -139,7 +139,3 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
         }
     }
 }
-
-/// <summary>The action wrote more than <see cref="SocketLimitsOptions.MaxResponseBytes"/> to a virtual response.</summary>
-internal sealed class ResponseTooLargeException(int maxBytes)
-    : IOException($"The response is over {maxBytes} bytes (Rooms:Limits:MaxResponseBytes).");
