@@ -25,11 +25,12 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const int Wave = 50;
 
     /// <summary>
-    /// Measured on the 2-core machine: 6.7, 6.9, 8.9 and 8.9 MB of growth over the 2,000 sockets (4 runs; 8.6 MB
-    /// before), about 4 KB per socket for the activations that wait for Orleans' collection. 12 MB leaves a
-    /// third for noise and still fails on a leak of 1.5 KB per churned socket (the bound was 32 MB: 12 KB each).
+    /// Measured on the 2-core machine: 6.7, 6.9, 8.9 and 8.9 MB of growth over the 2,000 sockets alone (4 runs;
+    /// 8.6 MB before), 10.9 MB in a whole-suite run, about 4-5 KB per socket for the activations that wait for
+    /// Orleans' collection. 16 MB leaves half again for noise and still fails on a leak of 2.5 KB per churned
+    /// socket (the bound was 32 MB: 12 KB each).
     /// </summary>
-    private const long MaxGrowthBytes = 12L * 1024 * 1024;
+    private const long MaxGrowthBytes = 16L * 1024 * 1024;
 
     [Fact]
     public async Task TwoThousandSocketsChurnedLeaveNoSocketNoMembershipAndNoGrowth()
