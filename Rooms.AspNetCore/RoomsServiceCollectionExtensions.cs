@@ -46,8 +46,10 @@ public static class RoomsServiceCollectionExtensions
             sp.GetRequiredService<FrontEndIdentity>().Id,
             sp.GetRequiredService<FrontEndMembership>(),
             sp.GetRequiredService<ISocketOutbox>(),
+            sp.GetRequiredService<ISocketHandOvers>(),
             sp.GetRequiredService<IClusterDoor>(),
             sp.GetRequiredService<RoomsMetrics>()));
+        services.TryAddSingleton<ISocketHandOvers, NoSocketHandOvers>();
         services.TryAddSingleton<FrontEndRouter>();
         services.TryAddSingleton<IRoomService, RoomService>();
         return services;
@@ -81,6 +83,8 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddTransient(sp => new SocketHub(sp.GetRequiredService<VirtualRequestBridge>()));
         services.TryAddSingleton<LocalSockets>();
         services.TryAddSingleton<ISocketOutbox>(sp => sp.GetRequiredService<LocalSockets>());
+        services.Replace(ServiceDescriptor.Singleton<ISocketHandOvers>(sp => sp.GetRequiredService<LocalSockets>()));
+        services.TryAddSingleton<SocketArrivals>();
         services.TryAddSingleton<LocalFrontEnds>();
         services.TryAddSingleton<FrontEndLease>();
         services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());

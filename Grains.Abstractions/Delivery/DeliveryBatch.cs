@@ -11,9 +11,14 @@ namespace Orleans.Rooms.Delivery;
 /// <param name="Payload">The event's argument, as UTF-8 JSON.</param>
 /// <param name="Rooms">The target rooms; null means every socket the front end holds.</param>
 /// <param name="Except">Sockets to leave out.</param>
+/// <param name="Id">
+/// The broadcast's id, the same in every batch of one broadcast: a socket that moves between front ends while
+/// both hold it (docs/design.md, "Moving a socket") gets each broadcast once, whichever front ends it reached.
+/// </param>
 [GenerateSerializer, Immutable, Alias("rooms.DeliveryBatch")]
 public sealed record DeliveryBatch(
     [property: Id(0)] string EventName,
     [property: Id(1)] byte[] Payload,
     [property: Id(2)] string[]? Rooms,
-    [property: Id(3)] string[]? Except);
+    [property: Id(3)] string[]? Except,
+    [property: Id(4)] Guid Id);

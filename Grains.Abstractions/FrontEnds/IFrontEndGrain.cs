@@ -67,4 +67,23 @@ public interface IFrontEndGrain : IGrainWithStringKey
     /// <summary>See <see cref="IFrontEndObserver.ListedRooms"/>; none when the front end is gone or does not answer.</summary>
     [Alias("ListedRooms")]
     Task<string[]> ListedRooms(int shard, string? after, int count);
+
+    /// <summary>See <see cref="IFrontEndObserver.BeginHandOver"/>; null when the front end is gone.</summary>
+    [Alias("BeginHandOver")]
+    Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
+
+    /// <summary>See <see cref="IFrontEndObserver.EndHandOver"/>; null when the front end is gone.</summary>
+    [Alias("EndHandOver")]
+    Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
+
+    /// <summary>See <see cref="IFrontEndObserver.AbortHandOver"/>; nothing when the front end is gone.</summary>
+    [Alias("AbortHandOver")]
+    Task AbortHandOver(string socketId, string toFrontEnd);
+
+    /// <summary>
+    /// Tracks a socket that moves to this front end from <paramref name="fromFrontEnd"/> and records its new
+    /// location (docs/design.md, "Moving a socket"); repeating it is a no-op.
+    /// </summary>
+    [Alias("Adopt")]
+    Task Adopt(string socketId, string fromFrontEnd);
 }

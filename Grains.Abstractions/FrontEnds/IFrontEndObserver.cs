@@ -48,4 +48,27 @@ public interface IFrontEndObserver : IGrainObserver
     /// </summary>
     [Alias("ListedRooms"), ResponseTimeout("00:00:02")]
     Task<string[]> ListedRooms(int shard, string? after, int count);
+
+    /// <summary>
+    /// Starts moving resumable socket <paramref name="socketId"/> to front end <paramref name="toFrontEnd"/>, whose
+    /// client presented <paramref name="secret"/> (the last token handed out) having processed every event up to
+    /// <paramref name="seq"/>: its connection here, if any, is closed, and the socket keeps buffering here, in its
+    /// rooms, until <see cref="EndHandOver"/> or <see cref="AbortHandOver"/> (or a bound passes: then it is held
+    /// for its window again). Returns its rooms (own-id room included), or null when this front end does not hold
+    /// such a socket or the secret is not its last one.
+    /// </summary>
+    [Alias("BeginHandOver"), ResponseTimeout("00:00:05")]
+    Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
+
+    /// <summary>
+    /// Completes a move begun with <see cref="BeginHandOver"/>: the socket leaves this front end without leaving
+    /// any room (the new front end lists them already) and its rooms and unacknowledged events are handed over.
+    /// Idempotent for a while (a retry gets the same answer); null when no such move is under way.
+    /// </summary>
+    [Alias("EndHandOver"), ResponseTimeout("00:00:05")]
+    Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
+
+    /// <summary>The move begun with <see cref="BeginHandOver"/> will not happen: the socket is held here again for its window.</summary>
+    [Alias("AbortHandOver"), ResponseTimeout("00:00:05")]
+    Task AbortHandOver(string socketId, string toFrontEnd);
 }

@@ -16,6 +16,13 @@ public interface ISocketGrain : IGrainWithStringKey
     [Alias("Disconnect")]
     Task Disconnect(string frontEndId);
 
+    /// <summary>
+    /// Records the socket as held by <paramref name="toFrontEnd"/> instead of <paramref name="fromFrontEnd"/> (it
+    /// moved); a no-op when it is held by <paramref name="toFrontEnd"/> already. Throws when a third front end holds it.
+    /// </summary>
+    [Alias("Move")]
+    Task Move(string fromFrontEnd, string toFrontEnd);
+
     /// <summary>The id of the front end that holds the socket. Throws <see cref="SocketNotFoundException"/> when none does.</summary>
     [Alias("GetFrontEnd")]
     Task<string> GetFrontEnd();

@@ -146,6 +146,41 @@ internal sealed partial class FrontEndGrain(
 
     public Task<string[]> ListedRooms(int shard, string? after, int count) => Listing(observer => observer.ListedRooms(shard, after, count), "rooms of a directory shard");
 
+    public async Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd)
+        => await Attached() is { } observer ? await observer.BeginHandOver(socketId, secret, seq, toFrontEnd) : null;
+
+    public async Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd)
+    {
+        if (await Attached() is not { } observer || await observer.EndHandOver(socketId, toFrontEnd) is not { } handOver)
+        {
+            return null;
+        }
+
+        // Its location moved with it (the new front end's grain recorded it before asking): not ours to purge any more.
+        _sockets.Remove(socketId);
+        return handOver;
+    }
+
+    public async Task AbortHandOver(string socketId, string toFrontEnd)
+    {
+        if (await Attached() is { } observer)
+        {
+            await observer.AbortHandOver(socketId, toFrontEnd);
+        }
+    }
+
+    public async Task Adopt(string socketId, string fromFrontEnd)
+    {
+        if (_observer is null)
+        {
+            throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot take socket '{socketId}' over.");
+        }
+
+        // Tracked before the socket grain names it, as in Connect.
+        _sockets.Add(socketId);
+        await Socket(socketId).Move(fromFrontEnd, Id);
+    }
+
     /// <summary>The observer of an attached front end (its lease is current), or null when it is gone or never came.</summary>
     private async ValueTask<IFrontEndObserver?> Attached()
     {

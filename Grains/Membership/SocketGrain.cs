@@ -42,5 +42,20 @@ internal sealed class SocketGrain : InMemoryGrain, ISocketGrain
         return Task.CompletedTask;
     }
 
+    public Task Move(string fromFrontEnd, string toFrontEnd)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fromFrontEnd);
+        ArgumentException.ThrowIfNullOrEmpty(toFrontEnd);
+        if (_frontEndId is not null && _frontEndId != fromFrontEnd && _frontEndId != toFrontEnd)
+        {
+            throw new InvalidOperationException($"Socket '{Id}' is connected to front end '{_frontEndId}'; it cannot move from '{fromFrontEnd}' to '{toFrontEnd}'.");
+        }
+
+        // Unknown here (this grain lost its memory with a silo): the front end it moves to holds it from now on.
+        _frontEndId = toFrontEnd;
+        KeepActive();
+        return Task.CompletedTask;
+    }
+
     public Task<string> GetFrontEnd() => Task.FromResult(_frontEndId ?? throw new SocketNotFoundException(Id));
 }

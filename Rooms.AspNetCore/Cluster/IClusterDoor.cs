@@ -31,6 +31,9 @@ internal interface IClusterDoor
     /// <summary>Records the location of these sockets of this front end again (see <see cref="FrontEndMembership.RelistAllAsync"/>).</summary>
     Task RelistSocketsAsync(string[] socketIds);
 
+    /// <summary>Tracks a socket that moved here from <paramref name="fromFrontEnd"/> and records its location here (<see cref="IFrontEndGrain.Adopt"/>).</summary>
+    Task AdoptAsync(string socketId, string fromFrontEnd);
+
     /// <summary>Lists this front end in the rooms (see <see cref="IFrontEndRoomsGrain.Register"/>).</summary>
     Task ListAsync(string[] rooms, bool listable, bool relist);
 

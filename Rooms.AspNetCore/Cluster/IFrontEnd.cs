@@ -1,4 +1,5 @@
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
 
 namespace Orleans.Rooms.Cluster;
@@ -32,6 +33,15 @@ internal interface IFrontEnd
 
     /// <inheritdoc cref="IFrontEndObserver.ListedRooms"/>
     Task<string[]> ListedRooms(int shard, string? after, int count);
+
+    /// <inheritdoc cref="IFrontEndObserver.BeginHandOver"/>
+    Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
+
+    /// <inheritdoc cref="IFrontEndObserver.EndHandOver"/>
+    Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
+
+    /// <inheritdoc cref="IFrontEndObserver.AbortHandOver"/>
+    Task AbortHandOver(string socketId, string toFrontEnd);
 
     /// <summary>When this front end holds the socket, records its location again and answers true (its socket grain lost it with a silo).</summary>
     Task<bool> Relist(string socketId);

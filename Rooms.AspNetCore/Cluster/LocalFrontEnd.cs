@@ -2,6 +2,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.FrontEnds;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Cluster;
 
@@ -13,7 +14,7 @@ namespace Orleans.Rooms.Cluster;
 /// each target socket; it returns once the event is queued on every target, so a sender that awaits its
 /// broadcasts keeps their order. Changes and reads are answered by <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, ISocketOutbox sockets, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
+internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, ISocketOutbox sockets, ISocketHandOvers handOvers, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
 {
     public string Id => id;
 
@@ -21,7 +22,7 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
 
     public Task Deliver(DeliveryBatch batch)
     {
-        var message = new OutgoingEvent(batch.EventName, batch.Payload);
+        var message = new OutgoingEvent(batch.EventName, batch.Payload, batch.Id);
         int delivered;
         if (batch.Rooms is null)
         {
@@ -54,6 +55,12 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
     public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
 
     public Task<string[]> ListedRooms(int shard, string? after, int count) => Task.FromResult(membership.ListedRooms(shard, after, count));
+
+    public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd) => handOvers.BeginHandOver(socketId, secret, seq, toFrontEnd);
+
+    public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => handOvers.EndHandOver(socketId, toFrontEnd);
+
+    public Task AbortHandOver(string socketId, string toFrontEnd) => handOvers.AbortHandOver(socketId, toFrontEnd);
 
     public async Task<bool> Relist(string socketId)
     {

@@ -30,4 +30,12 @@ internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
     public Task<string[]> ListedRooms(int shard, string? after, int count) => door.Retry(() => _grain.ListedRooms(shard, after, count));
 
     public Task<bool> Relist(string socketId) => door.Retry(() => _grain.Relist(socketId));
+
+    // Each step of a move is safe to repeat: a repeated start is answered the same, a repeated end gets the same
+    // hand-over (kept for a while), a repeated call-off does nothing.
+    public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd) => door.Retry(() => _grain.BeginHandOver(socketId, secret, seq, toFrontEnd));
+
+    public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => door.Retry(() => _grain.EndHandOver(socketId, toFrontEnd));
+
+    public Task AbortHandOver(string socketId, string toFrontEnd) => door.Retry(() => _grain.AbortHandOver(socketId, toFrontEnd));
 }

@@ -8,9 +8,10 @@ namespace Orleans.Rooms.Delivery;
 /// One event on its way to this front end's sockets. A plain socket gets client method <c>eventName</c> with the
 /// payload (one hub message shared by all of them, serialized once per protocol); a resumable socket gets
 /// <c>rooms.event(seq, eventName, payload)</c> with its own sequence number, so one message per socket.
-/// Either way the payload bytes are written as they came.
+/// Either way the payload bytes are written as they came. <paramref name="broadcastId"/> names the broadcast it
+/// belongs to (<see cref="DeliveryBatch.Id"/>), so a socket that two front ends hold while it moves gets it once.
 /// </summary>
-internal sealed class OutgoingEvent(string eventName, byte[] payload)
+internal sealed class OutgoingEvent(string eventName, byte[] payload, Guid broadcastId)
 {
     public const string SequencedMethod = "rooms.event";
 
@@ -21,6 +22,8 @@ internal sealed class OutgoingEvent(string eventName, byte[] payload)
     private SerializedHubMessage? _shared;
 
     public string EventName => eventName;
+
+    public Guid BroadcastId => broadcastId;
 
     /// <summary>The event's argument, as UTF-8 JSON.</summary>
     public byte[] Payload => payload;

@@ -107,6 +107,52 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         Report(socketId, [], left);
     }
 
+    /// <summary>
+    /// The socket moved to another front end (docs/design.md, "Moving a socket"): it leaves every room here, as
+    /// <see cref="RemoveSocket"/>, and its rooms at that moment are returned (null when it is not held here).
+    /// </summary>
+    public string[]? TakeSocket(string socketId)
+    {
+        string[] rooms;
+        lock (_lock)
+        {
+            if (_index.RemoveSocket(socketId) is not { } held)
+            {
+                return null;
+            }
+
+            rooms = [.. held];
+            _joining.Remove(socketId);
+            foreach (var room in rooms)
+            {
+                Left(room);
+            }
+        }
+
+        Report(socketId, [], [.. rooms.Where(room => room != socketId)]);
+        return rooms;
+    }
+
+    /// <summary>
+    /// Lists a socket that moves here from <paramref name="fromFrontEnd"/> (added with <see cref="AddSocket"/>):
+    /// its own-id room and <paramref name="rooms"/> list this front end first, so that no read misses it while
+    /// both front ends hold it, then its location moves here.
+    /// </summary>
+    public async Task AdoptSocketAsync(string socketId, string fromFrontEnd, string[] rooms)
+    {
+        if (await EnsureListedAsync([socketId]) is { } failed)
+        {
+            throw failed[socketId];
+        }
+
+        if (rooms.Where(room => room != socketId).ToArray() is { Length: > 0 } joins)
+        {
+            await ChangeAsync(socketId, MembershipChange.Joining(joins));
+        }
+
+        await _door.AdoptAsync(socketId, fromFrontEnd);
+    }
+
     public bool Holds(string socketId)
     {
         lock (_lock)

@@ -72,7 +72,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         var payload = Serialize(data);
 
         var frontEnds = await FrontEndsOf(targets, cancellationToken);
-        var batch = new DeliveryBatch(eventName, payload, targets, excluded);
+        var batch = new DeliveryBatch(eventName, payload, targets, excluded, Guid.NewGuid());
         await Task.WhenAll(frontEnds.Select(id => router.Get(id).Deliver(batch)));
         metrics.Broadcast();
     }
@@ -83,7 +83,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         var excluded = except?.Resolve(nameof(except));
         var payload = Serialize(data);
         var frontEnds = await door.FrontEndsAsync(cancellationToken);
-        var batch = new DeliveryBatch(eventName, payload, null, excluded);
+        var batch = new DeliveryBatch(eventName, payload, null, excluded, Guid.NewGuid());
         await Task.WhenAll(frontEnds.Select(id => router.Get(id).Deliver(batch)));
         metrics.Blast();
     }
@@ -99,7 +99,8 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         ValidateRoom(room, nameof(room));
         var frontEnds = await FrontEndsOf([room], cancellationToken);
         var members = await Task.WhenAll(frontEnds.Select(id => router.Get(id).GetMembers(room))).WaitAsync(cancellationToken);
-        return members.Length == 1 ? members[0] : [.. members.SelectMany(m => m)];
+        // A socket moving between front ends is held by both for a moment (docs/design.md, "Moving a socket").
+        return members.Length == 1 ? members[0] : [.. members.SelectMany(m => m).Distinct(StringComparer.Ordinal)];
     }
 
     public async Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default)

@@ -17,12 +17,22 @@ namespace Orleans.Rooms.Sockets;
 /// serializes them); a client that cannot keep up is disconnected instead of holding up the others or growing
 /// without bound (pending writes counted in messages and in bytes).
 /// </summary>
-internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<SocketLimitsOptions> limits, IOptions<RoomsOptions> rooms, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger) : ISocketOutbox
+internal sealed partial class LocalSockets(FrontEndMembership membership, IOptions<SocketLimitsOptions> limits, IOptions<RoomsOptions> rooms, TimeProvider time, RoomsMetrics metrics, ILogger<LocalSockets> logger) : ISocketOutbox, ISocketHandOvers
 {
+    /// <summary>How long a socket waits, moving, for the front end it moves to before it is held here again.</summary>
+    internal static readonly TimeSpan MoveBound = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a completed hand-over is remembered, so that a retry of its last step gets the same answer.</summary>
+    private static readonly TimeSpan HandedOverKept = TimeSpan.FromSeconds(60);
+
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();
 
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At)> _handedOver = new(StringComparer.Ordinal);
+
+    /// <summary>Told the id of every resumable socket that ended because its window passed (or it overflowed while held).</summary>
+    public Action<string>? HoldExpired { get; set; }
 
     internal int MaxPendingMessages { get; } = limits.Value.MaxPendingMessagesPerSocket;
 
@@ -83,14 +93,14 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     /// its socket lives on: held for the client to resume (<paramref name="expired"/> gets its id once the window
     /// passes or it overflows), or already moved to a newer connection.
     /// </summary>
-    public string? Disconnected(HubConnectionContext connection, Action<string> expired)
+    public string? Disconnected(HubConnectionContext connection)
     {
         if (!connection.Items.TryGetValue(SocketKey, out var found) || found is not LocalSocket socket)
         {
             return connection.ConnectionId; // it failed before it became a socket here
         }
 
-        if (socket is ResumableSocket resumable && resumable.Detach(connection, () => Forget(resumable, expired)) is var outcome && outcome != DetachOutcome.Ended)
+        if (socket is ResumableSocket resumable && resumable.Detach(connection) is var outcome && outcome != DetachOutcome.Ended)
         {
             if (outcome == DetachOutcome.Held)
             {
@@ -157,11 +167,102 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         return pending;
     }
 
-    private void Forget(ResumableSocket socket, Action<string> expired)
+    /// <summary>A held socket's window passed without a resume: it ends (called by the socket).</summary>
+    internal void Expired(ResumableSocket socket)
     {
         LogExpired(socket.Id);
         Ended(socket);
-        expired(socket.Id);
+        HoldExpired?.Invoke(socket.Id);
+    }
+
+    /// <summary>Resumable sockets held or moving here: what a draining front end waits to see moved away.</summary>
+    public int Resumable() => _sockets.Values.Count(s => s is ResumableSocket);
+
+    public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd)
+    {
+        var rooms = _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket resumable && resumable.BeginMove(secret, seq, toFrontEnd, MoveBound)
+            ? membership.RoomsOf(socketId)
+            : null;
+        if (rooms is not null)
+        {
+            LogMoving(socketId, toFrontEnd);
+        }
+
+        return Task.FromResult(rooms);
+    }
+
+    public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd)
+    {
+        var now = time.GetTimestamp();
+        foreach (var (id, done) in _handedOver)
+        {
+            if (time.GetElapsedTime(done.At, now) > HandedOverKept)
+            {
+                _handedOver.TryRemove(id, out _);
+            }
+        }
+
+        if (_handedOver.TryGetValue(socketId, out var earlier) && earlier.To == toFrontEnd)
+        {
+            return Task.FromResult<SocketHandOver?>(earlier.HandOver);
+        }
+
+        if (!_sockets.TryGetValue(socketId, out var socket) || socket is not ResumableSocket resumable || resumable.EndMove(toFrontEnd) is not { } moved)
+        {
+            return Task.FromResult<SocketHandOver?>(null);
+        }
+
+        // Its rooms as they are now (a change that reached this front end meanwhile included), taken with the socket.
+        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socketId, socket));
+        var rooms = membership.TakeSocket(socketId) ?? [socketId];
+        var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events);
+        _handedOver[socketId] = (toFrontEnd, handOver, now);
+        LogMoved(socketId, toFrontEnd, moved.Events.Length);
+        return Task.FromResult<SocketHandOver?>(handOver);
+    }
+
+    public Task AbortHandOver(string socketId, string toFrontEnd)
+    {
+        if (_sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.AbortMove(toFrontEnd);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A socket moving here from another front end, served by <paramref name="connection"/>: held here (in its
+    /// own-id room) and kept for <see cref="ResumableSocket.CompleteAdoption"/>; null when this front end holds
+    /// a socket of that id already.
+    /// </summary>
+    public ResumableSocket? Adopt(HubConnectionContext connection, string socketId)
+    {
+        var socket = ResumableSocket.Adopting(connection, this, socketId);
+        if (!_sockets.TryAdd(socketId, socket))
+        {
+            return null;
+        }
+
+        try
+        {
+            membership.AddSocket(socketId);
+        }
+        catch (InvalidOperationException)
+        {
+            _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socketId, socket));
+            return null;
+        }
+
+        connection.Items[SocketKey] = socket;
+        return socket;
+    }
+
+    /// <summary>A move here that did not complete: the socket was never this front end's to serve.</summary>
+    public void DropAdoption(HubConnectionContext connection, ResumableSocket socket)
+    {
+        connection.Items.Remove(SocketKey);
+        Ended(socket);
     }
 
     /// <summary>The socket is gone: it has left every room it was in (its own room aside, as on connect).</summary>
@@ -184,6 +285,12 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
     [LoggerMessage(6, LogLevel.Debug, "Socket {SocketId} resumed on connection {ConnectionId}; {Replayed} events replayed.")]
     internal static partial void LogResumed(ILogger logger, string socketId, string connectionId, int replayed);
+
+    [LoggerMessage(7, LogLevel.Information, "Socket {SocketId} is moving to front end {FrontEndId}.")]
+    private partial void LogMoving(string socketId, string frontEndId);
+
+    [LoggerMessage(8, LogLevel.Information, "Socket {SocketId} moved to front end {FrontEndId}, with {Events} unacknowledged events.")]
+    private partial void LogMoved(string socketId, string frontEndId, int events);
 
     [LoggerMessage(3, LogLevel.Information, "Socket {SocketId} lost its connection; held for {Window} for its client to resume.")]
     private partial void LogHeld(string socketId, TimeSpan window);

@@ -11,6 +11,9 @@ namespace Orleans.Rooms.Sockets;
 /// <c>rooms.event(seq, eventName, payload)</c> and stay in a bounded buffer until the client acknowledges them.
 /// When its connection drops it is held: it stays registered and in its rooms, and keeps buffering, until a
 /// new connection presents the token it handed out last (<see cref="TryTakeOver"/>) or the window passes.
+/// A connection that presents it on another front end moves it there (docs/design.md, "Moving a socket"):
+/// here it is <see cref="BeginMove"/>, then <see cref="EndMove"/> hands over its unacknowledged events; there
+/// it is made by <see cref="Adopting"/> and starts with <see cref="CompleteAdoption"/>.
 /// </summary>
 /// <remarks>
 /// One lock orders everything that touches the connection: numbering and buffering an event and writing it,
@@ -19,13 +22,15 @@ namespace Orleans.Rooms.Sockets;
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
 /// </remarks>
-internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
+internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner, string id) : LocalSocket(id)
 {
     public const string AttachedMethod = "rooms.attached";
 
     private readonly object _gate = new();
     private readonly Queue<Buffered> _buffer = new();
+    private List<OutgoingEvent>? _adopted;
     private State _state = State.Pending;
+    private string? _movingTo;
     private HubConnectionContext? _connection = connection;
     private byte[] _secret = [];
     private long _lastSeq;
@@ -33,8 +38,12 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private bool _overflowed;
     private bool _closing;
     private ITimer? _hold;
-    private Action? _expired;
     private long _holds;
+
+    public ResumableSocket(HubConnectionContext connection, LocalSockets owner)
+        : this(connection, owner, connection.ConnectionId)
+    {
+    }
 
     private enum State
     {
@@ -42,7 +51,29 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         Pending,
         Attached,
         Held,
+
+        /// <summary>Moving to another front end (<see cref="BeginMove"/>): buffering, no connection, until it ends or is called off.</summary>
+        Moving,
+
+        /// <summary>Arriving from another front end (<see cref="Adopting"/>): events kept unnumbered until <see cref="CompleteAdoption"/>.</summary>
+        Adopting,
         Ended,
+    }
+
+    /// <summary>A socket that moves here from another front end, on <paramref name="connection"/>: until <see cref="CompleteAdoption"/>, it keeps what it is sent.</summary>
+    public static ResumableSocket Adopting(HubConnectionContext connection, LocalSockets owner, string socketId)
+        => new(connection, owner, socketId) { _state = State.Adopting, _adopted = [] };
+
+    /// <summary>True while a move to another front end is under way.</summary>
+    public bool IsMoving
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == State.Moving;
+            }
+        }
     }
 
     public override int Pending
@@ -67,9 +98,18 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 return false;
             }
 
+            if (_state == State.Adopting)
+            {
+                // Numbered once the old front end has said which numbers it gave (CompleteAdoption).
+                _adopted!.Add(message);
+                _bufferedBytes += message.Size;
+                return _adopted.Count <= owner.Resume.ResumeBufferMaxEvents && _bufferedBytes <= owner.Resume.ResumeBufferMaxBytes
+                    || (_overflowed = true) is false;
+            }
+
             var seq = ++_lastSeq;
             var sequenced = message.Sequenced(seq);
-            _buffer.Enqueue(new Buffered(seq, sequenced, message.Size));
+            _buffer.Enqueue(new Buffered(seq, sequenced, message));
             _bufferedBytes += message.Size;
             if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
             {
@@ -117,7 +157,6 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             previous = _connection;
             _hold?.Dispose();
             _hold = null;
-            _expired = null;
             _holds++;
             AckLocked(seq);
             replayed = AttachLocked(connection, resumed: true, afterSeq: seq);
@@ -129,10 +168,10 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     }
 
     /// <summary>
-    /// <paramref name="connection"/> is gone. If it was the socket's connection, the socket is held and
-    /// <paramref name="expired"/> runs once the window passes (or the buffer overflows) without a take-over.
+    /// <paramref name="connection"/> is gone. If it was the socket's connection, the socket is held, and ended
+    /// through <see cref="LocalSockets.Expired"/> once the window passes (or the buffer overflows) without a take-over.
     /// </summary>
-    public DetachOutcome Detach(HubConnectionContext connection, Action expired)
+    public DetachOutcome Detach(HubConnectionContext connection)
     {
         lock (_gate)
         {
@@ -142,16 +181,13 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             }
 
             _connection = null;
-            if (_state == State.Pending || _overflowed || _closing)
+            if (_state is State.Pending or State.Adopting || _overflowed || _closing)
             {
                 EndLocked();
                 return DetachOutcome.Ended;
             }
 
-            _state = State.Held;
-            _expired = expired;
-            var hold = ++_holds;
-            _hold = owner.Time.CreateTimer(_ => Expire(hold), null, owner.Resume.ResumeWindow, Timeout.InfiniteTimeSpan);
+            HoldLocked();
             return DetachOutcome.Held;
         }
     }
@@ -177,9 +213,155 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
+    /// <summary>
+    /// Starts a move to front end <paramref name="toFrontEnd"/> when <paramref name="secret"/> is the one handed out
+    /// last (a repeat of the same move is answered the same): the client processed everything up to
+    /// <paramref name="seq"/>; the connection, if any, is closed; the socket keeps buffering until
+    /// <see cref="EndMove"/> or <see cref="AbortMove"/>, and is held for its window again if neither comes within
+    /// <paramref name="bound"/>.
+    /// </summary>
+    public bool BeginMove(byte[] secret, long seq, string toFrontEnd, TimeSpan bound)
+    {
+        HubConnectionContext? previous;
+        lock (_gate)
+        {
+            if (_state == State.Moving && _movingTo == toFrontEnd && ResumeToken.Matches(_secret, secret))
+            {
+                return true;
+            }
+
+            if (_state is not (State.Attached or State.Held) || _overflowed || _closing || !ResumeToken.Matches(_secret, secret))
+            {
+                return false;
+            }
+
+            previous = _connection;
+            _connection = null;
+            _state = State.Moving;
+            _movingTo = toFrontEnd;
+            AckLocked(seq);
+            var hold = ++_holds;
+            _hold?.Dispose();
+            _hold = owner.Time.CreateTimer(_ => CallOff(hold), null, bound, Timeout.InfiniteTimeSpan);
+        }
+
+        previous?.Abort();
+        return true;
+    }
+
+    /// <summary>Completes the move begun by <see cref="BeginMove"/>: the socket ends here, and what it had not had acknowledged is handed over (null when no such move is under way).</summary>
+    public (long LastSeq, HandedOverEvent[] Events)? EndMove(string toFrontEnd)
+    {
+        lock (_gate)
+        {
+            if (_state != State.Moving || _movingTo != toFrontEnd)
+            {
+                return null;
+            }
+
+            var events = _buffer.Select(b => new HandedOverEvent(b.Seq, b.Event.EventName, b.Event.Payload, b.Event.BroadcastId)).ToArray();
+            var lastSeq = _lastSeq;
+            EndLocked();
+            return (lastSeq, events);
+        }
+    }
+
+    /// <summary>The move begun by <see cref="BeginMove"/> is called off: the socket is held for its window again.</summary>
+    public void AbortMove(string toFrontEnd)
+    {
+        lock (_gate)
+        {
+            if (_state == State.Moving && _movingTo == toFrontEnd)
+            {
+                HoldLocked();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The old front end handed the socket over: its events after the client's <paramref name="clientSeq"/>
+    /// under their numbers, then those sent here meanwhile that it did not have, numbered on from
+    /// <paramref name="lastSeq"/>; then <c>rooms.attached</c> (resumed) and all of them on the connection. False
+    /// when the socket ended meanwhile (its connection went, or too much arrived).
+    /// </summary>
+    public bool CompleteAdoption(long lastSeq, IReadOnlyList<HandedOverEvent> handedOver, long clientSeq)
+    {
+        HubConnectionContext? abort = null;
+        int replayed;
+        lock (_gate)
+        {
+            if (_state != State.Adopting || _overflowed || _connection is null)
+            {
+                return false;
+            }
+
+            var seen = new HashSet<Guid>();
+            _bufferedBytes = 0;
+            foreach (var e in handedOver)
+            {
+                var message = new OutgoingEvent(e.EventName, e.Payload, e.BroadcastId);
+                _buffer.Enqueue(new Buffered(e.Seq, message.Sequenced(e.Seq), message));
+                _bufferedBytes += message.Size;
+                seen.Add(e.BroadcastId);
+            }
+
+            _lastSeq = Math.Max(lastSeq, clientSeq);
+            foreach (var message in _adopted!)
+            {
+                if (seen.Add(message.BroadcastId))
+                {
+                    var seq = ++_lastSeq;
+                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq), message));
+                    _bufferedBytes += message.Size;
+                }
+            }
+
+            _adopted = null;
+            if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
+            {
+                abort = OverflowLocked();
+                replayed = 0;
+            }
+            else
+            {
+                replayed = AttachLocked(_connection, resumed: true, afterSeq: clientSeq);
+            }
+        }
+
+        if (abort is not null)
+        {
+            abort.Abort();
+            return false;
+        }
+
+        LocalSockets.LogResumed(owner.Logger, Id, _connection!.ConnectionId, replayed);
+        return true;
+    }
+
+    /// <summary>Called off by its bound: no word from the front end it was moving to.</summary>
+    private void CallOff(long hold)
+    {
+        lock (_gate)
+        {
+            if (_state == State.Moving && hold == _holds)
+            {
+                HoldLocked();
+            }
+        }
+    }
+
+    /// <summary>Held for its window, with the expiry it was given when its connection went.</summary>
+    private void HoldLocked()
+    {
+        _state = State.Held;
+        _movingTo = null;
+        var hold = ++_holds;
+        _hold?.Dispose();
+        _hold = owner.Time.CreateTimer(_ => Expire(hold), null, owner.Resume.ResumeWindow, Timeout.InfiniteTimeSpan);
+    }
+
     private void Expire(long hold)
     {
-        Action? expired;
         lock (_gate)
         {
             if (_state != State.Held || hold != _holds)
@@ -187,11 +369,10 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 return; // taken over meanwhile
             }
 
-            expired = _expired;
             EndLocked();
         }
 
-        expired?.Invoke();
+        owner.Expired(this);
     }
 
     private void EndLocked()
@@ -199,7 +380,6 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         _state = State.Ended;
         _hold?.Dispose();
         _hold = null;
-        _expired = null;
         _buffer.Clear();
         _bufferedBytes = 0;
     }
@@ -272,7 +452,10 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
-    private readonly record struct Buffered(long Seq, SerializedHubMessage Message, int Size);
+    private readonly record struct Buffered(long Seq, SerializedHubMessage Message, OutgoingEvent Event)
+    {
+        public int Size => Event.Size;
+    }
 
     /// <summary>The argument of <c>rooms.attached</c>. A class, not a record: its token must never end up in a log line.</summary>
     private sealed class Attached(string socketId, string resumeToken, bool resumed, long windowMs)

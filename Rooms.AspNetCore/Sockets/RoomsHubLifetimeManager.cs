@@ -23,16 +23,39 @@ namespace Orleans.Rooms.Sockets;
 /// Events carry one argument (docs/protocol.md, "Events"); what SignalR offers that has no room equivalent
 /// (users without a user-id mapping, client results) throws and names what to use instead.
 /// </remarks>
-internal sealed partial class RoomsHubLifetimeManager(
-    LocalSockets sockets,
-    FrontEndMembership membership,
-    FrontEndLease lease,
-    IClusterDoor door,
-    IRoomService rooms,
-    IHostApplicationLifetime host,
-    ILogger<RoomsHubLifetimeManager> logger) : HubLifetimeManager<SocketHub>
+internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<SocketHub>
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly LocalSockets sockets;
+    private readonly FrontEndMembership membership;
+    private readonly FrontEndLease lease;
+    private readonly IClusterDoor door;
+    private readonly IRoomService rooms;
+    private readonly SocketArrivals arrivals;
+    private readonly IHostApplicationLifetime host;
+    private readonly ILogger<RoomsHubLifetimeManager> logger;
+
+    public RoomsHubLifetimeManager(
+        LocalSockets sockets,
+        FrontEndMembership membership,
+        FrontEndLease lease,
+        IClusterDoor door,
+        IRoomService rooms,
+        SocketArrivals arrivals,
+        IHostApplicationLifetime host,
+        ILogger<RoomsHubLifetimeManager> logger)
+    {
+        this.sockets = sockets;
+        this.membership = membership;
+        this.lease = lease;
+        this.door = door;
+        this.rooms = rooms;
+        this.arrivals = arrivals;
+        this.host = host;
+        this.logger = logger;
+        sockets.HoldExpired = OnHoldExpired;
+    }
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
@@ -40,9 +63,9 @@ internal sealed partial class RoomsHubLifetimeManager(
         await lease.WhenAttached.WaitAsync(AttachTimeout, connection.ConnectionAborted);
 
         var request = ResumeRequest.Of(connection);
-        if (request.Token is { } token && sockets.TryResume(connection, token, request.Seq))
+        if (request.Token is { } token && (sockets.TryResume(connection, token, request.Seq) || await arrivals.TryMoveHereAsync(connection, token, request.Seq)))
         {
-            return; // the socket it took over is registered already, under its own id
+            return; // the socket it took over is registered already, under its own id (here, or moved here from another front end)
         }
 
         // Held here first (in its own-id room), then its location and that room listed in the cluster.
@@ -58,7 +81,7 @@ internal sealed partial class RoomsHubLifetimeManager(
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        if (sockets.Disconnected(connection, expired: OnHoldExpired) is { } ended)
+        if (sockets.Disconnected(connection) is { } ended)
         {
             await UnregisterAsync(ended);
         }

@@ -115,6 +115,13 @@ internal sealed class FakeDoor : IClusterDoor
         return Task.CompletedTask;
     }
 
+    public Task AdoptAsync(string socketId, string fromFrontEnd)
+    {
+        Calls.Enqueue($"adopt {socketId}");
+        Connected[socketId] = 0;
+        return Task.CompletedTask;
+    }
+
     public Task RelistSocketsAsync(string[] socketIds)
     {
         Calls.Enqueue($"relist-sockets {string.Join(',', socketIds)}");

@@ -35,7 +35,10 @@ public sealed class ResumeWindowTests
         // Memberships without a cluster: these sockets join nothing, so the door is never used.
         var metrics = Metrics();
         var membership = new FrontEndMembership(new FakeDoor(), Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), _time, metrics, NullLogger<FrontEndMembership>.Instance);
-        _sockets = new LocalSockets(membership, Options.Create(new SocketLimitsOptions()), Options.Create(new RoomsOptions { ResumeWindow = Window }), _time, metrics, NullLogger<LocalSockets>.Instance);
+        _sockets = new LocalSockets(membership, Options.Create(new SocketLimitsOptions()), Options.Create(new RoomsOptions { ResumeWindow = Window }), _time, metrics, NullLogger<LocalSockets>.Instance)
+        {
+            HoldExpired = _expired.Add,
+        };
     }
 
     private static RoomsMetrics Metrics()
@@ -49,7 +52,7 @@ public sealed class ResumeWindowTests
     {
         var first = Connect("s1");
 
-        Assert.Null(_sockets.Disconnected(first, _expired.Add));
+        Assert.Null(_sockets.Disconnected(first));
         _time.Advance(Window - TimeSpan.FromMilliseconds(1));
         Assert.Empty(_expired);
         Assert.Contains("s1", _sockets.Ids());
@@ -66,7 +69,7 @@ public sealed class ResumeWindowTests
         var first = Connect("s1");
         var token = TokenOf(first);
         Send("s1", "a", "b");
-        Assert.Null(_sockets.Disconnected(first, _expired.Add));
+        Assert.Null(_sockets.Disconnected(first));
         Send("s1", "c");
         _time.Advance(Window - TimeSpan.FromSeconds(1));
 
@@ -97,7 +100,7 @@ public sealed class ResumeWindowTests
 
         Assert.True(first.Aborted);
         Assert.Single(first.Written); // rooms.attached only
-        Assert.Null(_sockets.Disconnected(first, _expired.Add));
+        Assert.Null(_sockets.Disconnected(first));
         _time.Advance(Window * 2);
         Assert.Empty(_expired);
         Assert.Equal([(1L, "after")], second.Written.Skip(1).Select(Event));
@@ -116,7 +119,7 @@ public sealed class ResumeWindowTests
     {
         foreach (var name in events)
         {
-            _sockets.Send(socketId, new OutgoingEvent(name, "null"u8.ToArray()));
+            _sockets.Send(socketId, new OutgoingEvent(name, "null"u8.ToArray(), Guid.NewGuid()));
         }
     }
 

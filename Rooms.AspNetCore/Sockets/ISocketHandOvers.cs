@@ -1,0 +1,17 @@
+using Orleans.Rooms.Delivery;
+
+namespace Orleans.Rooms.Sockets;
+
+/// <summary>
+/// The old front end's side of moving a resumable socket to another front end (docs/design.md, "Moving a
+/// socket"): <see cref="LocalSockets"/>, or, for a front end without connections (a test, a benchmark),
+/// <see cref="NoSocketHandOvers"/>. See <see cref="FrontEnds.IFrontEndObserver.BeginHandOver"/>.
+/// </summary>
+internal interface ISocketHandOvers
+{
+    Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
+
+    Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
+
+    Task AbortHandOver(string socketId, string toFrontEnd);
+}
