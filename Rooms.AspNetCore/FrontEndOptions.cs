@@ -34,6 +34,13 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
     /// </summary>
     public TimeSpan ClusterRetryFor { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a front end that stops gracefully (SIGTERM) waits, after telling its resumable clients to move, for
+    /// their sockets to move to other front ends of the cluster before it detaches; what is still here then is
+    /// disconnected (docs/design.md, "Draining"). Zero: no wait.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <inheritdoc />
     public string? Validate()
     {
@@ -61,6 +68,11 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
         if (ClusterRetryFor < TimeSpan.Zero || ClusterRetryFor > TimeSpan.FromMinutes(5))
         {
             return $"Rooms:FrontEnd:ClusterRetryFor must be from 00:00:00 to 00:05:00 (was {ClusterRetryFor}).";
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(5))
+        {
+            return $"Rooms:FrontEnd:DrainTimeout must be from 00:00:00 to 00:05:00 (was {DrainTimeout}).";
         }
 
         return null;

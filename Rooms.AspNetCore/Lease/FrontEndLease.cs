@@ -6,6 +6,7 @@ using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.FrontEnds;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.Lease;
 
@@ -23,10 +24,15 @@ internal sealed partial class FrontEndLease(
     IClusterDoor door,
     LocalFrontEnd local,
     LocalFrontEnds inProcess,
+    LocalSockets sockets,
+    IHostApplicationLifetime host,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
     ILogger<FrontEndLease> logger) : BackgroundService
 {
+    /// <summary>How often a draining front end looks whether its resumable sockets have moved away.</summary>
+    private static readonly TimeSpan DrainCheckEvery = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How long a graceful stop waits for the cluster to take this front end out.</summary>
     private static readonly TimeSpan DetachTimeout = TimeSpan.FromSeconds(5);
 
@@ -152,6 +158,17 @@ internal sealed partial class FrontEndLease(
         }
     }
 
+    /// <summary>True once the host has begun to stop: not ready for new sockets, and its resumable ones are moving away.</summary>
+    public bool IsDraining => host.ApplicationStopping.IsCancellationRequested;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // At the start of a graceful stop, before SignalR closes the connections: each resumable client is told to
+        // move (it resumes through the balancer on another front end, which takes its socket over from this one).
+        host.ApplicationStopping.Register(() => LogAskedToMove(local.Id, sockets.AskToMove()));
+        return base.StartAsync(cancellationToken);
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -159,6 +176,8 @@ internal sealed partial class FrontEndLease(
         {
             return;
         }
+
+        await DrainAsync(cancellationToken);
 
         try
         {
@@ -172,6 +191,32 @@ internal sealed partial class FrontEndLease(
         inProcess.Remove(local.Id);
         grains.DeleteObjectReference<IFrontEndObserver>(_reference);
     }
+
+    /// <summary>Waits, at most <see cref="FrontEndOptions.DrainTimeout"/>, until no resumable socket is held here: each moved to another front end (or ended).</summary>
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var before = sockets.Resumable();
+        while (sockets.Resumable() > 0 && time.GetElapsedTime(started) < _options.DrainTimeout && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(DrainCheckEvery, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        LogDrained(local.Id, before - sockets.Resumable(), sockets.Resumable(), time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(8, LogLevel.Information, "Front end {FrontEndId} is stopping: asked {Sockets} resumable clients to move to another front end.")]
+    private partial void LogAskedToMove(string frontEndId, int sockets);
+
+    [LoggerMessage(9, LogLevel.Information, "Front end {FrontEndId} drained: {Moved} resumable sockets moved away, {Left} left (disconnected now), in {Milliseconds} ms.")]
+    private partial void LogDrained(string frontEndId, int moved, int left, double milliseconds);
 
     [LoggerMessage(1, LogLevel.Information, "Front end {FrontEndId} attached to the cluster.")]
     private partial void LogAttached(string frontEndId);

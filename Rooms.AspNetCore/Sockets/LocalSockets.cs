@@ -175,6 +175,24 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         HoldExpired?.Invoke(socket.Id);
     }
 
+    /// <summary>
+    /// This front end is stopping: every resumable socket with a connection is told so (<c>rooms.move</c>), and
+    /// its connection closed, so that its client resumes it on another front end now. Returns how many.
+    /// </summary>
+    public int AskToMove()
+    {
+        var asked = 0;
+        foreach (var socket in _sockets.Values)
+        {
+            if (socket is ResumableSocket resumable && resumable.AskToMove())
+            {
+                asked++;
+            }
+        }
+
+        return asked;
+    }
+
     /// <summary>Resumable sockets held or moving here: what a draining front end waits to see moved away.</summary>
     public int Resumable() => _sockets.Values.Count(s => s is ResumableSocket);
 

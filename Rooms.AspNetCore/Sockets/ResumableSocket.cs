@@ -26,6 +26,9 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 {
     public const string AttachedMethod = "rooms.attached";
 
+    /// <summary>Sent when this front end stops: resume now, on another front end (docs/protocol.md, "Resuming").</summary>
+    public const string MoveMethod = "rooms.move";
+
     private readonly object _gate = new();
     private readonly Queue<Buffered> _buffer = new();
     private List<OutgoingEvent>? _adopted;
@@ -190,6 +193,40 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             HoldLocked();
             return DetachOutcome.Held;
         }
+    }
+
+    /// <summary>The front end stops: <c>rooms.move</c> on the connection, then it is closed (the socket is held, as when any connection drops). False when it has none.</summary>
+    public bool AskToMove()
+    {
+        HubConnectionContext? connection;
+        lock (_gate)
+        {
+            if (_state != State.Attached || _connection is null)
+            {
+                return false;
+            }
+
+            connection = _connection;
+            Write(connection, new SerializedHubMessage(new InvocationMessage(MoveMethod, [new Move("stopping")])));
+        }
+
+        // After the write: SignalR writes a connection's messages in order, and closes it once they are out.
+        _ = CloseAfterWrites(connection);
+        return true;
+    }
+
+    private static async Task CloseAfterWrites(HubConnectionContext connection)
+    {
+        try
+        {
+            await connection.WriteAsync(new CloseMessage(error: null, allowReconnect: true));
+        }
+        catch (Exception)
+        {
+            // Closing anyway.
+        }
+
+        connection.Abort();
     }
 
     /// <summary>The client leaves for good through connection <paramref name="connectionId"/>: when it goes, the socket ends instead of being held.</summary>
@@ -455,6 +492,13 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private readonly record struct Buffered(long Seq, SerializedHubMessage Message, OutgoingEvent Event)
     {
         public int Size => Event.Size;
+    }
+
+    /// <summary>The argument of <c>rooms.move</c>.</summary>
+    private sealed class Move(string reason)
+    {
+        [JsonPropertyName("reason")]
+        public string Reason { get; } = reason;
     }
 
     /// <summary>The argument of <c>rooms.attached</c>. A class, not a record: its token must never end up in a log line.</summary>

@@ -22,6 +22,7 @@ public sealed class ResumableClient : IAsyncDisposable
     private readonly bool _acknowledge;
     private readonly List<Attachment> _attachments = [];
     private readonly List<(long Seq, string Event, JsonElement Data)> _events = [];
+    private readonly List<string> _methods = [];
     private readonly List<string> _faults = [];
     private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = [];
     private readonly CancellationTokenSource _disposing = new();
@@ -122,6 +123,18 @@ public sealed class ResumableClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The contract's other client methods received (<c>rooms.move</c>), in order.</summary>
+    public IReadOnlyList<string> Methods
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _methods];
+            }
+        }
+    }
+
     /// <summary>The sequence numbers processed since the last fresh socket.</summary>
     public IReadOnlyList<long> Seqs
     {
@@ -209,6 +222,13 @@ public sealed class ResumableClient : IAsyncDisposable
             .WithUrl(new Uri(baseAddress, "/sockets?" + query), HttpTransportType.WebSockets)
             .Build();
         connection.On<JsonElement>("rooms.attached", OnAttached);
+        connection.On<JsonElement>("rooms.move", _ =>
+        {
+            lock (_gate)
+            {
+                _methods.Add("rooms.move");
+            }
+        });
         connection.On<long, string, JsonElement>("rooms.event", (seq, eventName, data) => OnEvent(connection, seq, eventName, data));
         connection.Closed += _ =>
         {
