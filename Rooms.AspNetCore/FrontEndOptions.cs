@@ -41,6 +41,17 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether this front end keeps a record of each resumable socket (its rooms, its resume tokens) and the
+    /// events it delivers to them in the cluster, so that such a socket resumes on another front end when this
+    /// one dies (docs/design.md, "Surviving a front end"). Off makes a front end's sockets die with it; the
+    /// embedded shape turns it off (its silo dies with it anyway).
+    /// </summary>
+    public bool KeepSocketsInCluster { get; set; } = true;
+
+    /// <summary>At most this many bytes of events kept in the cluster for this front end's resumable sockets (oldest dropped first).</summary>
+    public long KeptEventsMaxBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <inheritdoc />
     public string? Validate()
     {
@@ -68,6 +79,11 @@ public sealed class FrontEndOptions : ISelfValidatingOptions
         if (ClusterRetryFor < TimeSpan.Zero || ClusterRetryFor > TimeSpan.FromMinutes(5))
         {
             return $"Rooms:FrontEnd:ClusterRetryFor must be from 00:00:00 to 00:05:00 (was {ClusterRetryFor}).";
+        }
+
+        if (KeptEventsMaxBytes < 64 * 1024)
+        {
+            return $"Rooms:FrontEnd:KeptEventsMaxBytes must be at least 65536 (was {KeptEventsMaxBytes}).";
         }
 
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(5))

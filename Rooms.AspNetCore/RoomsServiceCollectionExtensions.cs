@@ -47,9 +47,11 @@ public static class RoomsServiceCollectionExtensions
             sp.GetRequiredService<FrontEndMembership>(),
             sp.GetRequiredService<ISocketOutbox>(),
             sp.GetRequiredService<ISocketHandOvers>(),
+            sp.GetRequiredService<SocketJournal>(),
             sp.GetRequiredService<IClusterDoor>(),
             sp.GetRequiredService<RoomsMetrics>()));
         services.TryAddSingleton<ISocketHandOvers, NoSocketHandOvers>();
+        services.TryAddSingleton<SocketJournal>();
         services.TryAddSingleton<FrontEndRouter>();
         services.TryAddSingleton<IRoomService, RoomService>();
         return services;

@@ -68,17 +68,32 @@ public interface IFrontEndGrain : IGrainWithStringKey
     [Alias("ListedRooms")]
     Task<string[]> ListedRooms(int shard, string? after, int count);
 
-    /// <summary>See <see cref="IFrontEndObserver.BeginHandOver"/>; null when the front end is gone.</summary>
+    /// <summary>
+    /// See <see cref="IFrontEndObserver.BeginHandOver"/>. When the front end is gone (or does not answer), from
+    /// what the cluster kept of the socket (<see cref="Commit"/>): its rooms, when the secret is one of its last
+    /// two tokens; null otherwise.
+    /// </summary>
     [Alias("BeginHandOver")]
     Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
 
-    /// <summary>See <see cref="IFrontEndObserver.EndHandOver"/>; null when the front end is gone.</summary>
+    /// <summary>
+    /// See <see cref="IFrontEndObserver.EndHandOver"/>. A move begun from what the cluster kept completes from it
+    /// (<see cref="SocketHandOver.FromRecord"/>), and the socket is forgotten here; null when no move is under way,
+    /// or when events the socket may need were no longer kept.
+    /// </summary>
     [Alias("EndHandOver")]
     Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
 
-    /// <summary>See <see cref="IFrontEndObserver.AbortHandOver"/>; nothing when the front end is gone.</summary>
+    /// <summary>See <see cref="IFrontEndObserver.AbortHandOver"/>.</summary>
     [Alias("AbortHandOver")]
     Task AbortHandOver(string socketId, string toFrontEnd);
+
+    /// <summary>
+    /// Keeps what the front end's resumable sockets need to outlive it: their records, and the events it
+    /// delivered to them itself (docs/design.md, "Surviving a front end"). Completes once kept.
+    /// </summary>
+    [Alias("Commit")]
+    Task Commit(FrontEndJournal journal);
 
     /// <summary>
     /// Tracks a socket that moves to this front end from <paramref name="fromFrontEnd"/> and records its new

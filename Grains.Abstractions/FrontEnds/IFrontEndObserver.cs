@@ -57,7 +57,7 @@ public interface IFrontEndObserver : IGrainObserver
     /// for its window again). Returns its rooms (own-id room included), or null when this front end does not hold
     /// such a socket or the secret is not its last one.
     /// </summary>
-    [Alias("BeginHandOver"), ResponseTimeout("00:00:05")]
+    [Alias("BeginHandOver"), ResponseTimeout("00:00:02")]
     Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd);
 
     /// <summary>

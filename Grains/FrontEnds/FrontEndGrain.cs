@@ -24,6 +24,8 @@ internal sealed partial class FrontEndGrain(
     ILogger<FrontEndGrain> logger) : InMemoryGrain, IFrontEndGrain
 {
     private readonly HashSet<string> _sockets = new(StringComparer.Ordinal);
+    private readonly KeptSockets _kept = new(time);
+    private readonly Dictionary<string, (string To, SocketHandOver HandOver)> _handedOverFromRecord = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _activatedAt;
     private bool _unreachable;
@@ -91,6 +93,7 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Disconnect(string socketId)
     {
+        _kept.Forget(socketId);
         await Socket(socketId).Disconnect(Id);
         _sockets.Remove(socketId);
     }
@@ -122,6 +125,10 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Deliver(DeliveryBatch batch)
     {
+        // Kept first, whether the front end is there or not: a resumable socket of a front end that died gets it
+        // when it resumes on another (KeptSockets).
+        _kept.Keep(batch);
+
         // A front end that is gone (or has not renewed) lost its sockets with it, and the purge takes it out of
         // its rooms: dropping is the only sensible outcome, and the sender's other front ends must not see the
         // broadcast fail because of it.
@@ -147,26 +154,72 @@ internal sealed partial class FrontEndGrain(
     public Task<string[]> ListedRooms(int shard, string? after, int count) => Listing(observer => observer.ListedRooms(shard, after, count), "rooms of a directory shard");
 
     public async Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd)
-        => await Attached() is { } observer ? await observer.BeginHandOver(socketId, secret, seq, toFrontEnd) : null;
+    {
+        if (!_unreachable && await Attached() is { } observer)
+        {
+            try
+            {
+                // The front end is there: it decides (its own memory is the socket's truth while it lives).
+                return await observer.BeginHandOver(socketId, secret, seq, toFrontEnd);
+            }
+            catch (Exception ex)
+            {
+                _unreachable = true;
+                LogUnreachable(ex, Id, "a socket's move");
+            }
+        }
+
+        // Gone, or not answering: from what the cluster kept of the socket.
+        var rooms = _kept.Begin(socketId, secret, toFrontEnd);
+        LogMovingFromRecord(Id, socketId, toFrontEnd, rooms is not null);
+        return rooms;
+    }
 
     public async Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd)
     {
-        if (await Attached() is not { } observer || await observer.EndHandOver(socketId, toFrontEnd) is not { } handOver)
+        if (_handedOverFromRecord.TryGetValue(socketId, out var earlier) && earlier.To == toFrontEnd)
+        {
+            return earlier.HandOver; // a retry of a move completed from the record
+        }
+
+        SocketHandOver? handOver;
+        if (_kept.IsMoving(socketId, toFrontEnd))
+        {
+            handOver = _kept.End(socketId, toFrontEnd);
+            if (handOver is not null)
+            {
+                _handedOverFromRecord[socketId] = (toFrontEnd, handOver);
+            }
+        }
+        else if (await Attached() is not { } observer || (handOver = await observer.EndHandOver(socketId, toFrontEnd)) is null)
         {
             return null;
         }
 
         // Its location moved with it (the new front end's grain recorded it before asking): not ours to purge any more.
         _sockets.Remove(socketId);
+        _kept.Forget(socketId);
         return handOver;
     }
 
     public async Task AbortHandOver(string socketId, string toFrontEnd)
     {
+        if (_kept.IsMoving(socketId, toFrontEnd))
+        {
+            _kept.Abort(socketId, toFrontEnd);
+            return;
+        }
+
         if (await Attached() is { } observer)
         {
             await observer.AbortHandOver(socketId, toFrontEnd);
         }
+    }
+
+    public Task Commit(FrontEndJournal journal)
+    {
+        _kept.Apply(journal);
+        return Task.CompletedTask;
     }
 
     public async Task Adopt(string socketId, string fromFrontEnd)
@@ -306,6 +359,8 @@ internal sealed partial class FrontEndGrain(
 
             _purged = failed == 0 && failedRooms == 0;
             _incarnation = Guid.NewGuid();
+            _kept.Clear();
+            _handedOverFromRecord.Clear();
             LogPurged(Id, reason, sockets.Length - failed, failed, failedRooms, time.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
@@ -341,6 +396,9 @@ internal sealed partial class FrontEndGrain(
 
     [LoggerMessage(4, LogLevel.Warning, "Front end {FrontEndId}: socket {SocketId} could not be purged; the next check retries.")]
     private partial void LogPurgeFailed(Exception exception, string frontEndId, string socketId);
+
+    [LoggerMessage(6, LogLevel.Information, "Front end {FrontEndId} is gone or not answering: socket {SocketId} moves to front end {ToFrontEndId} from what the cluster kept of it (found: {Found}).")]
+    private partial void LogMovingFromRecord(string frontEndId, string socketId, string toFrontEndId, bool found);
 
     [LoggerMessage(5, LogLevel.Information, "Front end {FrontEndId} purged ({Reason}): {Purged} sockets forgotten, {Failed} failed, {FailedRooms} rooms not told, in {Milliseconds} ms.")]
     private partial void LogPurged(string frontEndId, string reason, int purged, int failed, int failedRooms, double milliseconds);

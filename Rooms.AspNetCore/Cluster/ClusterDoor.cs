@@ -38,6 +38,8 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
 
     public Task RelistSocketsAsync(string[] socketIds) => Retry(() => Own.RelistSockets(socketIds));
 
+    public Task CommitAsync(FrontEndJournal journal) => Retry(() => Own.Commit(journal));
+
     public Task AdoptAsync(string socketId, string fromFrontEnd) => Retry(() => Own.Adopt(socketId, fromFrontEnd));
 
     public Task ListAsync(string[] rooms, bool listable, bool relist) => Retry(() => OwnRooms.Register(rooms, listable, relist));

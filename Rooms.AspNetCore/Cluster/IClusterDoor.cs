@@ -31,6 +31,9 @@ internal interface IClusterDoor
     /// <summary>Records the location of these sockets of this front end again (see <see cref="FrontEndMembership.RelistAllAsync"/>).</summary>
     Task RelistSocketsAsync(string[] socketIds);
 
+    /// <summary>Keeps this front end's resumable sockets' records and events in the cluster (<see cref="IFrontEndGrain.Commit"/>).</summary>
+    Task CommitAsync(FrontEndJournal journal);
+
     /// <summary>Tracks a socket that moved here from <paramref name="fromFrontEnd"/> and records its location here (<see cref="IFrontEndGrain.Adopt"/>).</summary>
     Task AdoptAsync(string socketId, string fromFrontEnd);
 

@@ -14,39 +14,73 @@ namespace Orleans.Rooms.Cluster;
 /// each target socket; it returns once the event is queued on every target, so a sender that awaits its
 /// broadcasts keeps their order. Changes and reads are answered by <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, ISocketOutbox sockets, ISocketHandOvers handOvers, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
+internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
 {
     public string Id => id;
 
     public FrontEndMembership Membership => membership;
 
-    public Task Deliver(DeliveryBatch batch)
+    /// <summary>A batch from another front end, passed on by this front end's grain (which kept it already, for resumable sockets).</summary>
+    Task IFrontEndObserver.Deliver(DeliveryBatch batch)
+    {
+        DeliverHere(batch);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A broadcast of this front end's own to its sockets: kept in the cluster when it reached a resumable one (docs/design.md, "Surviving a front end").</summary>
+    Task IFrontEnd.Deliver(DeliveryBatch batch) => DeliverHere(batch) && journal.Enabled ? journal.KeepAsync(batch) : Task.CompletedTask;
+
+    /// <summary>Queues the batch's event on each target socket; true when one of them is resumable.</summary>
+    private bool DeliverHere(DeliveryBatch batch)
     {
         var message = new OutgoingEvent(batch.EventName, batch.Payload, batch.Id);
         int delivered;
+        var resumable = false;
         if (batch.Rooms is null)
         {
             delivered = sockets.SendToAll(message, batch.Except);
+            resumable = handOvers.HoldsResumable;
         }
         else
         {
             delivered = 0;
+            var anyResumable = handOvers.HoldsResumable;
             foreach (var socketId in membership.Recipients(batch.Rooms, batch.Except))
             {
                 if (sockets.Send(socketId, message))
                 {
                     delivered++;
+                    resumable = resumable || (anyResumable && handOvers.IsResumable(socketId));
                 }
             }
         }
 
         metrics.Delivered(delivered);
-        return Task.CompletedTask;
+        return resumable;
     }
 
-    public Task<bool> Change(string socketId, MembershipChange change) => membership.ChangeAsync(socketId, change);
+    public async Task<bool> Change(string socketId, MembershipChange change)
+    {
+        if (!await membership.ChangeAsync(socketId, change))
+        {
+            return false;
+        }
 
-    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => membership.ChangeMembersAsync(room, change);
+        await RecordAsync(socketId);
+        return true;
+    }
+
+    public async Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change)
+    {
+        var members = journal.Enabled && handOvers.HoldsResumable ? membership.MembersOf(room) : [];
+        var outcome = await membership.ChangeMembersAsync(room, change);
+        await Task.WhenAll(members.Select(RecordAsync));
+        return outcome;
+    }
+
+    /// <summary>A resumable socket's rooms changed: the cluster keeps them before the change is answered.</summary>
+    private Task RecordAsync(string socketId)
+        => journal.Enabled && handOvers.IsResumable(socketId) && membership.RoomsOf(socketId) is { } rooms ? journal.RecordAsync(socketId, rooms) : Task.CompletedTask;
 
     public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
 
@@ -58,7 +92,16 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
 
     public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd) => handOvers.BeginHandOver(socketId, secret, seq, toFrontEnd);
 
-    public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => handOvers.EndHandOver(socketId, toFrontEnd);
+    public async Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd)
+    {
+        var handOver = await handOvers.EndHandOver(socketId, toFrontEnd);
+        if (handOver is not null)
+        {
+            journal.Forget(socketId); // it moved: another front end keeps its record now
+        }
+
+        return handOver;
+    }
 
     public Task AbortHandOver(string socketId, string toFrontEnd) => handOvers.AbortHandOver(socketId, toFrontEnd);
 

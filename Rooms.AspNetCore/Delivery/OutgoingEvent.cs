@@ -39,5 +39,7 @@ internal sealed class OutgoingEvent(string eventName, byte[] payload, Guid broad
         return _shared;
     }
 
-    public SerializedHubMessage Sequenced(long seq) => new(new InvocationMessage(SequencedMethod, [seq, eventName, _payload]));
+    /// <summary><c>rooms.event(seq, eventName, payload)</c>; with <paramref name="withId"/> (version 2 of the resume contract), the broadcast id as a fourth argument.</summary>
+    public SerializedHubMessage Sequenced(long seq, bool withId)
+        => new(new InvocationMessage(SequencedMethod, withId ? [seq, eventName, _payload, broadcastId.ToString("N")] : [seq, eventName, _payload]));
 }

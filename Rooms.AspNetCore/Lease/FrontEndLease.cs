@@ -25,6 +25,7 @@ internal sealed partial class FrontEndLease(
     LocalFrontEnd local,
     LocalFrontEnds inProcess,
     LocalSockets sockets,
+    SocketJournal journal,
     IHostApplicationLifetime host,
     IOptions<FrontEndOptions> options,
     TimeProvider time,
@@ -65,6 +66,7 @@ internal sealed partial class FrontEndLease(
             {
                 await RenewAsync();
                 await RetryDisconnectsAsync();
+                await journal.RecommitIfNeededAsync();
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested && !WhenAttached.IsCompleted)
             {
@@ -140,6 +142,7 @@ internal sealed partial class FrontEndLease(
         try
         {
             await local.Membership.RelistAllAsync();
+            await journal.RecommitAllAsync();
         }
         catch (Exception ex)
         {

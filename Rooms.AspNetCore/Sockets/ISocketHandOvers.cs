@@ -14,4 +14,10 @@ internal interface ISocketHandOvers
     Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd);
 
     Task AbortHandOver(string socketId, string toFrontEnd);
+
+    /// <summary>Whether this front end holds <paramref name="socketId"/> as a resumable socket.</summary>
+    bool IsResumable(string socketId);
+
+    /// <summary>Whether it holds any resumable socket.</summary>
+    bool HoldsResumable { get; }
 }

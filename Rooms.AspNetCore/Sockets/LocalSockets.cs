@@ -29,6 +29,7 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     private static readonly object SocketKey = new();
 
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
+    private int _resumable;
     private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At)> _handedOver = new(StringComparer.Ordinal);
 
     /// <summary>Told the id of every resumable socket that ended because its window passed (or it overflowed while held).</summary>
@@ -53,13 +54,27 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         => caller.Items.TryGetValue(SocketKey, out var socket) && socket is LocalSocket local ? local.Id : caller.ConnectionId;
 
     /// <summary>A new socket, its id the connection's. A resumable one buffers events until <see cref="Attach"/>.</summary>
-    public void Add(HubConnectionContext connection, bool resumable)
+    public LocalSocket Add(HubConnectionContext connection, bool resumable, int version = 1)
     {
-        LocalSocket socket = resumable ? new ResumableSocket(connection, this) : new PlainSocket(connection, this);
+        LocalSocket socket = resumable ? new ResumableSocket(connection, this, version) : new PlainSocket(connection, this);
         connection.Items[SocketKey] = socket;
         membership.AddSocket(socket.Id);
         _sockets[socket.Id] = socket;
+        if (resumable)
+        {
+            Interlocked.Increment(ref _resumable);
+        }
+
+        return socket;
     }
+
+    public bool IsResumable(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket;
+
+    public bool HoldsResumable => Volatile.Read(ref _resumable) > 0;
+
+    /// <summary>The resumable socket the token names, if this front end holds it (a look only).</summary>
+    public ResumableSocket? Find(string token)
+        => ResumeToken.TryParse(token, out var socketId, out _) && _sockets.TryGetValue(socketId, out var socket) ? socket as ResumableSocket : null;
 
     /// <summary>Once a new resumable socket is registered: <c>rooms.attached</c> on its connection, then what was buffered.</summary>
     public void Attach(HubConnectionContext connection)
@@ -231,7 +246,11 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         }
 
         // Its rooms as they are now (a change that reached this front end meanwhile included), taken with the socket.
-        _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socketId, socket));
+        if (_sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socketId, socket)))
+        {
+            Interlocked.Decrement(ref _resumable);
+        }
+
         var rooms = membership.TakeSocket(socketId) ?? [socketId];
         var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events);
         _handedOver[socketId] = (toFrontEnd, handOver, now);
@@ -254,13 +273,15 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     /// own-id room) and kept for <see cref="ResumableSocket.CompleteAdoption"/>; null when this front end holds
     /// a socket of that id already.
     /// </summary>
-    public ResumableSocket? Adopt(HubConnectionContext connection, string socketId)
+    public ResumableSocket? Adopt(HubConnectionContext connection, string socketId, int version)
     {
-        var socket = ResumableSocket.Adopting(connection, this, socketId);
+        var socket = ResumableSocket.Adopting(connection, this, socketId, version);
         if (!_sockets.TryAdd(socketId, socket))
         {
             return null;
         }
+
+        Interlocked.Increment(ref _resumable);
 
         try
         {
@@ -269,6 +290,7 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         catch (InvalidOperationException)
         {
             _sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socketId, socket));
+            Interlocked.Decrement(ref _resumable);
             return null;
         }
 
@@ -288,6 +310,11 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     {
         if (_sockets.TryRemove(new KeyValuePair<string, LocalSocket>(socket.Id, socket)))
         {
+            if (socket is ResumableSocket)
+            {
+                Interlocked.Decrement(ref _resumable);
+            }
+
             membership.RemoveSocket(socket.Id);
         }
     }

@@ -10,4 +10,8 @@ internal sealed class NoSocketHandOvers : ISocketHandOvers
     public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => Task.FromResult<SocketHandOver?>(null);
 
     public Task AbortHandOver(string socketId, string toFrontEnd) => Task.CompletedTask;
+
+    public bool IsResumable(string socketId) => false;
+
+    public bool HoldsResumable => false;
 }

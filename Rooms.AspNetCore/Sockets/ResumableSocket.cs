@@ -22,7 +22,7 @@ namespace Orleans.Rooms.Sockets;
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
 /// </remarks>
-internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner, string id) : LocalSocket(id)
+internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner, string id, int version) : LocalSocket(id)
 {
     public const string AttachedMethod = "rooms.attached";
 
@@ -36,6 +36,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private string? _movingTo;
     private HubConnectionContext? _connection = connection;
     private byte[] _secret = [];
+    private byte[]? _nextSecret;
     private long _lastSeq;
     private long _bufferedBytes;
     private bool _overflowed;
@@ -43,10 +44,13 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private ITimer? _hold;
     private long _holds;
 
-    public ResumableSocket(HubConnectionContext connection, LocalSockets owner)
-        : this(connection, owner, connection.ConnectionId)
+    public ResumableSocket(HubConnectionContext connection, LocalSockets owner, int version = 1)
+        : this(connection, owner, connection.ConnectionId, version)
     {
     }
+
+    /// <summary>The version of the resume contract its client speaks (2: events carry their broadcast id).</summary>
+    public int Version => version;
 
     private enum State
     {
@@ -64,8 +68,32 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     }
 
     /// <summary>A socket that moves here from another front end, on <paramref name="connection"/>: until <see cref="CompleteAdoption"/>, it keeps what it is sent.</summary>
-    public static ResumableSocket Adopting(HubConnectionContext connection, LocalSockets owner, string socketId)
-        => new(connection, owner, socketId) { _state = State.Adopting, _adopted = [] };
+    public static ResumableSocket Adopting(HubConnectionContext connection, LocalSockets owner, string socketId, int version)
+        => new(connection, owner, socketId, version) { _state = State.Adopting, _adopted = [] };
+
+    /// <summary>
+    /// The SHA-256 hashes of the token this socket hands out next and of the one it handed out last: kept in the
+    /// cluster (<see cref="Cluster.SocketJournal"/>) before the next token reaches the client, so that either one
+    /// resumes the socket on another front end if this one dies.
+    /// </summary>
+    public byte[][] NextTokenHashes()
+    {
+        lock (_gate)
+        {
+            _nextSecret ??= ResumeToken.NewSecret();
+            var next = System.Security.Cryptography.SHA256.HashData(_nextSecret);
+            return _secret.Length == 0 ? [next] : [next, System.Security.Cryptography.SHA256.HashData(_secret)];
+        }
+    }
+
+    /// <summary>Whether <paramref name="secret"/> is the one handed out last (a look only: nothing changes).</summary>
+    public bool Matches(byte[] secret)
+    {
+        lock (_gate)
+        {
+            return _secret.Length > 0 && ResumeToken.Matches(_secret, secret);
+        }
+    }
 
     /// <summary>True while a move to another front end is under way.</summary>
     public bool IsMoving
@@ -111,7 +139,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             }
 
             var seq = ++_lastSeq;
-            var sequenced = message.Sequenced(seq);
+            var sequenced = message.Sequenced(seq, version >= 2);
             _buffer.Enqueue(new Buffered(seq, sequenced, message));
             _bufferedBytes += message.Size;
             if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
@@ -334,21 +362,28 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
             var seen = new HashSet<Guid>();
             _bufferedBytes = 0;
+            // Numbered as the old front end numbered them; or, handed over from what the cluster kept (numbers 0),
+            // numbered on from the client's: those it processed already it skips by id.
+            _lastSeq = Math.Max(lastSeq, clientSeq);
             foreach (var e in handedOver)
             {
+                if (!seen.Add(e.BroadcastId))
+                {
+                    continue;
+                }
+
+                var seq = e.Seq > 0 ? e.Seq : ++_lastSeq;
                 var message = new OutgoingEvent(e.EventName, e.Payload, e.BroadcastId);
-                _buffer.Enqueue(new Buffered(e.Seq, message.Sequenced(e.Seq), message));
+                _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message));
                 _bufferedBytes += message.Size;
-                seen.Add(e.BroadcastId);
             }
 
-            _lastSeq = Math.Max(lastSeq, clientSeq);
             foreach (var message in _adopted!)
             {
                 if (seen.Add(message.BroadcastId))
                 {
                     var seq = ++_lastSeq;
-                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq), message));
+                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message));
                     _bufferedBytes += message.Size;
                 }
             }
@@ -449,7 +484,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
     private int AttachLocked(HubConnectionContext connection, bool resumed, long afterSeq)
     {
-        _secret = ResumeToken.NewSecret();
+        _secret = _nextSecret ?? ResumeToken.NewSecret();
+        _nextSecret = null;
         _connection = connection;
         _state = State.Attached;
         var attached = new Attached(Id, ResumeToken.Format(Id, _secret), resumed, (long)owner.Resume.ResumeWindow.TotalMilliseconds);

@@ -33,6 +33,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
     private readonly IClusterDoor door;
     private readonly IRoomService rooms;
     private readonly SocketArrivals arrivals;
+    private readonly SocketJournal journal;
     private readonly IHostApplicationLifetime host;
     private readonly ILogger<RoomsHubLifetimeManager> logger;
 
@@ -43,6 +44,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
         IClusterDoor door,
         IRoomService rooms,
         SocketArrivals arrivals,
+        SocketJournal journal,
         IHostApplicationLifetime host,
         ILogger<RoomsHubLifetimeManager> logger)
     {
@@ -52,6 +54,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
         this.door = door;
         this.rooms = rooms;
         this.arrivals = arrivals;
+        this.journal = journal;
         this.host = host;
         this.logger = logger;
         sockets.HoldExpired = OnHoldExpired;
@@ -63,20 +66,34 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
         await lease.WhenAttached.WaitAsync(AttachTimeout, connection.ConnectionAborted);
 
         var request = ResumeRequest.Of(connection);
-        if (request.Token is { } token && (sockets.TryResume(connection, token, request.Seq) || await arrivals.TryMoveHereAsync(connection, token, request.Seq)))
+        if (request.Token is { } token && (await TryResumeHereAsync(connection, token, request.Seq) || await arrivals.TryMoveHereAsync(connection, token, request.Seq, request.Version)))
         {
             return; // the socket it took over is registered already, under its own id (here, or moved here from another front end)
         }
 
         // Held here first (in its own-id room), then its location and that room listed in the cluster.
-        sockets.Add(connection, request.Resumable);
+        var socket = sockets.Add(connection, request.Resumable, request.Version);
 
         // No cancellation: a connection that drops meanwhile is cleaned up by OnDisconnectedAsync.
         await membership.ListSocketAsync(connection.ConnectionId);
-        if (request.Resumable)
+        if (socket is ResumableSocket resumable)
         {
+            // Its record and first token kept in the cluster before the client has the token.
+            await journal.RecordAsync(resumable.Id, [resumable.Id], resumable.NextTokenHashes());
             sockets.Attach(connection);
         }
+    }
+
+    /// <summary>A resume of a socket this front end holds; the token it hands out next is kept in the cluster first.</summary>
+    private async Task<bool> TryResumeHereAsync(HubConnectionContext connection, string token, long seq)
+    {
+        if (sockets.Find(token) is not { } socket || !ResumeToken.TryParse(token, out _, out var secret) || !socket.Matches(secret))
+        {
+            return false;
+        }
+
+        await journal.RecordAsync(socket.Id, membership.RoomsOf(socket.Id) ?? [socket.Id], socket.NextTokenHashes());
+        return sockets.TryResume(connection, token, seq);
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
@@ -146,6 +163,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
     /// <summary>Forgets the socket's location (it left its rooms here already); never throws (a failure is retried on each lease renewal).</summary>
     private async Task UnregisterAsync(string socketId)
     {
+        journal.Forget(socketId);
         try
         {
             await door.DisconnectAsync(socketId);

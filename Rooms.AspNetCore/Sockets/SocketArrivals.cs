@@ -16,10 +16,10 @@ namespace Orleans.Rooms.Sockets;
 /// (each broadcast once, by its id). Anything that fails before the hand-over calls the move off there: the
 /// socket stays where it was, held for its window, and the connection gets a fresh socket.
 /// </summary>
-internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembership membership, FrontEndRouter router, IClusterDoor door, ILogger<SocketArrivals> logger)
+internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembership membership, FrontEndRouter router, IClusterDoor door, SocketJournal journal, ILogger<SocketArrivals> logger)
 {
     /// <summary>True when the socket the token names moved here onto <paramref name="connection"/>; false leaves the connection to be a fresh socket.</summary>
-    public async Task<bool> TryMoveHereAsync(HubConnectionContext connection, string token, long seq)
+    public async Task<bool> TryMoveHereAsync(HubConnectionContext connection, string token, long seq, int version)
     {
         if (!ResumeToken.TryParse(token, out var socketId, out var secret) || membership.Holds(socketId))
         {
@@ -53,7 +53,7 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
             return false;
         }
 
-        if (rooms is null || sockets.Adopt(connection, socketId) is not { } socket)
+        if (rooms is null || sockets.Adopt(connection, socketId, version) is not { } socket)
         {
             return false; // not that front end's socket (any more), or not with that token
         }
@@ -69,6 +69,16 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
             LogNotMoved(ex, socketId, from, "listing it here or the hand-over failed");
         }
 
+        if (handOver is { FromRecord: true } && version < 2)
+        {
+            // Handed over from the record, events the client processed already may come again: only a client that
+            // skips them by id (version 2) can take that. An older one gets a fresh socket, as it always did.
+            LogNotMoved(null, socketId, from, "its front end is gone, and its client cannot skip repeated events (resume contract version 1)");
+            sockets.DropAdoption(connection, socket);
+            await ForgetLocationAsync(socketId);
+            return false;
+        }
+
         if (handOver is null)
         {
             await CallOffAsync(old, socketId);
@@ -78,6 +88,9 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
         }
 
         await ReconcileAsync(socketId, rooms, handOver.Rooms);
+
+        // Kept in the cluster by this front end from now on, with the token it hands out next.
+        await journal.RecordAsync(socketId, membership.RoomsOf(socketId) ?? handOver.Rooms, socket.NextTokenHashes());
         if (!socket.CompleteAdoption(handOver.LastSeq, handOver.Events, seq))
         {
             LogNotMoved(null, socketId, from, "its connection went or too much arrived meanwhile");
@@ -103,6 +116,20 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
         catch (Exception ex)
         {
             LogNotReconciled(ex, socketId, joins.Length, leaves.Length);
+        }
+    }
+
+    /// <summary>Its location moved here, but the socket did not: forgotten (it is gone with its front end).</summary>
+    private async Task ForgetLocationAsync(string socketId)
+    {
+        try
+        {
+            await door.DisconnectAsync(socketId);
+        }
+        catch (Exception ex)
+        {
+            // The purge of its old front end, or a request that finds it gone, cleans it up.
+            LogNotMoved(ex, socketId, router.Id, "forgetting its location failed");
         }
     }
 

@@ -115,6 +115,12 @@ internal sealed class FakeDoor : IClusterDoor
         return Task.CompletedTask;
     }
 
+    public Task CommitAsync(FrontEndJournal journal)
+    {
+        Calls.Enqueue($"commit {journal.Records.Length}+{journal.Delivered.Length}");
+        return Task.CompletedTask;
+    }
+
     public Task AdoptAsync(string socketId, string fromFrontEnd)
     {
         Calls.Enqueue($"adopt {socketId}");

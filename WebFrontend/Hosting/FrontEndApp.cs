@@ -36,6 +36,12 @@ public static class FrontEndApp
         else
         {
             builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
+
+            // The silo dies with the front end: nothing kept in it would outlive the sockets.
+            if (builder.Configuration[$"{FrontEndOptions.SectionName}:{nameof(FrontEndOptions.KeepSocketsInCluster)}"] is null)
+            {
+                builder.Configuration[$"{FrontEndOptions.SectionName}:{nameof(FrontEndOptions.KeepSocketsInCluster)}"] = "false";
+            }
         }
 
         // A broadcast is one write per member socket, and each crossed two thread-pool hops before its send:
