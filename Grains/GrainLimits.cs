@@ -23,4 +23,12 @@ internal static class GrainLimits
 
     /// <summary>How often a front-end grain checks its front end's lease (a dead front end makes no calls).</summary>
     public static readonly TimeSpan LeaseCheckEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often a silo that holds room or socket grains of some front end reads the registry to find those that
+    /// are gone (<see cref="FrontEnds.GoneFrontEndSweeper"/>). Under <see cref="FrontEnds.FrontEndRenewal.MaxPeriod"/>,
+    /// so that the read a renewal period after the first that missed a front end is the second after it: a front
+    /// end is swept within its lease, one period and two more after it dies.
+    /// </summary>
+    public static readonly TimeSpan SweepGoneFrontEndsEvery = TimeSpan.FromSeconds(3);
 }

@@ -3,7 +3,7 @@ namespace Orleans.Rooms.Membership;
 /// <summary>
 /// One room, keyed by its name: which front ends hold members of it. The members themselves are kept by those
 /// front ends, so a broadcast costs one message per front end and a join costs a grain call only when it is
-/// the first on its front end. Changed only by <see cref="IFrontEndRoomsGrain"/>; it calls nothing but the
+/// the first on its front end. Changed only by <see cref="IFrontEndRoomsGrain"/> (and its silo's sweeper, for a front end that is gone); it calls nothing but the
 /// room directory. Add and Remove are idempotent.
 /// </summary>
 [Alias("rooms.IRoomGrain")]
@@ -19,6 +19,14 @@ public interface IRoomGrain : IGrainWithStringKey
 
     [Alias("Remove")]
     Task Remove(string frontEndId);
+
+    /// <summary>
+    /// <see cref="Remove"/> for a front end the registry no longer lists, sent by the sweeper of this grain's own
+    /// silo: done only if the front end was last added here at or before <paramref name="heldUpTo"/> (a sequence
+    /// number of that silo's holdings), so a front end that came back and listed the room again since stays.
+    /// </summary>
+    [Alias("RemoveGone")]
+    Task RemoveGone(string frontEndId, long heldUpTo);
 
     /// <summary>
     /// The front ends listed, asked for a room the directory lists: an activation that never had any is an

@@ -23,6 +23,14 @@ public interface ISocketGrain : IGrainWithStringKey
     [Alias("Move")]
     Task Move(string fromFrontEnd, string toFrontEnd);
 
+    /// <summary>
+    /// <see cref="Disconnect"/> for a front end the registry no longer lists, sent by the sweeper of this grain's
+    /// own silo: done only if the socket was last connected here at or before <paramref name="heldUpTo"/> (a
+    /// sequence number of that silo's holdings), so a front end that came back and relisted it since keeps it.
+    /// </summary>
+    [Alias("DisconnectGone")]
+    Task DisconnectGone(string frontEndId, long heldUpTo);
+
     /// <summary>The id of the front end that holds the socket. Throws <see cref="SocketNotFoundException"/> when none does.</summary>
     [Alias("GetFrontEnd")]
     Task<string> GetFrontEnd();

@@ -1,11 +1,14 @@
 using Orleans.Placement;
 using Orleans.Rooms.Directory;
+using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// Which front ends hold members of one room. Changed only by front-end rooms grains; it calls only the room
-/// directory (when the room appears or empties), never a front end, which keeps the call graph acyclic.
+/// Which front ends hold members of one room. Changed by front-end rooms grains, and by its silo's
+/// <see cref="GoneFrontEndSweeper"/> for a front end that is gone (each front end it lists is noted in
+/// <see cref="FrontEndHoldings"/> while listed); it calls only the room directory (when the room appears or
+/// empties), never a front end, which keeps the call graph acyclic.
 /// </summary>
 /// <remarks>
 /// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
@@ -15,7 +18,7 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private RoomFrontEnds? _listing;
@@ -44,6 +47,9 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing) : InM
         {
             _listing = null;
         }
+
+        // Every Add, a repeated one too: a relisting front end's Add must be newer than any sweep's decision.
+        holdings.HoldRoom(frontEndId, Name);
 
         if (!_pinned)
         {
@@ -79,12 +85,16 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing) : InM
             return;
         }
 
+        holdings.ReleaseRoom(frontEndId, Name);
         _listing = null;
         if (_frontEnds.Count == 0)
         {
             WatchEmpty();
         }
     }
+
+    public Task RemoveGone(string frontEndId, long heldUpTo)
+        => holdings.RoomHeldUpTo(frontEndId, Name, heldUpTo) ? Remove(frontEndId) : Task.CompletedTask;
 
     public Task<RoomFrontEnds> GetListedFrontEnds()
     {
@@ -115,6 +125,11 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing) : InM
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        foreach (var frontEndId in _frontEnds)
+        {
+            holdings.ReleaseRoom(frontEndId, Name);
+        }
+
         // Collected with its delisting still due: delist now. Not when its silo stops: the directory shards
         // are stopping too, and the rooms are rebuilt elsewhere from the front ends. A stale entry is harmless
         // anyway: readers ask the front ends, and a later join of the room lists it again.
