@@ -48,7 +48,7 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
-    public async Task RoomsJsInNodeConnectsThroughTheBalancerToBothFrontEnds()
+    public async Task RoomsJsInNodeConnectsThroughTheBalancerJoinsAndHearsABroadcast()
     {
         var cluster = await StartClusterAsync();
         await Node.EnsurePackagesAsync();
@@ -61,9 +61,6 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
         output.WriteLine(said);
         Assert.True(exitCode == 0, $"node --test test/balancer.test.mjs exited with {exitCode}:\n{said}");
         Assert.Contains("ℹ fail 0", said);
-
-        var perFrontEnd = await SocketsPerFrontEndAsync(cluster.FrontEnds);
-        output.WriteLine($"rooms.js sockets still connected per front end when node exited: {string.Join(", ", perFrontEnd)} (it disconnects them at the end).");
     }
 
     [Fact]
