@@ -127,7 +127,8 @@ public static class RoomsServiceCollectionExtensions
     /// Maps the socket hub (docs/protocol.md: <c>/sockets</c>) behind the origin check and the per-address limit
     /// (<see cref="SocketOriginOptions"/>, <see cref="SocketLimitsOptions.MaxConnectionsPerIp"/>). By default a
     /// connection closes when its authentication expires, and the negotiation speaks version 1 only, so a
-    /// connection's token is never its public id.
+    /// connection's token is never its public id. A negotiate answer names its connection token in header
+    /// <c>X-Rooms-Connection-Token</c> too, for a load balancer that pins the connect to this front end.
     /// </summary>
     public static HubEndpointConventionBuilder MapRooms(this IEndpointRouteBuilder endpoints, string pattern = "/sockets", Action<HttpConnectionDispatcherOptions>? configure = null)
     {
@@ -144,6 +145,14 @@ public static class RoomsServiceCollectionExtensions
         hub.Add(endpoint =>
         {
             var next = endpoint.RequestDelegate!;
+
+            // Behind a load balancer, the connect must reach the front end that negotiated (NegotiateAffinity).
+            if (endpoint.Metadata.OfType<NegotiateMetadata>().Any())
+            {
+                var negotiate = next;
+                next = context => NegotiateAffinity.InvokeAsync(context, negotiate);
+            }
+
             endpoint.RequestDelegate = context => gate.InvokeAsync(context, next);
         });
         return hub;

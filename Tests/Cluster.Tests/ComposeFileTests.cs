@@ -1,20 +1,31 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.Extensions.Configuration;
 using Orleans.Rooms.Cluster.Tests.Infrastructure;
 using Orleans.Rooms.Hosting;
+using Orleans.Rooms.Sockets;
 using Orleans.Rooms.WebFrontend.ExampleApp;
 
 namespace Orleans.Rooms.Cluster.Tests;
 
 /// <summary>
 /// docker-compose.yml cannot be run here (no Docker engine), so it is held against the code: what it builds
-/// exists, every variable it sets is a setting the app reads, and its ports agree with those settings.
+/// exists, every variable it sets is a setting the app reads, and its ports agree with those settings; and its
+/// balancer's config (deploy/haproxy/haproxy.cfg, which scripts/cluster runs too) against the front ends and HAProxy.
 /// </summary>
 public sealed partial class ComposeFileTests
 {
     private static readonly ComposeFile Compose = ComposeFile.Load(Repository.PathOf("docker-compose.yml"));
+
+    private static readonly string LbConfigPath = Repository.PathOf("deploy/haproxy/haproxy.cfg");
+
+    /// <summary>The balancer's config as compose runs it (none of scripts/cluster's variables set).</summary>
+    private static readonly HaproxyConfig LbConfig = HaproxyConfig.Load(LbConfigPath, new HashSet<string>());
+
+    /// <summary>Where the haproxy image reads its config.</summary>
+    private const string LbConfigInImage = "/usr/local/etc/haproxy/haproxy.cfg";
 
     /// <summary>The settings each kind of app binds: section and options class.</summary>
     private static readonly Dictionary<AppKind, (string Section, Type Options)[]> SettingsRead = new()
@@ -45,13 +56,67 @@ public sealed partial class ComposeFileTests
 
     private static IEnumerable<ComposeFile.Service> FrontEnds => Apps(AppKind.FrontEnd);
 
+    private static ComposeFile.Service Lb => Compose.Services.Values.Single(IsBalancer);
+
     [Fact]
-    public void TheFileDescribesTwoSilosTwoFrontEndsAndRedis()
+    public void TheFileDescribesTwoSilosTwoFrontEndsRedisAndTheBalancer()
     {
         Assert.Equal(2, Silos.Count());
         Assert.Equal(2, FrontEnds.Count());
         Assert.Single(Compose.Services.Values, IsRedis);
-        Assert.All(Compose.Services.Values, s => Assert.True(s.Build is not null || IsRedis(s), $"{s.Name} is neither built from this repository nor Redis."));
+        Assert.Single(Compose.Services.Values, IsBalancer);
+        Assert.All(Compose.Services.Values, s => Assert.True(s.Build is not null || IsRedis(s) || IsBalancer(s), $"{s.Name} is neither built from this repository nor Redis nor the balancer."));
+    }
+
+    [Fact]
+    public void OnlyTheBalancerIsPublishedOnLoopbackPort5000OnThePortItsConfigBinds()
+    {
+        var bind = Assert.Single(Assert.Single(LbConfig.Lines("frontend rooms", "bind")));
+        var published = Assert.Single(Lb.Ports);
+        Assert.Equal(new ComposeFile.PublishedPort("127.0.0.1", 5000, int.Parse(bind.Split(':')[^1])), published);
+        Assert.All(Silos.Concat(FrontEnds), s => Assert.True(s.Ports.Count == 0, $"{s.Name} is published itself; clients go through the balancer"));
+        Assert.True(FrontEnds.All(fe => Lb.DependsOn.Contains(fe.Name)), $"the balancer should start with every front end (depends_on: {string.Join(", ", Lb.DependsOn)})");
+    }
+
+    [Fact]
+    public void TheBalancerRunsTheCheckedInConfigAndBalancesEveryFrontEndOnItsHttpPortByItsReadiness()
+    {
+        var (source, target) = Assert.Single(Lb.Volumes);
+        Assert.Equal(LbConfigInImage, target);
+        Assert.Equal(LbConfigPath, Path.GetFullPath(Path.Combine(Compose.Folder, source)));
+
+        const string backend = "backend frontends";
+        var servers = LbConfig.Lines(backend, "server");
+        Assert.Equal(FrontEnds.Select(fe => $"{fe.Name} {fe.Name}:{HttpPortOf(fe)}").Order(), servers.Select(s => $"{s[0]} {s[1]}").Order());
+        Assert.All(servers, s => Assert.Contains("check", s));
+        Assert.All(FrontEnds, fe => Assert.Contains(HttpPortOf(fe), fe.Exposed));
+        Assert.Equal(["roundrobin"], Assert.Single(LbConfig.Lines(backend, "balance")));
+        Assert.Equal(["httpchk", "GET", "/readyz"], Assert.Single(LbConfig.Lines(backend, "option")));
+
+        // SignalR's connect goes to the front end that negotiated: the header its negotiate answer names the
+        // connection token in is learned, and matched against the connect's id.
+        Assert.Equal([$"res.hdr({NegotiateAffinity.HeaderName.ToLowerInvariant()})"], Assert.Single(LbConfig.Lines(backend, "stick"), l => l[0] == "store-response")[1..]);
+        Assert.Equal(["url_param(id)"], Assert.Single(LbConfig.Lines(backend, "stick"), l => l[0] == "match")[1..]);
+    }
+
+    [Fact]
+    public void TheBalancersConfigIsValidForComposeAndForScriptsCluster()
+    {
+        var haproxy = File.Exists("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy";
+        var socket = Path.Combine(Path.GetTempPath(), $"rooms-lb-check-{Guid.NewGuid():N}.sock");
+        foreach (var environment in new Dictionary<string, string>[] { [], new() { ["ROOMS_LB_BIND"] = "127.0.0.1:5000", ["ROOMS_LB_SOCKET"] = socket } })
+        {
+            var start = new ProcessStartInfo(haproxy) { ArgumentList = { "-c", "-f", LbConfigPath }, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var check = Process.Start(start) ?? throw new InvalidOperationException($"{haproxy} did not start: install it (apt-get install haproxy)");
+            var said = check.StandardOutput.ReadToEnd() + check.StandardError.ReadToEnd();
+            check.WaitForExit();
+            Assert.True(check.ExitCode == 0, $"haproxy -c -f {LbConfigPath} with {(environment.Count == 0 ? "compose's environment" : "scripts/cluster's")} exited with {check.ExitCode}:\n{said}");
+        }
     }
 
     [Fact]
@@ -146,11 +211,6 @@ public sealed partial class ComposeFileTests
             Assert.True((health.Port, health.AbsolutePath) == (port, "/readyz"), $"{service.Name} listens on {port}, its health check asks {url}");
             Assert.All(service.Ports, p => Assert.True(p.ContainerPort == port, $"{service.Name} listens on {port}, it publishes {p.ContainerPort}"));
         }
-
-        // One published port each, on distinct host ports, on loopback like the rest of the project.
-        var published = FrontEnds.Select(fe => Assert.Single(fe.Ports)).ToList();
-        Assert.Equal(published.Count, published.Select(p => p.HostPort).Distinct().Count());
-        Assert.All(published, p => Assert.Equal("127.0.0.1", p.HostIp));
     }
 
     [Fact]
@@ -169,6 +229,8 @@ public sealed partial class ComposeFileTests
     };
 
     private static bool IsRedis(ComposeFile.Service service) => service.Image?.Split(':')[0] == "redis";
+
+    private static bool IsBalancer(ComposeFile.Service service) => service.Image?.Split(':')[0] == "haproxy";
 
     /// <summary>
     /// <c>Section__Key</c> is read when <c>Key</c> is a public settable property of an options class that the

@@ -21,22 +21,35 @@ public sealed class ClusterSocket : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<(string Event, JsonElement Payload)> _events = [];
     private TaskCompletionSource _nextEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disconnects;
+    private bool _disposing;
 
     private ClusterSocket(RoomsClient client) => _client = client;
 
     public string Id => _client.SocketId!;
 
+    /// <summary>How often its connection closed or dropped since it connected (a dispose aside).</summary>
+    public int Disconnects => Volatile.Read(ref _disconnects);
+
     /// <summary>Connects to <paramref name="frontEnd"/>'s hub, keeping events <c>message</c>, <c>marker</c> and <paramref name="events"/>.</summary>
-    public static async Task<ClusterSocket> ConnectAsync(Uri frontEnd, params string[] events)
+    public static Task<ClusterSocket> ConnectAsync(Uri frontEnd, params string[] events) => ConnectAsync(frontEnd, resumable: false, events);
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(Uri, string[])"/>; <paramref name="resumable"/> opts in to resuming (docs/protocol.md,
+    /// "Resuming"), which the client then only uses for numbered events: it still does not reconnect.
+    /// </summary>
+    public static async Task<ClusterSocket> ConnectAsync(Uri frontEnd, bool resumable, params string[] events)
     {
         var client = new RoomsClient(frontEnd, new RoomsClientOptions
         {
             Transports = HttpTransportType.WebSockets,
             AutomaticReconnect = false,
-            Resumable = false, // a plain socket: the server's own behaviour, not the resume contract
+            Resumable = resumable, // plain by default: the server's own behaviour, not the resume contract
             RequestTimeout = Timeout,
         });
         var socket = new ClusterSocket(client);
+        client.Closed += _ => socket.Lost();
+        client.Reconnecting += _ => socket.Lost();
         foreach (var name in events.Append("message").Append("marker").Distinct())
         {
             client.On<JsonElement>(name, payload => socket.Keep(name, payload));
@@ -91,7 +104,21 @@ public sealed class ClusterSocket : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _client.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        Volatile.Write(ref _disposing, true);
+        return _client.DisposeAsync();
+    }
+
+    private Task Lost()
+    {
+        if (!Volatile.Read(ref _disposing))
+        {
+            Interlocked.Increment(ref _disconnects);
+        }
+
+        return Task.CompletedTask;
+    }
 
     private void Keep(string eventName, JsonElement payload)
     {

@@ -65,6 +65,9 @@ public sealed class ComposeFile
         /// <summary>The container ports named by <c>expose</c>.</summary>
         public IReadOnlyList<int> Exposed => [.. Strings("expose").Select(p => int.Parse(p.Split('/')[0]))];
 
+        /// <summary>The <c>volumes</c> in the short form, <c>SOURCE:TARGET[:MODE]</c>, as (source, target).</summary>
+        public IReadOnlyList<(string Source, string Target)> Volumes => [.. Strings("volumes").Select(v => v.Split(':')).Select(parts => (parts[0], parts[1]))];
+
         public IReadOnlyList<PublishedPort> Ports => Child("ports") is YamlSequenceNode ports
             ? [.. ports.Children.Select(PublishedPort.Parse)]
             : [];

@@ -8,8 +8,9 @@ namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 
 /// <summary>
 /// One cluster as <c>scripts/cluster up</c> starts it (real redis-server, stand-alone silos, front ends as
-/// Orleans clients, all separate processes), in a state folder of its own; the faults a test puts it through
-/// (<c>kill -9</c>, a Redis restart); and <c>down</c> at the end, which must leave none of the processes it
+/// Orleans clients, HAProxy in front of them, all separate processes), in a state folder of its own; the faults
+/// and changes a test puts it through (<c>kill -9</c>, a Redis restart, add-frontend, restart-frontends); and
+/// <c>down</c> at the end, which must leave none of the processes it
 /// started running. The servers' logs stay beside the tests in <c>cluster-logs/NAME</c>, for a failure.
 /// </summary>
 public sealed partial class ScriptedCluster
@@ -46,6 +47,9 @@ public sealed partial class ScriptedCluster
 
     public RedisServer Redis { get; private set; } = null!;
 
+    /// <summary>The load balancer in front of the front ends (HAProxy).</summary>
+    public LoadBalancer Lb { get; private set; } = null!;
+
     /// <summary>Every silo started (up, add-silo), killed ones included.</summary>
     public IReadOnlyList<SiloServer> Silos => _silos;
 
@@ -72,6 +76,9 @@ public sealed partial class ScriptedCluster
             log($"scripts/cluster up took {up.Took.TotalSeconds:F1}s:\n{up.Output.TrimEnd()}");
             var redis = Assert.Single(up.Lines("redis"));
             cluster.Redis = new RedisServer(redis[0], cluster.Started("redis", int.Parse(redis[1])));
+            var lb = Assert.Single(up.Lines("lb"));
+            Assert.True(up.Output.StartsWith("lb ", StringComparison.Ordinal), $"scripts/cluster up should print its lb line first:\n{up.Output}");
+            cluster.Lb = new LoadBalancer(new Uri(lb[0]), cluster.Started("lb", int.Parse(lb[1])));
             var status = await cluster.ProcessesAsync();
             foreach (var line in up.Lines("frontend"))
             {
@@ -122,6 +129,45 @@ public sealed partial class ScriptedCluster
         var silo = new SiloServer(process, status.Address, status.Log);
         _silos.Add(silo);
         return (silo, added.Took);
+    }
+
+    /// <summary>
+    /// Runs <c>scripts/cluster add-frontend</c>, which returns once the new front end is ready and up in the balancer;
+    /// returns it and how long the script took.
+    /// </summary>
+    public async Task<(FrontEndServer FrontEnd, TimeSpan Took)> AddFrontEndAsync()
+    {
+        var added = await RunAsync(AddSiloTimeout, null, "add-frontend");
+        _log($"scripts/cluster add-frontend took {added.Took.TotalSeconds:F1}s: {added.Output.TrimEnd()}");
+        var frontEnd = Assert.Single(await FrontEndsPrintedAsync(added));
+        return (frontEnd, added.Took);
+    }
+
+    /// <summary>
+    /// Runs <c>scripts/cluster restart-frontends</c> (each front end that runs is replaced, one at a time); returns the
+    /// new front ends, the pids it printed as stopped, and how long it took.
+    /// </summary>
+    public async Task<(IReadOnlyList<FrontEndServer> Started, IReadOnlyList<int> Stopped, TimeSpan Took)> RestartFrontEndsAsync(IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var restarted = await RunAsync(UpTimeout, environment, "restart-frontends");
+        _log($"scripts/cluster restart-frontends took {restarted.Took.TotalSeconds:F1}s:\n{restarted.Error.TrimEnd()}\n{restarted.Output.TrimEnd()}");
+        var stopped = restarted.Lines("stopped").Where(line => line[0] == "frontend").Select(line => int.Parse(line[1])).ToList();
+        return (await FrontEndsPrintedAsync(restarted), stopped, restarted.Took);
+    }
+
+    /// <summary>Each front end a script run printed (<c>frontend URL PID</c>), now in <see cref="FrontEnds"/> too.</summary>
+    private async Task<IReadOnlyList<FrontEndServer>> FrontEndsPrintedAsync(ClusterScript.Result result)
+    {
+        var status = await ProcessesAsync();
+        var printed = new List<FrontEndServer>();
+        foreach (var line in result.Lines("frontend"))
+        {
+            var process = Started("frontend", int.Parse(line[1]));
+            printed.Add(new FrontEndServer(new Uri(line[0]), process, status[process.Pid].Log));
+        }
+
+        _frontEnds.AddRange(printed);
+        return printed;
     }
 
     /// <summary><c>redis-cli -p PORT shutdown nosave</c>, then waits (bounded) until that redis-server has exited.</summary>
@@ -264,7 +310,7 @@ public sealed partial class ScriptedCluster
         var status = await RunAsync(StepTimeout, null, "status");
         return
         [
-            .. new[] { "redis", "silo", "frontend" }.SelectMany(kind => status.Lines(kind).Select(line => new StatusLine(
+            .. new[] { "lb", "redis", "silo", "frontend" }.SelectMany(kind => status.Lines(kind).Select(line => new StatusLine(
                 kind, line[0], line[1], int.Parse(line[2]), line[3], line.Single(part => part.StartsWith("log=", StringComparison.Ordinal))[4..], $"{kind} {string.Join(' ', line)}"))),
         ];
     }
@@ -377,9 +423,16 @@ public sealed partial class ScriptedCluster
             .Single(arg => arg.StartsWith("--Orleans:SiloPort=", StringComparison.Ordinal))["--Orleans:SiloPort=".Length..]);
     }
 
-    /// <param name="Address">Its HTTP address (a silo, a front end) or host:port (redis).</param>
+    /// <param name="Address">Its HTTP address (a silo, a front end, the lb) or host:port (redis).</param>
     /// <param name="Text">The whole line, for messages.</param>
-    public sealed record StatusLine(string Kind, string Name, string Address, int Pid, string State, string Log, string Text);
+    public sealed record StatusLine(string Kind, string Name, string Address, int Pid, string State, string Log, string Text)
+    {
+        /// <summary>The value of detail <c>KEY=VALUE</c> on the line (e.g. a front end's <c>lb</c>: UP, DOWN, MAINT, out), or null.</summary>
+        public string? Detail(string key) => Text.Split(' ').FirstOrDefault(part => part.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..];
+    }
+
+    /// <param name="Url">Where clients connect: the front ends behind it, round robin.</param>
+    public sealed record LoadBalancer(Uri Url, ServerProcess Process);
 
     /// <param name="Log">Its log, in the state folder until <see cref="StopAsync"/> (then a copy in cluster-logs).</param>
     public sealed record FrontEndServer(Uri Url, ServerProcess Process, string Log);
