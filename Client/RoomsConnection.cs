@@ -14,15 +14,21 @@ namespace Orleans.Rooms.Client;
 /// </summary>
 /// <remarks>
 /// A resumable connection (the default) follows the resume contract of the README ("Resuming after a blip"):
-/// it connects with <c>?resumable=1</c>, takes the socket id and resume token from <c>rooms.attached</c>,
-/// hands each <c>rooms.event(seq, name, data)</c> to the handlers of <c>name</c> once (a seq already processed
-/// is skipped), acknowledges with <c>Ack(seq)</c>, and when the connection drops connects again with
-/// <c>?resume=&lt;token&gt;&amp;seq=&lt;last&gt;</c> until it works: the same socket within the server's window,
-/// a fresh one (rooms gone) past it. SignalR's own automatic reconnect is not used: it cannot resume.
+/// it connects with <c>?resumable=2</c> (version 2 of the contract), takes the socket id and resume token from
+/// <c>rooms.attached</c>, hands each <c>rooms.event(seq, name, data, id)</c> to the handlers of <c>name</c> once
+/// (a seq already processed is skipped, and so is an event whose broadcast id it processed lately), acknowledges
+/// with <c>Ack(seq)</c>, and when the connection drops connects again with
+/// <c>?resume=&lt;token&gt;&amp;seq=&lt;last&gt;&amp;v=2</c> until it works: the same socket within the server's
+/// window, on whichever front end of the cluster it reaches; a fresh one (rooms gone) past it. SignalR's own
+/// automatic reconnect is not used: it cannot resume.
 /// </remarks>
 internal sealed class RoomsConnection : IAsyncDisposable
 {
     private const int AckEvery = 64;
+
+    /// <summary>How much longer than the server's window the ids of processed events are remembered (a crash is noticed late, a resume comes late).</summary>
+    private const long ProcessedIdsMarginMs = 30_000;
+
     private static readonly TimeSpan AckInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FastRetryCap = TimeSpan.FromMilliseconds(500);
@@ -48,6 +54,11 @@ internal sealed class RoomsConnection : IAsyncDisposable
     private long _windowMs;
     private long _lastSeq;
     private long _lastAcked;
+
+    // The broadcast ids of the events processed lately (resume contract version 2): a resume handed over from the
+    // cluster's record, after the socket's front end died, may bring some again; they are skipped.
+    private readonly HashSet<string> _processed = new(StringComparer.Ordinal);
+    private readonly Queue<(string Id, long At)> _processedOrder = new();
 
     public RoomsConnection(Uri baseAddress, RoomsClientOptions options, ILoggerFactory? loggerFactory)
     {
@@ -127,7 +138,7 @@ internal sealed class RoomsConnection : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, running);
         try
         {
-            await AttachAsync(_options.Resumable ? "resumable=1" : null, linked.Token);
+            await AttachAsync(_options.Resumable ? "resumable=2" : null, linked.Token);
         }
         catch
         {
@@ -308,7 +319,10 @@ internal sealed class RoomsConnection : IAsyncDisposable
         if (_options.Resumable)
         {
             hub.On<JsonElement>("rooms.attached", a => attached.TrySetResult(OnAttached(a)));
-            hub.On<long, string, JsonElement>("rooms.event", (seq, name, data) => OnEventAsync(hub, seq, name, data));
+            hub.On<long, string, JsonElement, string>("rooms.event", (seq, name, data, id) => OnEventAsync(hub, seq, name, data, id));
+
+            // The server stops and closes this connection next: the reconnect that follows resumes elsewhere.
+            hub.On<JsonElement>("rooms.move", _ => Task.CompletedTask);
         }
         else
         {
@@ -377,32 +391,42 @@ internal sealed class RoomsConnection : IAsyncDisposable
                 // A fresh socket: its events are numbered from 1 again.
                 _lastSeq = 0;
                 _lastAcked = 0;
+                _processed.Clear();
+                _processedOrder.Clear();
             }
         }
 
         return (socketId, resumed);
     }
 
-    private async Task OnEventAsync(HubConnection hub, long seq, string eventName, JsonElement data)
+    private async Task OnEventAsync(HubConnection hub, long seq, string eventName, JsonElement data, string id)
     {
         // One event at a time, across connections too: a resumed connection's replay waits for the handler
         // still running on the old one, so handlers see events in order.
         await _dispatching.WaitAsync();
         try
         {
+            bool seen;
             lock (_gate)
             {
                 if (seq <= _lastSeq)
                 {
                     return; // already processed: a replay after a resume that overlapped
                 }
+
+                seen = _processed.Contains(id);
             }
 
-            await DispatchAsync(eventName, data);
+            if (!seen)
+            {
+                await DispatchAsync(eventName, data);
+            }
+
             bool ack;
             lock (_gate)
             {
                 _lastSeq = seq;
+                Remember(id);
                 ack = _lastSeq - _lastAcked >= AckEvery;
             }
 
@@ -414,6 +438,22 @@ internal sealed class RoomsConnection : IAsyncDisposable
         finally
         {
             _dispatching.Release();
+        }
+    }
+
+    /// <summary>Notes a processed event's id, and forgets those older than the server's window and a margin (under <see cref="_gate"/>).</summary>
+    private void Remember(string id)
+    {
+        var now = Environment.TickCount64;
+        var keep = Interlocked.Read(ref _windowMs) + ProcessedIdsMarginMs;
+        while (_processedOrder.TryPeek(out var oldest) && now - oldest.At > keep)
+        {
+            _processed.Remove(_processedOrder.Dequeue().Id);
+        }
+
+        if (_processed.Add(id))
+        {
+            _processedOrder.Enqueue((id, now));
         }
     }
 
@@ -540,8 +580,8 @@ internal sealed class RoomsConnection : IAsyncDisposable
                 {
                     before = _socketId;
                     query = !_options.Resumable ? null
-                        : _token is null ? "resumable=1"
-                        : $"resume={Uri.EscapeDataString(_token)}&seq={_lastSeq}";
+                        : _token is null ? "resumable=2"
+                        : $"resume={Uri.EscapeDataString(_token)}&seq={_lastSeq}&v=2";
                 }
 
                 var resumed = await AttachAsync(query, running);

@@ -164,14 +164,6 @@ internal sealed partial class FrontEndLease(
     /// <summary>True once the host has begun to stop: not ready for new sockets, and its resumable ones are moving away.</summary>
     public bool IsDraining => host.ApplicationStopping.IsCancellationRequested;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        // At the start of a graceful stop, before SignalR closes the connections: each resumable client is told to
-        // move (it resumes through the balancer on another front end, which takes its socket over from this one).
-        host.ApplicationStopping.Register(() => LogAskedToMove(local.Id, sockets.AskToMove()));
-        return base.StartAsync(cancellationToken);
-    }
-
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -214,9 +206,6 @@ internal sealed partial class FrontEndLease(
 
         LogDrained(local.Id, before - sockets.Resumable(), sockets.Resumable(), time.GetElapsedTime(started).TotalMilliseconds);
     }
-
-    [LoggerMessage(8, LogLevel.Information, "Front end {FrontEndId} is stopping: asked {Sockets} resumable clients to move to another front end.")]
-    private partial void LogAskedToMove(string frontEndId, int sockets);
 
     [LoggerMessage(9, LogLevel.Information, "Front end {FrontEndId} drained: {Moved} resumable sockets moved away, {Left} left (disconnected now), in {Milliseconds} ms.")]
     private partial void LogDrained(string frontEndId, int moved, int left, double milliseconds);

@@ -191,21 +191,24 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     }
 
     /// <summary>
-    /// This front end is stopping: every resumable socket with a connection is told so (<c>rooms.move</c>), and
-    /// its connection closed, so that its client resumes it on another front end now. Returns how many.
+    /// This front end is stopping: every resumable socket with a connection is told so (<c>rooms.move</c>, then a
+    /// close), so that its client resumes it on another front end now. Waits, at most <paramref name="bound"/>, for
+    /// those connections to end (the clients close them), so that nothing aborts them before the message is out.
+    /// Returns how many were asked.
     /// </summary>
-    public int AskToMove()
+    public int AskToMove(TimeSpan bound)
     {
-        var asked = 0;
+        var asked = new List<Task>();
         foreach (var socket in _sockets.Values)
         {
-            if (socket is ResumableSocket resumable && resumable.AskToMove())
+            if (socket is ResumableSocket resumable && resumable.AskToMove() is { } connection)
             {
-                asked++;
+                asked.Add(Task.Delay(Timeout.Infinite, connection.ConnectionAborted).ContinueWith(_ => { }, TaskScheduler.Default));
             }
         }
 
-        return asked;
+        Task.WaitAll([Task.WhenAll(asked)], bound);
+        return asked.Count;
     }
 
     /// <summary>Resumable sockets held or moving here: what a draining front end waits to see moved away.</summary>

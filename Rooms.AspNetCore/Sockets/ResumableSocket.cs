@@ -223,24 +223,27 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
-    /// <summary>The front end stops: <c>rooms.move</c> on the connection, then it is closed (the socket is held, as when any connection drops). False when it has none.</summary>
-    public bool AskToMove()
+    /// <summary>
+    /// The front end stops: <c>rooms.move</c> on the connection, then a close that allows a reconnect, so the
+    /// client resumes at once. Returns the connection (null when it has none), whose end the caller awaits: it
+    /// must not be aborted before those writes are sent.
+    /// </summary>
+    public HubConnectionContext? AskToMove()
     {
         HubConnectionContext? connection;
         lock (_gate)
         {
             if (_state != State.Attached || _connection is null)
             {
-                return false;
+                return null;
             }
 
             connection = _connection;
             Write(connection, new SerializedHubMessage(new InvocationMessage(MoveMethod, [new Move("stopping")])));
         }
 
-        // After the write: SignalR writes a connection's messages in order, and closes it once they are out.
         _ = CloseAfterWrites(connection);
-        return true;
+        return connection;
     }
 
     private static async Task CloseAfterWrites(HubConnectionContext connection)
@@ -251,10 +254,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
         catch (Exception)
         {
-            // Closing anyway.
+            // Closed already.
         }
-
-        connection.Abort();
     }
 
     /// <summary>The client leaves for good through connection <paramref name="connectionId"/>: when it goes, the socket ends instead of being held.</summary>

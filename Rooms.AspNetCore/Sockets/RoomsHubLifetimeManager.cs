@@ -27,6 +27,9 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a stopping front end waits for its resumable clients to close their connections once told to move.</summary>
+    internal static readonly TimeSpan MoveBound = TimeSpan.FromSeconds(1);
+
     private readonly LocalSockets sockets;
     private readonly FrontEndMembership membership;
     private readonly FrontEndLease lease;
@@ -36,6 +39,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
     private readonly SocketJournal journal;
     private readonly IHostApplicationLifetime host;
     private readonly ILogger<RoomsHubLifetimeManager> logger;
+    private int _askToMoveOnStop;
 
     public RoomsHubLifetimeManager(
         LocalSockets sockets,
@@ -62,6 +66,15 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
+        // At the start of a graceful stop, before SignalR closes the connections, each resumable client is told to
+        // move (it resumes through the balancer on another front end, which takes its socket over from this one).
+        // Registered on the first connection made over HTTP, which SignalR's connection manager (which closes them
+        // on the same signal) made, so it exists already: the later registration runs first.
+        if (connection.GetHttpContext() is not null && Interlocked.Exchange(ref _askToMoveOnStop, 1) == 0)
+        {
+            host.ApplicationStopping.Register(() => LogAskedToMove(logger, sockets.AskToMove(MoveBound)));
+        }
+
         // Broadcasts to this socket must find the front end attached, so wait for that first.
         await lease.WhenAttached.WaitAsync(AttachTimeout, connection.ConnectionAborted);
 
@@ -175,6 +188,9 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
             lease.RetryDisconnect(socketId);
         }
     }
+
+    [LoggerMessage(2, LogLevel.Information, "This front end is stopping: asked {Sockets} resumable clients to move to another front end.")]
+    private static partial void LogAskedToMove(ILogger logger, int sockets);
 
     [LoggerMessage(1, LogLevel.Warning, "Socket {SocketId} disconnected but could not be unregistered yet; retrying.")]
     private static partial void LogUnregisterFailed(ILogger logger, Exception exception, string socketId);
