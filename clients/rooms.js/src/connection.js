@@ -2,12 +2,14 @@
 // connected again, and which event handlers sit on it. Everything above (requests, the request queue,
 // io.socket.on/off) only asks it to invoke or to listen, so what happens on a reconnect is decided here.
 //
-// A resumable socket (the default) follows the resume contract (README, "Resuming after a blip"): it connects
-// with ?resumable=1, keeps socketId / resumeToken / windowMs from `rooms.attached`, hands each
-// `rooms.event(seq, name, data)` to the handlers of `name` once (a seq already processed is skipped),
-// acknowledges with Ack(seq), and when the connection drops connects again with ?resume=<token>&seq=<last>
-// until it works: the same socket within the server's window, a fresh one past it. SignalR's own automatic
-// reconnect is not used for it: it makes one transport attempt and cannot resume a socket.
+// A resumable socket (the default) follows the resume contract, version 2 (README, "Resuming after a blip"): it
+// connects with ?resumable=2, keeps socketId / resumeToken / windowMs from `rooms.attached`, hands each
+// `rooms.event(seq, name, data, id)` to the handlers of `name` once (a seq already processed is skipped, and so
+// is an event whose broadcast id it processed lately: a resume after the socket's front end died may bring it
+// again), acknowledges with Ack(seq), and when the connection drops (or `rooms.move` says the server stops)
+// connects again with ?resume=<token>&seq=<last>&v=2 until it works: the same socket within the server's window,
+// on whichever front end of the cluster it reaches; a fresh one past it. SignalR's own automatic reconnect is
+// not used for it: it makes one transport attempt and cannot resume a socket.
 import { HubConnectionBuilder, HttpTransportType, LogLevel } from '@microsoft/signalr';
 import { FetchHttpClient } from './fetch-http-client.js';
 
@@ -21,6 +23,7 @@ const ACK_EVERY = 64;
 const ACK_INTERVAL_MS = 1000;
 const ATTACH_TIMEOUT_MS = 10000;
 const DISCONNECT_TIMEOUT_MS = 2000;
+const PROCESSED_IDS_MARGIN_MS = 30000; // ids of processed events are kept for the server's window and this
 
 export class Connection {
   /**
@@ -153,16 +156,48 @@ export class Connection {
     }
   }
 
-  _event(seq, eventName, payload) {
+  _event(seq, eventName, payload, id) {
     if (seq <= this._lastSeq) {
       return; // processed already: replayed after a resume
     }
 
     this._lastSeq = seq;
-    this._dispatch(eventName, payload);
+    if (!this._remember(id)) {
+      this._dispatch(eventName, payload);
+    }
+
     if (this._lastSeq - this._lastAcked >= ACK_EVERY) {
       this._ack(false);
     }
+  }
+
+  // Notes a processed event's broadcast id; true when it was processed already. Ids older than the server's
+  // window and a margin are forgotten (a Map keeps insertion order: the oldest come first).
+  _remember(id) {
+    if (id === undefined || id === null) {
+      return false;
+    }
+
+    if (!this._processed) {
+      this._processed = new Map();
+    }
+
+    if (this._processed.has(id)) {
+      return true;
+    }
+
+    const now = Date.now();
+    const keep = (this._windowMs || 0) + PROCESSED_IDS_MARGIN_MS;
+    for (const [old, at] of this._processed) {
+      if (now - at <= keep) {
+        break;
+      }
+
+      this._processed.delete(old);
+    }
+
+    this._processed.set(id, now);
+    return false;
   }
 
   _ack(force) {
@@ -179,7 +214,7 @@ export class Connection {
       return null;
     }
 
-    return this._token === null ? 'resumable=1' : `resume=${encodeURIComponent(this._token)}&seq=${this._lastSeq}`;
+    return this._token === null ? 'resumable=2' : `resume=${encodeURIComponent(this._token)}&seq=${this._lastSeq}&v=2`;
   }
 
   _build(query) {
@@ -258,15 +293,17 @@ export class Connection {
         if (!a.resumed) {
           this._lastSeq = 0; // a fresh socket: its events are numbered from 1 again
           this._lastAcked = 0;
+          this._processed = new Map();
         }
 
         ready();
       });
-      hub.on('rooms.event', (seq, eventName, payload) => {
+      hub.on('rooms.event', (seq, eventName, payload, id) => {
         if (hub === this._hub) {
-          this._event(seq, eventName, payload);
+          this._event(seq, eventName, payload, id);
         }
       });
+      hub.on('rooms.move', () => {}); // the server stops and closes this connection next: the reconnect resumes elsewhere
     }
 
     hub.onclose((error) => {
