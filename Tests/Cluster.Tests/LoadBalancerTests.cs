@@ -247,7 +247,7 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
         => await Task.WhenAll(frontEnds.Where(f => f.Process.IsRunning()).Select(SocketsOnAsync));
 
     /// <summary>The sockets connected to one front end, from its <c>/metrics</c> (<c>rooms_sockets_connected</c>).</summary>
-    private static async Task<int> SocketsOnAsync(ScriptedCluster.FrontEndServer frontEnd)
+    internal static async Task<int> SocketsOnAsync(ScriptedCluster.FrontEndServer frontEnd)
     {
         var answer = await BoundedHttp.GetAsync(frontEnd.Url, "/metrics", TimeSpan.FromSeconds(5));
         Assert.True(answer.IsOk, answer.ToString());
