@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.VirtualRequests;
@@ -10,9 +11,11 @@ namespace Orleans.Rooms.Sockets;
 /// <summary>
 /// Stands in front of every hub endpoint (negotiate and connect, whatever the transport): refuses a page
 /// from a foreign origin (403), more open hub requests from one IP address than
-/// <see cref="SocketLimitsOptions.MaxConnectionsPerIp"/> (429), and the hub asked for over a socket (400).
+/// <see cref="SocketLimitsOptions.MaxConnectionsPerIp"/> (429), the hub asked for over a socket (400), and any
+/// new socket once the front end has begun to stop (503: its sockets are moving to other front ends, and a new
+/// one here would be cut when the server stops; the client tries again, through the balancer, elsewhere).
 /// </summary>
-internal sealed partial class HubGate(IOptions<SocketOriginOptions> origins, IOptions<SocketLimitsOptions> limits, ILogger<HubGate> logger) : IDisposable
+internal sealed partial class HubGate(IOptions<SocketOriginOptions> origins, IOptions<SocketLimitsOptions> limits, IHostApplicationLifetime host, ILogger<HubGate> logger) : IDisposable
 {
     private readonly SocketOriginOptions _origins = origins.Value;
     private readonly int _perIp = limits.Value.MaxConnectionsPerIp;
@@ -26,6 +29,13 @@ internal sealed partial class HubGate(IOptions<SocketOriginOptions> origins, IOp
         if (context.IsSocketRequest())
         {
             await Refuse(context, StatusCodes.Status400BadRequest, "The socket endpoint cannot be requested over a socket.");
+            return;
+        }
+
+        if (host.ApplicationStopping.IsCancellationRequested)
+        {
+            context.Response.Headers.RetryAfter = "0";
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, "This front end is stopping: connect again (through the balancer, another front end takes the socket over).");
             return;
         }
 
