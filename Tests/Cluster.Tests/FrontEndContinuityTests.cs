@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Orleans.Rooms.Client;
 using Orleans.Rooms.Cluster.Tests.Infrastructure;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Orleans.Rooms.Cluster.Tests;
@@ -69,6 +70,32 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
         output.WriteLine($"restart-frontends: {report}");
     }
 
+    [Theory]
+    [InlineData("SIGKILL")]
+    [InlineData("SIGTERM")]
+    public async Task RoomsJsSocketsOfAFrontEndThatGoesResumeOnTheOther(string signal)
+    {
+        var cluster = await StartClusterAsync(signal);
+        await Node.EnsurePackagesAsync();
+        var (survivor, victim) = (cluster.FrontEnds[0], cluster.FrontEnds[1]);
+        var (exitCode, said) = await Node.RunAsync(
+            "node",
+            ["--test", "--test-reporter=spec", "test/continuity.test.mjs"],
+            new Dictionary<string, string>
+            {
+                ["ROOMS_URL"] = cluster.Lb.Url.ToString(),
+                ["ROOMS_SENDER_URL"] = survivor.Url.ToString(),
+                ["ROOMS_VICTIM_URL"] = victim.Url.ToString(),
+                ["ROOMS_VICTIM_PID"] = victim.Process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ROOMS_SIGNAL"] = signal,
+                ["ROOMS_SOCKETS"] = "10",
+            },
+            TimeSpan.FromSeconds(90));
+        output.WriteLine(said);
+        Assert.True(exitCode == 0, $"node --test test/continuity.test.mjs exited with {exitCode}:\n{said}");
+        Assert.Contains("ℹ fail 0", said);
+    }
+
     [Fact]
     public async Task APlainClientOfAKilledFrontEndGetsANewSocket()
     {
@@ -103,9 +130,9 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
         }
     }
 
-    private async Task<ScriptedCluster> StartClusterAsync([CallerMemberName] string test = "")
+    private async Task<ScriptedCluster> StartClusterAsync(string? variant = null, [CallerMemberName] string test = "")
     {
-        _cluster = await ScriptedCluster.StartAsync($"{nameof(FrontEndContinuityTests)}/{test}", silos: 2, frontEnds: 2, output.WriteLine);
+        _cluster = await ScriptedCluster.StartAsync($"{nameof(FrontEndContinuityTests)}/{test}{(variant is null ? "" : "-" + variant)}", silos: 2, frontEnds: 2, output.WriteLine);
         return _cluster;
     }
 
