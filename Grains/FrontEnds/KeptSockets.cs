@@ -67,6 +67,7 @@ internal sealed class KeptSockets(TimeProvider time)
         }
 
         var now = time.GetTimestamp();
+        record.Left.RemoveAll(left => time.GetElapsedTime(left.At, now) > _keepFor);
         foreach (var room in change.Rooms)
         {
             if (record.Rooms.TryAdd(room, position))
@@ -210,17 +211,13 @@ internal sealed class KeptSockets(TimeProvider time)
         return false;
     }
 
+    /// <summary>Drops the events older than a resume may need (rooms left are pruned per socket, as its record changes).</summary>
     private void Prune(long now)
     {
         while (_events.TryPeek(out var oldest) && time.GetElapsedTime(oldest.At, now) > _keepFor)
         {
             _events.Dequeue();
             _bytes -= Size(oldest.Batch);
-        }
-
-        foreach (var record in _records.Values)
-        {
-            record.Left.RemoveAll(left => time.GetElapsedTime(left.At, now) > _keepFor);
         }
     }
 

@@ -59,7 +59,11 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
         return resumable;
     }
 
-    public async Task<bool> Change(string socketId, MembershipChange change)
+    public Task<bool> Change(string socketId, MembershipChange change)
+        => journal.Enabled ? ChangeAndRecordAsync(socketId, change) : membership.ChangeAsync(socketId, change);
+
+    /// <summary>A change whose socket, when resumable, has its rooms kept in the cluster before it is answered.</summary>
+    private async Task<bool> ChangeAndRecordAsync(string socketId, MembershipChange change)
     {
         if (!await membership.ChangeAsync(socketId, change))
         {
