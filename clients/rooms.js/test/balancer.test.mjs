@@ -4,25 +4,14 @@
 //   ROOMS_URL=<the lb url scripts/cluster up printed> node --test test/balancer.test.mjs
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import vm from 'node:vm';
-import { createRequire } from 'node:module';
+import { loadServedClient, within as bounded } from './served-client.mjs';
 
 const url = process.env.ROOMS_URL;
 const count = Number(process.env.ROOMS_SOCKETS || 20);
 assert.ok(url, 'ROOMS_URL must name the load balancer to test against');
 const TIMEOUT = 20000;
 
-// Node 22+ has a WebSocket of its own; node 20 and 18 get the `ws` package the lock file pins.
-const WebSocketType = globalThis.WebSocket ?? createRequire(import.meta.url)('ws');
-
-const script = await fetch(new URL('/rooms.js', url));
-assert.equal(script.status, 200);
-vm.runInThisContext(await script.text(), { filename: 'rooms.js' });
-const io = globalThis.io;
-io.sails.autoConnect = false;
-io.sails.url = url;
-io.sails.WebSocket = WebSocketType;
-io.sails.transports = 'websocket';
+const io = await loadServedClient(url);
 const sockets = [];
 
 after(async () => {
@@ -48,11 +37,5 @@ test(`${count} sockets, plain and resumable, connect through the balancer, join 
 });
 
 function within(promise, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${TIMEOUT} ms`)), TIMEOUT);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return bounded(promise, what, TIMEOUT);
 }

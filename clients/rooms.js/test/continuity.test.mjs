@@ -7,8 +7,7 @@
 //     node --test test/continuity.test.mjs
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import vm from 'node:vm';
-import { createRequire } from 'node:module';
+import { loadServedClient, within as bounded } from './served-client.mjs';
 
 const url = process.env.ROOMS_URL;
 const senderUrl = process.env.ROOMS_SENDER_URL;
@@ -20,15 +19,7 @@ assert.ok(url && senderUrl && victim && victimUrl, 'ROOMS_URL, ROOMS_SENDER_URL,
 const TIMEOUT = 30000;
 const ROOMS = ['j0', 'j1', 'j2', 'j3'];
 
-const WebSocketType = globalThis.WebSocket ?? createRequire(import.meta.url)('ws');
-const script = await fetch(new URL('/rooms.js', url));
-assert.equal(script.status, 200);
-vm.runInThisContext(await script.text(), { filename: 'rooms.js' });
-const io = globalThis.io;
-io.sails.autoConnect = false;
-io.sails.url = url;
-io.sails.WebSocket = WebSocketType;
-io.sails.transports = 'websocket';
+const io = await loadServedClient(url);
 const sockets = [];
 
 after(async () => {
@@ -128,11 +119,5 @@ async function until(condition, what) {
 }
 
 function within(promise, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${TIMEOUT} ms`)), TIMEOUT);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return bounded(promise, what, TIMEOUT);
 }
