@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Orleans.Rooms.Errors;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -92,6 +94,8 @@ public static class RoomsServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<FrontEndLease>());
         services.AddHealthChecks().AddCheck<FrontEndHealthCheck>("rooms-front-end", tags: [ReadyTag]);
         services.TryAddSingleton<HubGate>();
+        services.AddExceptionHandler<RoomsExceptionHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, RoomsErrorsStartupFilter>());
         services.TryAddSingleton<HostApplication>();
         services.TryAddSingleton<SocketRequestLimiter>();
         services.TryAddSingleton<VirtualRequestBridge>();

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Errors;
 using Orleans.Rooms.Directory;
 using Orleans.Rooms.Telemetry;
 
@@ -68,7 +69,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     {
         var targets = ValidateRooms(rooms, nameof(rooms));
         eventName = ValidateEvent(eventName);
-        var excluded = except?.Resolve(nameof(except));
+        var excluded = Excluded(except);
         var payload = Serialize(data);
 
         var frontEnds = await FrontEndsOf(targets, cancellationToken);
@@ -80,7 +81,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     public async Task BlastAsync(string? eventName, object? data, SocketTarget? except = null, CancellationToken cancellationToken = default)
     {
         eventName = ValidateEvent(eventName);
-        var excluded = except?.Resolve(nameof(except));
+        var excluded = Excluded(except);
         var payload = Serialize(data);
         var frontEnds = await door.FrontEndsAsync(cancellationToken);
         var batch = new DeliveryBatch(eventName, payload, null, excluded, Guid.NewGuid());
@@ -107,7 +108,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     {
         if (!socket.IsSingle)
         {
-            throw new ArgumentException("SocketRooms takes one socket, not a list.", nameof(socket));
+            throw RoomsErrors.Refusal("SocketRooms takes one socket, not a list.", nameof(socket));
         }
 
         var id = socket.Resolve(nameof(socket))[0];
@@ -310,7 +311,20 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         }
     }
 
-    private void ValidateRoom(string? room, string paramName) => Names.ValidateRoom(room, _options.MaxRoomNameLength, paramName);
+    /// <summary>The sockets an <c>except</c> leaves out; none for null or <see cref="SocketTarget.None"/>.</summary>
+    private static string[]? Excluded(SocketTarget? except) => except is { IsNone: false } target ? target.Resolve(nameof(except)) : null;
+
+    private void ValidateRoom(string? room, string paramName)
+    {
+        try
+        {
+            Names.ValidateRoom(room, _options.MaxRoomNameLength, paramName);
+        }
+        catch (ArgumentException ex) when (RoomsErrors.Refused(ex))
+        {
+            // Marked as the room service's refusal (a 400 without app code), and passed on as it is.
+        }
+    }
 
     private string[] ValidateRooms(IEnumerable<string>? rooms, string paramName)
     {
@@ -318,7 +332,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         var list = rooms.Distinct(StringComparer.Ordinal).ToArray();
         if (list.Length == 0)
         {
-            throw new ArgumentException("At least one room is required.", paramName);
+            throw RoomsErrors.Refusal("At least one room is required.", paramName);
         }
 
         foreach (var room in list)
@@ -332,7 +346,15 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     private string ValidateEvent(string? eventName)
     {
         eventName ??= Names.DefaultEventName;
-        Names.ValidateEvent(eventName, _options.MaxEventNameLength, nameof(eventName));
+        try
+        {
+            Names.ValidateEvent(eventName, _options.MaxEventNameLength, nameof(eventName));
+        }
+        catch (ArgumentException ex) when (RoomsErrors.Refused(ex))
+        {
+            // Marked, and passed on as it is.
+        }
+
         return eventName;
     }
 

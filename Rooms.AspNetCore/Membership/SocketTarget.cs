@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Orleans.Rooms.Errors;
 using Orleans.Rooms.VirtualRequests;
 
 namespace Orleans.Rooms.Membership;
@@ -7,6 +8,8 @@ namespace Orleans.Rooms.Membership;
 /// "A socket" as Sails takes it: a socket id, the current socket request, or a list of either.
 /// Converts implicitly from <see cref="string"/>, <see cref="string"/>[], <see cref="List{T}"/> of string
 /// and <see cref="HttpContext"/>; <see cref="Many"/> mixes them and <see cref="FromIds"/> takes any sequence of ids.
+/// A null id or request is <see cref="None"/>: no socket, which an <c>except</c> takes as "leave nobody out"
+/// (<c>except: http.IsSocketRequest() ? http : null</c>) and a call that needs a socket refuses, naming its parameter.
 /// </summary>
 public readonly struct SocketTarget
 {
@@ -21,9 +24,12 @@ public readonly struct SocketTarget
         _many = many;
     }
 
-    public static implicit operator SocketTarget(string socketId) => new(socketId ?? throw new ArgumentNullException(nameof(socketId)), null, null);
+    /// <summary>No socket.</summary>
+    public static SocketTarget None => default;
 
-    public static implicit operator SocketTarget(HttpContext request) => new(null, request ?? throw new ArgumentNullException(nameof(request)), null);
+    public static implicit operator SocketTarget(string? socketId) => socketId is null ? None : new(socketId, null, null);
+
+    public static implicit operator SocketTarget(HttpContext? request) => request is null ? None : new(null, request, null);
 
     public static implicit operator SocketTarget(string[] socketIds) => FromIds(socketIds);
 
@@ -37,6 +43,9 @@ public readonly struct SocketTarget
 
     /// <summary>True when this names exactly one socket (an id or a socket request).</summary>
     internal bool IsSingle => _many is null;
+
+    /// <summary>True for <see cref="None"/>.</summary>
+    internal bool IsNone => _id is null && _request is null && _many is null;
 
     /// <summary>The distinct socket ids, in the order given. Throws when a request is not a socket request or an id is empty.</summary>
     internal string[] Resolve(string paramName)
@@ -70,9 +79,14 @@ public readonly struct SocketTarget
                 ?? throw new NotASocketRequestException(paramName);
         }
 
-        if (string.IsNullOrEmpty(_id))
+        if (_id is null)
         {
-            throw new ArgumentException("A socket id must not be empty.", paramName);
+            throw RoomsErrors.Refusal("No socket was given (null): name a socket id or pass the socket request.", paramName);
+        }
+
+        if (_id.Length == 0)
+        {
+            throw RoomsErrors.Refusal("A socket id must not be empty.", paramName);
         }
 
         return _id;
