@@ -40,7 +40,16 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         byte[]? body = null;
         JsonElement? jsonBody = null;
         headers!.TryGetValue("content-type", out var contentType);
-        if (data is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
+        if (data is { ValueKind: JsonValueKind.Object } fields && method is "GET" or "DELETE")
+        {
+            // As an HTTP GET has no body, a GET's (and a DELETE's) data are query parameters (what sails.io.js sends
+            // as `data` for io.socket.get), so [FromQuery] and minimal-API binding see them as over HTTP.
+            if (!TryAppendQuery(fields, ref query, out error))
+            {
+                return false;
+            }
+        }
+        else if (data is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
         {
             if (value.ValueKind == JsonValueKind.String && contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
@@ -62,6 +71,60 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         }
 
         request = new VirtualRequest(method!, decodedPath, query, path + query, headers, body, contentType, jsonBody);
+        return true;
+    }
+
+    /// <summary>
+    /// Appends each property of <paramref name="fields"/> to <paramref name="query"/>: a string as it is, a number or
+    /// boolean as its JSON text, each item of an array as a repeat of the name, an object as its JSON text; null adds
+    /// nothing.
+    /// </summary>
+    private static bool TryAppendQuery(JsonElement fields, ref string query, out string? error)
+    {
+        try
+        {
+            return TryAppendQueryCore(fields, ref query, out error);
+        }
+        catch (InvalidOperationException)
+        {
+            error = "`data` has a property name that is not valid Unicode text (a lone surrogate).";
+            return false;
+        }
+    }
+
+    private static bool TryAppendQueryCore(JsonElement fields, ref string query, out string? error)
+    {
+        var added = new StringBuilder(query);
+        foreach (var field in fields.EnumerateObject())
+        {
+            var values = field.Value.ValueKind == JsonValueKind.Array ? field.Value.EnumerateArray().ToArray() : [field.Value];
+            foreach (var value in values)
+            {
+                string text;
+                if (value.ValueKind == JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                if (value.ValueKind == JsonValueKind.String)
+                {
+                    if (!TryGetText(value, out text))
+                    {
+                        error = $"`data.{Clip(field.Name)}` is not valid Unicode text (it has a lone surrogate).";
+                        return false;
+                    }
+                }
+                else
+                {
+                    text = value.GetRawText();
+                }
+
+                added.Append(added.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(field.Name)).Append('=').Append(Uri.EscapeDataString(text));
+            }
+        }
+
+        query = added.ToString();
+        error = null;
         return true;
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.VirtualRequests;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
@@ -13,9 +14,11 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 /// An app's own routes over <see cref="IRoomService"/>, with no error handling of their own: the library answers its
 /// refusals itself (a bad room name, a request that is not a socket request: 400; an unknown socket: 404; as
 /// ProblemDetails naming what was wrong), over a socket and over HTTP; and an <c>except</c> of null means nobody.
-/// On the previous main each of these answered 500 (or threw ArgumentNullException for the null).
+/// A GET's data arrive as query parameters, as sails.io.js users expect (<c>[FromQuery]</c> binds them).
+/// On the previous main each of these answered 500 (or threw ArgumentNullException for the null), and the GET's
+/// data went in as a body (400 "The roomName field is required.").
 /// </summary>
-public sealed class LibraryErrorTests(LibraryErrorTests.AppWithPlainRoutes fixture) : IClassFixture<LibraryErrorTests.AppWithPlainRoutes>
+public sealed class AppRoutesTests(AppRoutesTests.AppWithPlainRoutes fixture) : IClassFixture<AppRoutesTests.AppWithPlainRoutes>
 {
     [Fact]
     public async Task AnEmptyRoomNameOverASocketIs400NamingItAndJoinsNothing()
@@ -62,6 +65,21 @@ public sealed class LibraryErrorTests(LibraryErrorTests.AppWithPlainRoutes fixtu
         await member.WaitForAsync("plain");
     }
 
+    [Fact]
+    public async Task AGetsDataAreQueryParametersOverASocketAsOverHttp()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        var viaSocket = await socket.Client.GetAsync("/plain/who?x=1", new { roomName = "fun room", n = 3, tags = new[] { "a", "b" }, none = (string?)null });
+        using var http = fixture.Server.Http();
+        var viaHttp = await http.GetFromJsonAsync<JsonElement>("/plain/who?x=1&roomName=fun%20room&n=3&tags=a&tags=b");
+
+        Assert.Equal(200, viaSocket.StatusCode);
+        Assert.Equal(viaHttp.GetRawText(), viaSocket.Body.GetRawText());
+        Assert.Equal("fun room", viaSocket.Body.GetProperty("roomName").GetString());
+        Assert.Equal(3, viaSocket.Body.GetProperty("n").GetInt32());
+        Assert.Equal(["a", "b"], viaSocket.Body.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+    }
+
     /// <summary>A front end with routes that call <see cref="IRoomService"/> and handle no error themselves.</summary>
     public sealed class AppWithPlainRoutes : IAsyncLifetime
     {
@@ -74,6 +92,7 @@ public sealed class LibraryErrorTests(LibraryErrorTests.AppWithPlainRoutes fixtu
                 await rooms.JoinAsync(http, string.Empty);
                 return Results.Ok();
             });
+            app.MapGet("/plain/who", ([FromQuery] string roomName, [FromQuery] int n, [FromQuery] string[] tags, [FromQuery] int x) => Results.Ok(new { roomName, n, tags, x }));
             app.MapGet("/plain/rooms-of-unknown", async (IRoomService rooms) => Results.Ok(await rooms.SocketRoomsAsync("no-such-socket")));
             app.MapPost("/plain/broadcast", async (HttpContext http, IRoomService rooms, string room) =>
             {
