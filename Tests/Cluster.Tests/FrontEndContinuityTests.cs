@@ -189,7 +189,9 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
             () => $"{mustMove} sockets resumed: {_clients.Count(c => c.ResumedSince(began))} did; not connected: {string.Join(", ", _clients.Where(c => !c.Client.IsConnected).Select(c => c.Id))}",
             ResumeWithin,
             TimeSpan.FromMilliseconds(50));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The load goes on with every socket back: 20 more broadcasts answered.
+        var answeredAtResume = acknowledged.Count;
+        await Eventually.UntilAsync(() => Task.FromResult(acknowledged.Count >= answeredAtResume + 20), () => $"20 more broadcasts answered after the resumes ({acknowledged.Count - answeredAtResume})", ResumeWithin, TimeSpan.FromMilliseconds(20));
         await stop.CancelAsync();
         await load;
 

@@ -73,13 +73,21 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
 
         // Load while the front end goes in: a broadcast to every socket every 50 ms, and new sockets connecting.
         using var stop = new CancellationTokenSource();
-        var broadcasts = BroadcastUntilAsync(sockets[0], room, stop.Token);
-        var connects = ConnectUntilAsync(cluster.Lb.Url, stop.Token);
+        var (broadcast, connected) = (new StrongBox<int>(), new StrongBox<int>());
+        var broadcasts = BroadcastUntilAsync(sockets[0], room, stop.Token, broadcast);
+        var connects = ConnectUntilAsync(cluster.Lb.Url, stop.Token, connected);
         var (added, took) = await cluster.AddFrontEndAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the load goes on with the new front end in
+
+        // The load goes on with the new front end in: 20 more broadcasts and 20 more connections.
+        var (broadcastBefore, connectedBefore) = (Volatile.Read(ref broadcast.Value), Volatile.Read(ref connected.Value));
+        await Eventually.UntilAsync(
+            () => Task.FromResult(Volatile.Read(ref broadcast.Value) >= broadcastBefore + 20 && Volatile.Read(ref connected.Value) >= connectedBefore + 20),
+            () => $"20 more broadcasts and connections with the new front end in ({broadcast.Value - broadcastBefore}, {connected.Value - connectedBefore})",
+            SettleWithin,
+            TimeSpan.FromMilliseconds(20));
         await stop.CancelAsync();
-        var (sent, (connected, failures)) = (await broadcasts, await connects);
-        output.WriteLine($"add-frontend took {took.TotalSeconds:F1} s under load: {sent} broadcasts, {connected} new connections meanwhile, {failures.Count} failed.");
+        var (sent, (connectedAll, failures)) = (await broadcasts, await connects);
+        output.WriteLine($"add-frontend took {took.TotalSeconds:F1} s under load: {sent} broadcasts, {connectedAll} new connections meanwhile, {failures.Count} failed.");
         Assert.True(failures.Count == 0, $"connections failed while add-frontend ran:\n{string.Join('\n', failures)}");
 
         // Every socket is still the one it was, and hears a marker sent after all of it.
@@ -104,8 +112,9 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
         var (survivor, victim) = (cluster.FrontEnds[0], cluster.FrontEnds[1]);
 
         using var stop = new CancellationTokenSource();
-        var connects = ConnectUntilAsync(cluster.Lb.Url, stop.Token);
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var progress = new StrongBox<int>();
+        var connects = ConnectUntilAsync(cluster.Lb.Url, stop.Token, progress);
+        await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref progress.Value) >= 10), () => "10 connections through the balancer before the kill", SettleWithin, TimeSpan.FromMilliseconds(20));
         var killed = await ScriptedCluster.KillAsync(victim.Process);
         await Eventually.UntilAsync(
             async () => (await StatusOfAsync(cluster, victim)).Detail("lb") == "DOWN",
@@ -113,7 +122,8 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
             SettleWithin,
             TimeSpan.FromMilliseconds(50));
         var downAfter = Stopwatch.GetElapsedTime(killed);
-        await Task.Delay(TimeSpan.FromSeconds(1)); // connecting goes on with the killed front end out
+        var connectedAtDown = Volatile.Read(ref progress.Value);
+        await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref progress.Value) >= connectedAtDown + 20), () => "20 more connections with the killed front end out", SettleWithin, TimeSpan.FromMilliseconds(20));
         await stop.CancelAsync();
         var (connected, failures) = await connects;
 
@@ -201,7 +211,7 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
     /// each connects, asks for its id (a request its front end answers) and disconnects. Returns how many did, and
     /// what went wrong with each that did not, and when that one had begun.
     /// </summary>
-    private static async Task<(int Connected, List<Failure> Failures)> ConnectUntilAsync(Uri lb, CancellationToken stop)
+    private static async Task<(int Connected, List<Failure> Failures)> ConnectUntilAsync(Uri lb, CancellationToken stop, StrongBox<int>? progress = null)
     {
         var (connected, failures, began) = (0, new List<Failure>(), Stopwatch.GetTimestamp());
         while (!stop.IsCancellationRequested)
@@ -217,6 +227,10 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
                 }
 
                 connected++;
+                if (progress is not null)
+                {
+                    Interlocked.Increment(ref progress.Value);
+                }
             }
             catch (Exception ex)
             {
@@ -227,13 +241,14 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
         return (connected, failures);
     }
 
-    private static async Task<int> BroadcastUntilAsync(ClusterSocket sender, string room, CancellationToken stop)
+    private static async Task<int> BroadcastUntilAsync(ClusterSocket sender, string room, CancellationToken stop, StrongBox<int> progress)
     {
         var sent = 0;
         while (!stop.IsCancellationRequested)
         {
             Ok(await sender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = $"load-{sent}" }));
             sent++;
+            Interlocked.Increment(ref progress.Value);
             await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
 

@@ -40,7 +40,7 @@ public sealed class HealingTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"killing {victim.SiloAddress}: it holds {lostRooms.Count} of the {Rooms} room grains");
         Assert.NotEmpty(lostRooms);
         await _cluster.Cluster.KillSiloAsync(victim);
-        await WhenDeclaredDeadAsync(victim.SiloAddress);
+        await _cluster.WhenDeclaredDeadAsync(victim.SiloAddress);
         await a.RenewAsync(TimeSpan.FromMinutes(5));
         await b.RenewAsync(TimeSpan.FromMinutes(5));
 
@@ -83,14 +83,5 @@ public sealed class HealingTests(ITestOutputHelper output) : IAsyncLifetime
             .ToDictionary(g => g.Key, g => g.Select(s => s.GrainId.Key.ToString()!).ToList());
         var victim = _cluster.Cluster.SecondarySilos.OrderByDescending(s => roomsBySilo.GetValueOrDefault(s.SiloAddress)?.Count ?? 0).First();
         return (victim, roomsBySilo.GetValueOrDefault(victim.SiloAddress) ?? []);
-    }
-
-    private async Task WhenDeclaredDeadAsync(SiloAddress silo)
-    {
-        var management = _cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
-        await Eventually.HoldsAsync(
-            async () => (await management.GetHosts(onlyActive: false)).TryGetValue(silo, out var status) && status == SiloStatus.Dead,
-            "the killed silo being declared dead",
-            TimeSpan.FromSeconds(60));
     }
 }

@@ -122,7 +122,7 @@ public sealed class SweepTests(ITestOutputHelper output) : IAsyncLifetime
         // Read through the cluster once it has declared the victim dead: no room grain lists the dead front end,
         // no socket grain names it; the live one, once it relists as it does when its renewal reports a silo dead,
         // whole on every index.
-        await WhenDeclaredDeadAsync(victim.SiloAddress);
+        await _cluster.WhenDeclaredDeadAsync(victim.SiloAddress);
         foreach (var socket in doomed)
         {
             await Assert.ThrowsAsync<SocketNotFoundException>(() => client.GetGrain<ISocketGrain>(socket).GetFrontEnd());
@@ -157,14 +157,5 @@ public sealed class SweepTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var held = silos.Select(s => ((InProcessSiloHandle)s).SiloHost.Services.GetRequiredService<FrontEndHoldings>().Of(frontEndId)).ToArray();
         return ([.. held.SelectMany(h => h.Rooms)], [.. held.SelectMany(h => h.Sockets)]);
-    }
-
-    private async Task WhenDeclaredDeadAsync(SiloAddress silo)
-    {
-        var management = _cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
-        await Eventually.HoldsAsync(
-            async () => (await management.GetHosts(onlyActive: false)).TryGetValue(silo, out var status) && status == SiloStatus.Dead,
-            "the killed silo being declared dead",
-            TimeSpan.FromSeconds(60));
     }
 }

@@ -74,6 +74,16 @@ public sealed class ClusterFixture : IAsyncLifetime
             siloBuilder.AddIncomingGrainCallFilter<RoomCallCounter>();
         }
     }
+
+    /// <summary>Waits (bounded) until the cluster has declared <paramref name="silo"/> dead.</summary>
+    public async Task WhenDeclaredDeadAsync(SiloAddress silo)
+    {
+        var management = this.Cluster.Client.GetGrain<IManagementGrain>(0);
+        await Eventually.HoldsAsync(
+            async () => (await management.GetHosts(onlyActive: false)).TryGetValue(silo, out var status) && status == SiloStatus.Dead,
+            "the killed silo being declared dead",
+            TimeSpan.FromSeconds(60));
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -75,7 +75,8 @@ test(`${count} resumable rooms.js sockets keep their ids, rooms and every event 
   process.kill(victim, signal);
   await until(() => watched.filter((w) => w.resumed > 0).length >= mustMove && watched.every((w) => w.socket.isConnected()), 'the sockets of the victim resuming');
   const resumedAfter = Date.now() - began;
-  await new Promise((r) => setTimeout(r, 2000));
+  const answeredAtResume = acknowledged.size;
+  await until(() => acknowledged.size >= answeredAtResume + 20, '20 more broadcasts answered after the resumes');
   stop = true;
   await load;
   const marker = await fetch(new URL('/broadcastFunRoom', senderUrl), {
