@@ -93,7 +93,6 @@ internal sealed partial class FrontEndGrain(
 
     public async Task Disconnect(string socketId)
     {
-        _kept.Forget(socketId);
         await Socket(socketId).Disconnect(Id);
         _sockets.Remove(socketId);
     }
@@ -197,8 +196,8 @@ internal sealed partial class FrontEndGrain(
         }
 
         // Its location moved with it (the new front end's grain recorded it before asking): not ours to purge any more.
+        // What was kept of it goes with the record's end (KeptSockets.End), or with the front end's journal, in order.
         _sockets.Remove(socketId);
-        _kept.Forget(socketId);
         return handOver;
     }
 

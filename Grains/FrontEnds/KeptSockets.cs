@@ -169,8 +169,6 @@ internal sealed class KeptSockets(TimeProvider time)
         return new SocketHandOver([.. record.Rooms.Keys], 0, events, FromRecord: true);
     }
 
-    public void Forget(string socketId) => Apply(new SocketRecord(socketId, null, null));
-
     public void Clear()
     {
         _records.Clear();

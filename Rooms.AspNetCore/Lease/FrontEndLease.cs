@@ -191,8 +191,8 @@ internal sealed partial class FrontEndLease(
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var before = sockets.Resumable();
-        while (sockets.Resumable() > 0 && time.GetElapsedTime(started) < _options.DrainTimeout && !cancellationToken.IsCancellationRequested)
+        var before = sockets.ResumableCount;
+        while (sockets.ResumableCount > 0 && time.GetElapsedTime(started) < _options.DrainTimeout && !cancellationToken.IsCancellationRequested)
         {
             try
             {
@@ -204,7 +204,7 @@ internal sealed partial class FrontEndLease(
             }
         }
 
-        LogDrained(local.Id, before - sockets.Resumable(), sockets.Resumable(), time.GetElapsedTime(started).TotalMilliseconds);
+        LogDrained(local.Id, before - sockets.ResumableCount, sockets.ResumableCount, time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     [LoggerMessage(9, LogLevel.Information, "Front end {FrontEndId} drained: {Moved} resumable sockets moved away, {Left} left (disconnected now), in {Milliseconds} ms.")]

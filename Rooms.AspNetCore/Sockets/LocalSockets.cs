@@ -70,11 +70,13 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
     public bool IsResumable(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket;
 
-    public bool HoldsResumable => Volatile.Read(ref _resumable) > 0;
+    public bool HoldsResumable => ResumableCount > 0;
 
-    /// <summary>The resumable socket the token names, if this front end holds it (a look only).</summary>
-    public ResumableSocket? Find(string token)
-        => ResumeToken.TryParse(token, out var socketId, out _) && _sockets.TryGetValue(socketId, out var socket) ? socket as ResumableSocket : null;
+    /// <summary>Resumable sockets held, moving or arriving here: what a draining front end waits to see moved away.</summary>
+    public int ResumableCount => Volatile.Read(ref _resumable);
+
+    /// <summary>The resumable socket of that id, if this front end holds it (a look only).</summary>
+    public ResumableSocket? FindResumable(string socketId) => _sockets.TryGetValue(socketId, out var socket) ? socket as ResumableSocket : null;
 
     /// <summary>Once a new resumable socket is registered: <c>rooms.attached</c> on its connection, then what was buffered.</summary>
     public void Attach(HubConnectionContext connection)
@@ -211,8 +213,6 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         return asked.Count;
     }
 
-    /// <summary>Resumable sockets held or moving here: what a draining front end waits to see moved away.</summary>
-    public int Resumable() => _sockets.Values.Count(s => s is ResumableSocket);
 
     public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd)
     {

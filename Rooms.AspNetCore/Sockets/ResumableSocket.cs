@@ -95,18 +95,6 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
-    /// <summary>True while a move to another front end is under way.</summary>
-    public bool IsMoving
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state == State.Moving;
-            }
-        }
-    }
-
     public override int Pending
     {
         get

@@ -100,7 +100,7 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
     /// <summary>A resume of a socket this front end holds; the token it hands out next is kept in the cluster first.</summary>
     private async Task<bool> TryResumeHereAsync(HubConnectionContext connection, string token, long seq)
     {
-        if (sockets.Find(token) is not { } socket || !ResumeToken.TryParse(token, out _, out var secret) || !socket.Matches(secret))
+        if (!ResumeToken.TryParse(token, out var socketId, out var secret) || sockets.FindResumable(socketId) is not { } socket || !socket.Matches(secret))
         {
             return false;
         }
