@@ -13,6 +13,10 @@ public static class Names
     public static void ValidateEvent(string? eventName, int maxLength, string paramName)
         => Validate(eventName, maxLength, paramName, "event name");
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="paramName"/> and the value when <paramref name="value"/> is not a valid <paramref name="what"/> (room names' rules).</summary>
+    public static void ValidateName(string? value, int maxLength, string paramName, string what)
+        => Validate(value, maxLength, paramName, what);
+
     private static void Validate(string? value, int maxLength, string paramName, string what)
     {
         ArgumentNullException.ThrowIfNull(value, paramName);

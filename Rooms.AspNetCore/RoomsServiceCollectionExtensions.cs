@@ -16,6 +16,7 @@ using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
@@ -43,10 +44,13 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<RoomsMetrics>();
         services.TryAddSingleton<FrontEndIdentity>();
         services.TryAddSingleton<IClusterDoor, ClusterDoor>();
+        services.AddSelfValidatingOptions<PresenceOptions>(PresenceOptions.SectionName);
         services.TryAddSingleton<FrontEndMembership>();
+        services.TryAddSingleton<FrontEndPresence>();
         services.TryAddSingleton(sp => new LocalFrontEnd(
             sp.GetRequiredService<FrontEndIdentity>().Id,
             sp.GetRequiredService<FrontEndMembership>(),
+            sp.GetRequiredService<FrontEndPresence>(),
             sp.GetRequiredService<ISocketOutbox>(),
             sp.GetRequiredService<ISocketHandOvers>(),
             sp.GetRequiredService<SocketJournal>(),

@@ -1,5 +1,6 @@
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.FrontEnds;
 
@@ -55,6 +56,10 @@ public interface IFrontEndGrain : IGrainWithStringKey
     /// <summary>See <see cref="IFrontEndObserver.GetMembers"/>; none when the front end is gone or does not answer.</summary>
     [Alias("GetMembers")]
     Task<string[]> GetMembers(string room);
+
+    /// <summary>See <see cref="IFrontEndObserver.GetPresence"/>; none when the front end is gone or does not answer.</summary>
+    [Alias("GetPresence")]
+    Task<PresenceEntry[]> GetPresence(string room);
 
     /// <summary>See <see cref="IFrontEndObserver.GetSocketRooms"/>; null when the front end is gone.</summary>
     [Alias("GetSocketRooms")]

@@ -1,5 +1,6 @@
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.FrontEnds;
 
@@ -36,6 +37,10 @@ public interface IFrontEndObserver : IGrainObserver
     /// <summary>The rooms of <paramref name="socketId"/> (its own-id room included), or null when this front end does not hold it.</summary>
     [Alias("GetSocketRooms"), ResponseTimeout("00:00:02")]
     Task<string[]?> GetSocketRooms(string socketId);
+
+    /// <summary>This front end's presence entries in <paramref name="room"/>: a read while the room's presence grain may have lost some.</summary>
+    [Alias("GetPresence"), ResponseTimeout("00:00:02")]
+    Task<PresenceEntry[]> GetPresence(string room);
 
     /// <summary>Those of <paramref name="rooms"/> that have members on this front end.</summary>
     [Alias("Occupied"), ResponseTimeout("00:00:02")]

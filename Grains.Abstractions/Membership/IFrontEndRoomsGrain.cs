@@ -1,9 +1,11 @@
+using Orleans.Rooms.Presence;
+
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
 /// The rooms one front end is listed in, keyed by front end id: every listing and delisting of that front end
 /// in a room grain goes through here, so that when the front end dies without a goodbye its front-end grain
-/// can take it out of every room it was in. Calls room grains only.
+/// can take it out of every room it was in. Calls room grains and presence grains only.
 /// </summary>
 [Alias("rooms.IFrontEndRoomsGrain")]
 public interface IFrontEndRoomsGrain : IGrainWithStringKey
@@ -16,7 +18,14 @@ public interface IFrontEndRoomsGrain : IGrainWithStringKey
     [Alias("Unregister")]
     Task Unregister(string[] rooms);
 
-    /// <summary>Delists the front end from every room noted (the front end is gone). Returns how many could not be told (kept for a retry).</summary>
+    /// <summary>
+    /// Passes the front end's presence changes in <paramref name="room"/> to its presence grain
+    /// (<see cref="IPresenceGrain.Apply"/>), noting the room first, so that a purge makes the front end's entries leave.
+    /// </summary>
+    [Alias("Presence")]
+    Task<PresenceState?> Presence(string room, PresenceBatch batch);
+
+    /// <summary>Delists the front end from every room noted and makes its presence entries leave (the front end is gone). Returns how many could not be told (kept for a retry).</summary>
     [Alias("Purge")]
     Task<int> Purge();
 }

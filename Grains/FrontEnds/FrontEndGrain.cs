@@ -4,6 +4,7 @@ using Orleans.Concurrency;
 using Orleans.Rooms.Membership;
 using Orleans.Runtime;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.FrontEnds;
 
@@ -147,6 +148,12 @@ internal sealed partial class FrontEndGrain(
 
     public async Task<string[]?> GetSocketRooms(string socketId)
         => await Attached() is { } observer ? await observer.GetSocketRooms(socketId) : null;
+
+    public async Task<PresenceEntry[]> GetPresence(string room)
+    {
+        PresenceEntry[] answer = [];
+        return await TryReach(async observer => answer = await observer.GetPresence(room), "presence of a room") ? answer : [];
+    }
 
     public Task<string[]> Occupied(string[] rooms) => Listing(observer => observer.Occupied(rooms), "occupied rooms");
 

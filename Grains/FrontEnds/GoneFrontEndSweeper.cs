@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.FrontEnds;
 
@@ -10,8 +11,8 @@ namespace Orleans.Rooms.FrontEnds;
 /// the silos where those grains live. So every <see cref="GrainLimits.SweepGoneFrontEndsEvery"/>, while this silo
 /// holds anything (<see cref="FrontEndHoldings"/>), the sweeper reads the registry once; a front end held here
 /// that the registry has not listed in any read for <see cref="FrontEndRenewal.MaxPeriod"/> (from the end of the
-/// first read that missed it to the start of the latest) is removed from its room grains here and disconnected
-/// from its socket grains here. A live front end re-registers every renewal, so it is never missing that long
+/// first read that missed it to the start of the latest) is removed from its room grains here, disconnected
+/// from its socket grains here, and its entries leave its presence grains here. A live front end re-registers every renewal, so it is never missing that long
 /// unless its lease lapsed, and then its grain purged it too and it relists on its next renewal; the grains skip
 /// a front end that listed itself with them again after the deciding read began, so a sweep never undoes that.
 /// </summary>
@@ -137,10 +138,11 @@ internal sealed partial class GoneFrontEndSweeper(
     /// <summary>Removes the front end from its room grains here and disconnects it from its socket grains here.</summary>
     private async Task SweepAsync(string frontEndId, long heldUpTo, TimeSpan unlistedFor)
     {
-        var (rooms, sockets) = holdings.Of(frontEndId);
+        var (rooms, sockets, presence) = holdings.Of(frontEndId);
         var roomsFailed = await CallEachAsync(rooms, room => grains.GetGrainByKey<IRoomGrain>(room).RemoveGone(frontEndId, heldUpTo), frontEndId);
         var socketsFailed = await CallEachAsync(sockets, socket => grains.GetGrainByKey<ISocketGrain>(socket).DisconnectGone(frontEndId, heldUpTo), frontEndId);
-        LogSwept(frontEndId, unlistedFor.TotalSeconds, rooms.Length - roomsFailed, sockets.Length - socketsFailed, roomsFailed + socketsFailed);
+        var presenceFailed = await CallEachAsync(presence, room => grains.GetGrainByKey<IPresenceGrain>(room).RemoveGone(frontEndId, heldUpTo), frontEndId);
+        LogSwept(frontEndId, unlistedFor.TotalSeconds, rooms.Length - roomsFailed, sockets.Length - socketsFailed, presence.Length - presenceFailed, roomsFailed + socketsFailed + presenceFailed);
     }
 
     /// <summary>
@@ -168,8 +170,8 @@ internal sealed partial class GoneFrontEndSweeper(
         return failed;
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone (unlisted by the registry for {Seconds:F1} s): swept from {Rooms} room grains and {Sockets} socket grains on this silo, {Failed} failed (retried next round).")]
-    private partial void LogSwept(string frontEndId, double seconds, int rooms, int sockets, int failed);
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone (unlisted by the registry for {Seconds:F1} s): swept from {Rooms} room grains, {Sockets} socket grains and {Presence} presence grains on this silo, {Failed} failed (retried next round).")]
+    private partial void LogSwept(string frontEndId, double seconds, int rooms, int sockets, int presence, int failed);
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId}: {Count} grains on this silo could not be told it is gone; the next round retries.")]
     private partial void LogCallsFailed(Exception? exception, string frontEndId, int count);

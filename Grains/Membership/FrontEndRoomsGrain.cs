@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Placement;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Membership;
 
@@ -8,13 +9,15 @@ namespace Orleans.Rooms.Membership;
 /// The rooms one front end is listed in. A room is noted before the front end is listed in it and forgotten
 /// only once it is delisted, so a purge never misses a room that lists the front end. Reentrant: each call
 /// touches the set only between its awaits, and the front end has at most one change in flight per room.
-/// Calls room grains only.
+/// Its front end's presence changes pass here on their way to the rooms' presence grains, so that it knows those
+/// too and a purge makes the front end's entries leave. Calls room grains and presence grains only.
 /// </summary>
 [Reentrant]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> logger) : InMemoryGrain, IFrontEndRoomsGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _presence = new(StringComparer.Ordinal);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -27,9 +30,23 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
 
     public async Task Unregister(string[] rooms) => ThrowIfAny(await Delist(rooms));
 
+    public Task<PresenceState?> Presence(string room, PresenceBatch batch)
+    {
+        // Noted before the grain hears of it, so that a purge never misses an entry the front end made.
+        if (batch.Changes.Any(c => c.Tracked) && _presence.Add(room))
+        {
+            KeepActive();
+        }
+
+        return GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
+    }
+
     public async Task<int> Purge()
     {
+        var presenceFailures = await ForEachRoom([.. _presence], room => GrainFactory.GetGrainByKey<IPresenceGrain>(room).RemoveFrontEnd(Id));
+        _presence.ExceptWith(_presence.Where(r => !presenceFailures.Exists(f => f.Room == r)).ToArray());
         var failures = await Delist([.. _rooms]);
+        failures.AddRange(presenceFailures);
         if (failures.Count > 0)
         {
             LogPurgeFailed(failures[0].Error, Id, failures.Count);
@@ -48,6 +65,9 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
         var failures = await ForEachRoom(rooms, room => Room(room).Remove(Id));
         var failed = failures.Select(f => f.Room).ToHashSet(StringComparer.Ordinal);
         _rooms.ExceptWith(rooms.Where(r => !failed.Contains(r)));
+
+        // A room delisted here has no member here, so no entry either (each left it as its socket left the room).
+        _presence.ExceptWith(rooms.Where(r => !failed.Contains(r)));
         return failures;
     }
 

@@ -3,6 +3,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 using Orleans.Runtime;
 using Orleans.Rooms.FrontEnds;
 
@@ -45,6 +46,11 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
     public Task ListAsync(string[] rooms, bool listable, bool relist) => Retry(() => OwnRooms.Register(rooms, listable, relist));
 
     public Task DelistAsync(string[] rooms) => Retry(() => OwnRooms.Unregister(rooms));
+
+    public Task<PresenceState?> PresenceAsync(string room, PresenceBatch batch) => Retry(() => OwnRooms.Presence(room, batch));
+
+    public Task<PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken)
+        => Retry(() => grains.GetGrainByKey<IPresenceGrain>(room).GetState(), cancellationToken);
 
     public Task<RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken)
         => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetFrontEnds(cancellationToken), cancellationToken);

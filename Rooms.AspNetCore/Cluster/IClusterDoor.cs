@@ -1,6 +1,7 @@
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Cluster;
@@ -42,6 +43,12 @@ internal interface IClusterDoor
 
     /// <summary>Delists this front end from the rooms.</summary>
     Task DelistAsync(string[] rooms);
+
+    /// <summary>This front end's presence changes in a room (see <see cref="IFrontEndRoomsGrain.Presence"/>); the state when asked for.</summary>
+    Task<PresenceState?> PresenceAsync(string room, PresenceBatch batch);
+
+    /// <summary>A room's presence state, every acknowledged change in it (<see cref="IPresenceGrain.GetState"/>).</summary>
+    Task<PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>The front ends a room lists as holding members, and whether that list is whole.</summary>
     Task<RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken);

@@ -1,6 +1,7 @@
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Cluster;
 
@@ -27,6 +28,9 @@ internal interface IFrontEnd
 
     /// <inheritdoc cref="IFrontEndObserver.GetSocketRooms"/>
     Task<string[]?> GetSocketRooms(string socketId);
+
+    /// <inheritdoc cref="IFrontEndObserver.GetPresence"/>
+    Task<PresenceEntry[]> GetPresence(string room);
 
     /// <inheritdoc cref="IFrontEndObserver.Occupied"/>
     Task<string[]> Occupied(string[] rooms);

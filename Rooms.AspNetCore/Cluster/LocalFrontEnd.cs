@@ -3,6 +3,7 @@ using Orleans.Rooms.Membership;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Sockets;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Cluster;
 
@@ -14,11 +15,13 @@ namespace Orleans.Rooms.Cluster;
 /// each target socket; it returns once the event is queued on every target, so a sender that awaits its
 /// broadcasts keeps their order. Changes and reads are answered by <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
+internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, FrontEndPresence presence, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
 {
     public string Id => id;
 
     public FrontEndMembership Membership => membership;
+
+    public FrontEndPresence Presence => presence;
 
     /// <summary>A batch from another front end, passed on by this front end's grain (which kept it already, for resumable sockets).</summary>
     Task IFrontEndObserver.Deliver(DeliveryBatch batch)
@@ -60,7 +63,36 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
     }
 
     public Task<bool> Change(string socketId, MembershipChange change)
-        => journal.Enabled ? ChangeAndRecordAsync(socketId, change) : membership.ChangeAsync(socketId, change);
+        => change.Presence is { } op ? ChangePresenceAsync(socketId, change, op)
+            : journal.Enabled ? ChangeAndRecordAsync(socketId, change) : membership.ChangeAsync(socketId, change);
+
+    /// <summary>A track (the room joined first, when needed), a meta update or an untrack of a socket held here; false when it is not.</summary>
+    private async Task<bool> ChangePresenceAsync(string socketId, MembershipChange change, PresenceOp op)
+    {
+        if (op.Key is not null)
+        {
+            if (!await Change(socketId, change with { Presence = null }))
+            {
+                return false;
+            }
+        }
+        else if (!membership.Holds(socketId))
+        {
+            return false;
+        }
+
+        if (op.Untrack)
+        {
+            await presence.UntrackAsync(socketId, op.Room);
+        }
+        else
+        {
+            await presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!);
+        }
+
+        await RecordAsync(socketId);
+        return true;
+    }
 
     /// <summary>A change whose socket, when resumable, has its rooms kept in the cluster before it is answered.</summary>
     private async Task<bool> ChangeAndRecordAsync(string socketId, MembershipChange change)
@@ -89,6 +121,8 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, IS
     public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
 
     public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(membership.RoomsOf(socketId));
+
+    public Task<PresenceEntry[]> GetPresence(string room) => Task.FromResult(presence.EntriesIn(room));
 
     public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
 

@@ -1,4 +1,5 @@
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.Presence;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.FrontEnds;
 
@@ -22,6 +23,8 @@ internal sealed class RemoteFrontEnd(string id, ClusterDoor door) : IFrontEnd
     public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => door.Retry(() => _grain.ChangeMembers(room, change));
 
     public Task<string[]> GetMembers(string room) => door.Retry(() => _grain.GetMembers(room));
+
+    public Task<PresenceEntry[]> GetPresence(string room) => door.Retry(() => _grain.GetPresence(room));
 
     public Task<string[]?> GetSocketRooms(string socketId) => door.Retry(() => _grain.GetSocketRooms(socketId));
 

@@ -17,7 +17,7 @@ public static class RoomsErrors
     /// <summary>The status code the library answers <paramref name="exception"/> with, or null when it is not one of its refusals.</summary>
     public static int? StatusCodeOf(Exception exception) => exception switch
     {
-        SocketNotFoundException => 404,
+        SocketNotFoundException or Presence.PresenceNotTrackedException => 404,
         NotASocketRequestException or RoomLimitExceededException or BadParameterException => 400,
         ArgumentException argument when argument.Data.Contains(RefusedKey) => 400,
         _ => null,

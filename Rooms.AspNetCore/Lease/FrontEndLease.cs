@@ -142,6 +142,7 @@ internal sealed partial class FrontEndLease(
         try
         {
             await local.Membership.RelistAllAsync();
+            await local.Presence.RelistAllAsync();
             await journal.RecommitAllAsync();
         }
         catch (Exception ex)

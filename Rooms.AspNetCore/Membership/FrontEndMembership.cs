@@ -60,6 +60,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
     public TimeSpan Linger { get; }
 
+    /// <summary>
+    /// Told, outside the lock, of every room a socket left here (a leave, a room-wide change, a join undone, a
+    /// disconnect; not a move to another front end): its presence there ends (<see cref="Presence.FrontEndPresence"/>).
+    /// </summary>
+    public Action<string, IReadOnlyCollection<string>>? RoomsLeft { get; set; }
+
     /// <summary>A socket this front end now holds, in its own-id room (not yet listed: see <see cref="ListSocketAsync"/>).</summary>
     public void AddSocket(string socketId)
     {
@@ -105,6 +111,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         Report(socketId, [], left);
+        RoomsLeft?.Invoke(socketId, left);
     }
 
     /// <summary>
@@ -151,6 +158,15 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         await _door.AdoptAsync(socketId, fromFrontEnd);
+    }
+
+    /// <summary>Whether the socket is held here and in the room.</summary>
+    public bool IsIn(string socketId, string room)
+    {
+        lock (_lock)
+        {
+            return _index.IsIn(socketId, room);
+        }
     }
 
     public bool Holds(string socketId)
@@ -297,6 +313,11 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         Report(socketId, joined, left);
+        if (left is not null)
+        {
+            RoomsLeft?.Invoke(socketId, left);
+        }
+
         if (unlisted is null)
         {
             return true; // every room joined lists this front end already: nothing left that could fail
@@ -334,6 +355,11 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         Report(socketId, null, undone);
+        if (undone is not null)
+        {
+            RoomsLeft?.Invoke(socketId, undone);
+        }
+
         throw failed.Count == 1 ? failed.First().Value : new AggregateException(failed.Values);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Membership;
 
@@ -41,6 +42,24 @@ public interface IRoomService
 
     /// <summary><c>sails.sockets.socketRooms</c>: the rooms the socket is in, its own-id room included.</summary>
     Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Presence (docs/presence.md): tracks the socket in <paramref name="room"/> under <paramref name="key"/> with
+    /// <paramref name="meta"/> (a JSON object, at most <c>Rooms:Presence:MaxMetaBytes</c> serialized), joining the room
+    /// first when it is not in it. A null key is the socket request's authenticated user (claim
+    /// <c>nameidentifier</c>, else the name), else the socket's id. Tracking again replaces the key and meta. The
+    /// socket is sent <c>presence_state</c>, and every member of the room a <c>presence_diff</c> with the join.
+    /// </summary>
+    Task TrackAsync(SocketTarget socket, string room, string? key = null, object? meta = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops tracking the socket in <paramref name="room"/> (a leave in the next diff); it stays a member. Not tracked there is fine.</summary>
+    Task UntrackAsync(SocketTarget socket, string room, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the meta of a socket tracked in <paramref name="room"/> (a leave and a join of its <c>ref</c> in one diff).</summary>
+    Task UpdatePresenceAsync(SocketTarget socket, string room, object? meta, CancellationToken cancellationToken = default);
+
+    /// <summary>Who is in <paramref name="room"/>, across the cluster: every acknowledged track, each key with the metas of its sockets.</summary>
+    Task<RoomPresence> PresenceAsync(string room, CancellationToken cancellationToken = default);
 
     /// <summary><c>sails.sockets.rooms</c>: one page of the rooms that have members, ordinal order, own-id rooms left out.</summary>
     Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default);

@@ -7,6 +7,7 @@ using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Errors;
 using Orleans.Rooms.Directory;
+using Orleans.Rooms.Presence;
 using Orleans.Rooms.Telemetry;
 
 namespace Orleans.Rooms.Membership;
@@ -22,12 +23,13 @@ namespace Orleans.Rooms.Membership;
 /// Changes are made without the caller's cancellation token: a front end finishes a change it started, and the
 /// caller's token only stops the caller from waiting (docs/guarantees.md, "No half states").
 /// </remarks>
-internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOptions<RoomsOptions> options, RoomsMetrics metrics) : IRoomService
+internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOptions<RoomsOptions> options, IOptions<PresenceOptions> presenceOptions, RoomsMetrics metrics) : IRoomService
 {
     /// <summary>Sockets changed at once by one call that names many.</summary>
     private const int MaxParallelSocketChanges = 64;
 
     private readonly RoomsOptions _options = options.Value;
+    private readonly PresenceOptions _presence = presenceOptions.Value;
 
     public Task JoinAsync(SocketTarget sockets, string room, CancellationToken cancellationToken = default)
     {
@@ -114,6 +116,45 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         var id = socket.Resolve(nameof(socket))[0];
         return await router.OnFrontEndOf(id, frontEnd => frontEnd.GetSocketRooms(id), rooms => rooms is not null).WaitAsync(cancellationToken)
             ?? throw new SocketNotFoundException(id);
+    }
+
+    public Task TrackAsync(SocketTarget socket, string room, string? key = null, object? meta = null, CancellationToken cancellationToken = default)
+    {
+        var id = SingleSocket(socket, "Track");
+        ValidateRoom(room, nameof(room));
+        key ??= UserOf(socket.Request) ?? id;
+        ValidateKey(key);
+        return Change(id, MembershipChange.Tracking(room, key, SerializeMeta(meta))).WaitAsync(cancellationToken);
+    }
+
+    public Task UntrackAsync(SocketTarget socket, string room, CancellationToken cancellationToken = default)
+    {
+        var id = SingleSocket(socket, "Untrack");
+        ValidateRoom(room, nameof(room));
+        return Change(id, MembershipChange.Untracking(room)).WaitAsync(cancellationToken);
+    }
+
+    public Task UpdatePresenceAsync(SocketTarget socket, string room, object? meta, CancellationToken cancellationToken = default)
+    {
+        var id = SingleSocket(socket, "UpdatePresence");
+        ValidateRoom(room, nameof(room));
+        return Change(id, MembershipChange.UpdatingPresence(room, SerializeMeta(meta))).WaitAsync(cancellationToken);
+    }
+
+    public async Task<RoomPresence> PresenceAsync(string room, CancellationToken cancellationToken = default)
+    {
+        ValidateRoom(room, nameof(room));
+        var state = await door.PresenceStateAsync(room, cancellationToken);
+        if (state.Complete)
+        {
+            return new RoomPresence(room, state.State, state.Version);
+        }
+
+        // The room's presence grain may have lost entries with a silo, before their front ends listed them again
+        // (docs/design.md, "Healing"): each attached front end answers for its own sockets.
+        var frontEnds = await door.FrontEndsAsync(cancellationToken);
+        var held = await Task.WhenAll(frontEnds.Select(id => router.Get(id).GetPresence(room))).WaitAsync(cancellationToken);
+        return new RoomPresence(room, PresenceJson.State(held.SelectMany(h => h).Select(e => (e.Key, e.Meta))), state.Version);
     }
 
     public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
@@ -309,6 +350,57 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         {
             throw new SocketNotFoundException(id);
         }
+    }
+
+    private static string SingleSocket(SocketTarget socket, string operation)
+    {
+        if (!socket.IsSingle)
+        {
+            throw RoomsErrors.Refusal($"{operation} takes one socket, not a list.", nameof(socket));
+        }
+
+        return socket.Resolve(nameof(socket))[0];
+    }
+
+    /// <summary>The authenticated user of a socket request: claim <c>nameidentifier</c>, else the name.</summary>
+    private static string? UserOf(HttpContext? request)
+        => request?.User is { Identity.IsAuthenticated: true } user
+            ? user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? user.Identity?.Name
+            : null;
+
+    private void ValidateKey(string key)
+    {
+        try
+        {
+            Names.ValidateName(key, _presence.MaxKeyLength, nameof(key), "presence key");
+        }
+        catch (ArgumentException ex) when (RoomsErrors.Refused(ex))
+        {
+            // Marked, and passed on as it is.
+        }
+    }
+
+    /// <summary>A meta as compact JSON: an object (null is <c>{}</c>), without <c>ref</c> (the service sets it), within the limit.</summary>
+    private byte[] SerializeMeta(object? meta)
+    {
+        var json = meta is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(meta, JsonSerializerOptions.Web);
+        if (json.Length > _presence.MaxMetaBytes)
+        {
+            throw RoomsErrors.Refusal($"A presence meta may be at most {_presence.MaxMetaBytes} bytes serialized (Rooms:Presence:MaxMetaBytes); this one is {json.Length}.", nameof(meta));
+        }
+
+        using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw RoomsErrors.Refusal($"A presence meta must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", nameof(meta));
+        }
+
+        if (document.RootElement.TryGetProperty(PresenceJson.RefProperty, out _))
+        {
+            throw RoomsErrors.Refusal($"A presence meta must not have a '{PresenceJson.RefProperty}' property: the service sets it to the socket's id.", nameof(meta));
+        }
+
+        return json;
     }
 
     /// <summary>The sockets an <c>except</c> leaves out; none for null or <see cref="SocketTarget.None"/>.</summary>

@@ -44,6 +44,9 @@ public readonly struct SocketTarget
     /// <summary>True when this names exactly one socket (an id or a socket request).</summary>
     internal bool IsSingle => _many is null;
 
+    /// <summary>The socket request this names, if it is one.</summary>
+    internal HttpContext? Request => _many is null ? _request : null;
+
     /// <summary>True for <see cref="None"/>.</summary>
     internal bool IsNone => _id is null && _request is null && _many is null;
 

@@ -143,6 +143,10 @@ internal sealed class FakeDoor : IClusterDoor
 
     public Task DetachAsync(TimeSpan timeout) => throw NotHere();
 
+    public Task<Orleans.Rooms.Presence.PresenceState?> PresenceAsync(string room, Orleans.Rooms.Presence.PresenceBatch batch) => throw NotHere();
+
+    public Task<Orleans.Rooms.Presence.PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken) => throw NotHere();
+
     public Task<Orleans.Rooms.Membership.RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();
 
     public Task<Orleans.Rooms.Membership.RoomFrontEnds> ListedFrontEndsOfAsync(string room, CancellationToken cancellationToken) => throw NotHere();

@@ -104,5 +104,13 @@ public sealed class SeedExampleTests(FrontEndFixture fixture)
         public Task<IReadOnlyList<string>> SocketRoomsAsync(SocketTarget socket, CancellationToken cancellationToken = default) => inner.SocketRoomsAsync(socket, cancellationToken);
 
         public Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default) => inner.RoomsAsync(after, limit, cancellationToken);
+
+        public Task TrackAsync(SocketTarget socket, string room, string? key = null, object? meta = null, CancellationToken cancellationToken = default) => inner.TrackAsync(socket, room, key, meta, cancellationToken);
+
+        public Task UntrackAsync(SocketTarget socket, string room, CancellationToken cancellationToken = default) => inner.UntrackAsync(socket, room, cancellationToken);
+
+        public Task UpdatePresenceAsync(SocketTarget socket, string room, object? meta, CancellationToken cancellationToken = default) => inner.UpdatePresenceAsync(socket, room, meta, cancellationToken);
+
+        public Task<Presence.RoomPresence> PresenceAsync(string room, CancellationToken cancellationToken = default) => inner.PresenceAsync(room, cancellationToken);
     }
 }

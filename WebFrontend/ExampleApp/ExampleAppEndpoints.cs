@@ -15,6 +15,9 @@ namespace Orleans.Rooms.WebFrontend.ExampleApp;
 /// </summary>
 internal static class ExampleAppEndpoints
 {
+    /// <summary>The header of <c>GET /presence/list</c> that carries the state's version.</summary>
+    public const string PresenceVersionHeader = "Rooms-Presence-Version";
+
     public static IServiceCollection AddExampleApp(this IServiceCollection services)
     {
         services.AddSingleton<IAuthorizationHandler, PrivateRoomHandler>();
@@ -34,6 +37,10 @@ internal static class ExampleAppEndpoints
         routes.MapGet("/socketId", SocketId);
         routes.MapGet("/socketRooms", SocketRooms);
         routes.MapGet("/funRoomSubscribers", FunRoomSubscribers);
+        routes.MapPost("/presence/track", TrackPresence);
+        routes.MapPost("/presence/update", UpdatePresence);
+        routes.MapPost("/presence/untrack", UntrackPresence);
+        routes.MapGet("/presence/list", ListPresence);
 
         var admin = routes.MapGroup(string.Empty).AddEndpointFilter<AdminKeyFilter>();
         admin.MapPost("/kickFromFunRoom", KickFromFunRoom);
@@ -147,6 +154,52 @@ internal static class ExampleAppEndpoints
         }
 
         return Results.Json(await rooms.SubscribersAsync(RoomParameter(p, "roomName", options), http.RequestAborted));
+    }
+
+    // Presence (docs/presence.md): the requesting socket tracks itself, under `key` (default: its user, else its
+    // id) with `meta` (a JSON object); tracking joins the room, and asks the app's authorization as a join does.
+    private static async Task<IResult> TrackPresence(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        var room = RoomParameter(p, "roomName", options);
+        if (!http.IsSocketRequest())
+        {
+            return Answers.SocketOnly;
+        }
+
+        if (!(await http.AuthorizeJoinAsync(room)).Succeeded)
+        {
+            return Answers.Error(StatusCodes.Status403Forbidden, $"This socket may not join room '{room}'.");
+        }
+
+        await rooms.TrackAsync(http, room, p.GetString("key"), p.Get("meta"), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> UpdatePresence(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        var room = RoomParameter(p, "roomName", options);
+        await rooms.UpdatePresenceAsync(http, room, p.Get("meta"), http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    private static async Task<IResult> UntrackPresence(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        var room = RoomParameter(p, "roomName", options);
+        await rooms.UntrackAsync(http, room, http.RequestAborted);
+        return Answers.Ok;
+    }
+
+    // The room's state, `{ "<key>": { "metas": [...] } }`, and its version in a header: a client applies the
+    // room's presence_diff events with a higher version on top of it.
+    private static async Task<IResult> ListPresence(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)
+    {
+        var p = await http.GetParametersAsync();
+        var presence = await rooms.PresenceAsync(RoomParameter(p, "roomName", options), http.RequestAborted);
+        http.Response.Headers[PresenceVersionHeader] = presence.Version;
+        return Results.Json(presence);
     }
 
     private static async Task<IResult> KickFromFunRoom(HttpContext http, IRoomService rooms, IOptions<RoomsOptions> options)

@@ -37,6 +37,10 @@ internal sealed partial class RoomErrorsFilter(ILogger<RoomErrorsFilter> logger)
         {
             return Answers.Error(StatusCodes.Status404NotFound, ex.Message);
         }
+        catch (Presence.PresenceNotTrackedException ex)
+        {
+            return Answers.Error(StatusCodes.Status404NotFound, ex.Message);
+        }
         catch (OperationCanceledException) when (context.HttpContext.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty;

@@ -11,20 +11,25 @@ public sealed class FrontEndHoldingsTests
         var holdings = new FrontEndHoldings();
         holdings.HoldRoom("fe", "r1");
         holdings.HoldSocket("fe", "s1");
+        holdings.HoldPresence("fe", "r2");
         holdings.HoldRoom("other", "r1");
 
         Assert.Equal(["fe", "other"], holdings.FrontEnds().Order());
-        var (rooms, sockets) = holdings.Of("fe");
+        var (rooms, sockets, presence) = holdings.Of("fe");
         Assert.Equal(["r1"], rooms);
         Assert.Equal(["s1"], sockets);
+        Assert.Equal(["r2"], presence);
 
         holdings.ReleaseRoom("fe", "r1");
         Assert.Contains("fe", holdings.FrontEnds());
         holdings.ReleaseSocket("fe", "s1");
+        Assert.Contains("fe", holdings.FrontEnds());
+        holdings.ReleasePresence("fe", "r2");
         Assert.Equal(["other"], holdings.FrontEnds());
-        (rooms, sockets) = holdings.Of("fe");
+        (rooms, sockets, presence) = holdings.Of("fe");
         Assert.Empty(rooms);
         Assert.Empty(sockets);
+        Assert.Empty(presence);
     }
 
     [Fact]

@@ -1,0 +1,51 @@
+namespace Orleans.Rooms.Presence;
+
+/// <summary>
+/// One front end's presence changes in one room, applied in order. <paramref name="Relist"/>: the front end
+/// lists entries it holds again (its grain may have been lost with a silo); entries already there stay silent,
+/// and entries not there join silently too, as they were in the room's state before.
+/// </summary>
+/// <param name="Changes">The changes, in the order they were made.</param>
+/// <param name="WantState">Answer the state (a socket in this batch just tracked and is sent it).</param>
+/// <param name="Relist">The entries are listed again, not changed: no diff for them.</param>
+/// <param name="DiffDelay">How long changes wait to be sent together (the front end's <c>Rooms:Presence:DiffDelay</c>).</param>
+[GenerateSerializer, Immutable, Alias("rooms.PresenceBatch")]
+public sealed record PresenceBatch(
+    [property: Id(0)] PresenceChange[] Changes,
+    [property: Id(1)] bool WantState,
+    [property: Id(2)] bool Relist,
+    [property: Id(3)] TimeSpan DiffDelay);
+
+/// <summary>
+/// A socket tracked under <paramref name="Key"/> with <paramref name="Meta"/> (also a meta update), or, when
+/// <paramref name="Tracked"/> is false, no longer tracked (the key and meta it had, for the leave).
+/// </summary>
+/// <param name="SocketId">The socket: the entry's <c>ref</c>.</param>
+/// <param name="Key">The key it is listed under (a user id, by default).</param>
+/// <param name="Meta">Its meta as a UTF-8 JSON object, <c>ref</c> included.</param>
+/// <param name="Tracked">Tracked (a join or update) or untracked (a leave). An entry tracked again as it was (from
+/// another front end: its socket moved there) belongs to the front end that sent it, and makes no diff.</param>
+[GenerateSerializer, Immutable, Alias("rooms.PresenceChange")]
+public sealed record PresenceChange(
+    [property: Id(0)] string SocketId,
+    [property: Id(1)] string Key,
+    [property: Id(2)] byte[] Meta,
+    [property: Id(3)] bool Tracked);
+
+/// <summary>
+/// A room's presence state as UTF-8 JSON (<c>{ "key": { "metas": [ ... ] } }</c>), its version
+/// (<c>epoch.seq</c>: the grain's activation, the last diff it numbered), and whether it may be missing entries
+/// (activated while the cluster heals, before the front ends listed theirs again).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("rooms.PresenceState")]
+public sealed record PresenceState(
+    [property: Id(0)] byte[] State,
+    [property: Id(1)] string Version,
+    [property: Id(2)] bool Complete);
+
+/// <summary>One entry of a socket, as it moves with the socket to another front end (docs/design.md, "Moving a socket").</summary>
+[GenerateSerializer, Immutable, Alias("rooms.PresenceEntry")]
+public sealed record PresenceEntry(
+    [property: Id(0)] string Room,
+    [property: Id(1)] string Key,
+    [property: Id(2)] byte[] Meta);

@@ -1,0 +1,155 @@
+using System.Text.Json;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>Presence over the example routes on one embedded front end (docs/presence.md): the state, the diffs, the bad input.</summary>
+[Collection(FrontEndCollection.Name)]
+public sealed class PresenceTests(FrontEndFixture fixture)
+{
+    private static async Task Ok(TestSocket socket, string method, string url, object? data = null)
+    {
+        var reply = await socket.RequestAsync(method, url, data);
+        Assert.True(reply.StatusCode == 200, $"{method} {url} answered {reply.StatusCode}: {reply.Body.GetRawText()}");
+    }
+
+    [Fact]
+    public async Task ATrackIsListedSentAsStateToTheTrackerAndAsADiffToEveryMember()
+    {
+        await using var watcher = await fixture.Server.ConnectAsync();
+        await using var tracker = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+        watcher.Listen("presence_diff");
+        tracker.Listen("presence_state");
+        tracker.Listen("presence_diff");
+        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
+
+        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "alice", meta = new { status = "online" } });
+
+        var state = await tracker.WaitForAsync("presence_state", p => p.GetProperty("room").GetString() == room);
+        var mine = state.GetProperty("state").GetProperty("alice").GetProperty("metas")[0];
+        Assert.Equal(tracker.Id, mine.GetProperty("ref").GetString());
+        Assert.Equal("online", mine.GetProperty("status").GetString());
+
+        var diff = await watcher.WaitForAsync("presence_diff", p => p.GetProperty("room").GetString() == room);
+        var joined = diff.GetProperty("joins").GetProperty("alice").GetProperty("metas")[0];
+        Assert.Equal(tracker.Id, joined.GetProperty("ref").GetString());
+        Assert.Empty(diff.GetProperty("leaves").EnumerateObject());
+
+        var list = await tracker.RequestAsync("GET", "/presence/list", new { roomName = room });
+        Assert.Equal(200, list.StatusCode);
+        Assert.Equal(tracker.Id, list.Body.GetProperty("alice").GetProperty("metas")[0].GetProperty("ref").GetString());
+
+        // Tracking joined the room: the tracker is a member.
+        var subscribers = await watcher.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room });
+        Assert.Contains(tracker.Id, subscribers.Strings);
+    }
+
+    [Fact]
+    public async Task UntrackLeavesTheKeyButKeepsTheMembershipAndLeavingTheRoomUntracks()
+    {
+        await using var watcher = await fixture.Server.ConnectAsync();
+        await using var tracker = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+        watcher.Listen("presence_diff");
+        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
+        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "bob" });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("bob", out _));
+
+        await Ok(tracker, "POST", "/presence/untrack", new { roomName = room });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("bob", out _));
+        var subscribers = await watcher.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room });
+        Assert.Contains(tracker.Id, subscribers.Strings);
+        Assert.Empty((await watcher.RequestAsync("GET", "/presence/list", new { roomName = room })).Body.EnumerateObject());
+
+        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "bob" });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("bob", out _) && watcher.ReceivedOf("presence_diff").Count >= 3);
+        await Ok(tracker, "POST", "/leaveFunRoom", new { roomName = room });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("bob", out _) && watcher.ReceivedOf("presence_diff").Count >= 4);
+        Assert.Equal(4, watcher.ReceivedOf("presence_diff").Count);
+    }
+
+    [Fact]
+    public async Task ADisconnectLeavesOnceAndAMetaUpdateIsALeaveAndAJoinOfTheSameRef()
+    {
+        await using var watcher = await fixture.Server.ConnectAsync();
+        var tracker = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+        watcher.Listen("presence_diff");
+        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
+        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "carol", meta = new { typing = false } });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("carol", out _));
+
+        await Ok(tracker, "POST", "/presence/update", new { roomName = room, meta = new { typing = true } });
+        var update = await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("carol", out _));
+        Assert.False(update.GetProperty("leaves").GetProperty("carol").GetProperty("metas")[0].GetProperty("typing").GetBoolean());
+        Assert.True(update.GetProperty("joins").GetProperty("carol").GetProperty("metas")[0].GetProperty("typing").GetBoolean());
+
+        var id = tracker.Id;
+        await tracker.DisposeAsync();
+        var gone = await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("carol", out _) && !p.GetProperty("joins").TryGetProperty("carol", out _));
+        Assert.Equal(id, gone.GetProperty("leaves").GetProperty("carol").GetProperty("metas")[0].GetProperty("ref").GetString());
+
+        await Ok(watcher, "POST", "/broadcastFunRoom", new { roomName = watcher.Id, eventName = "marker", data = "end" });
+        await watcher.WaitForMarkerAsync("end");
+        Assert.Equal(3, watcher.ReceivedOf("presence_diff").Count);
+    }
+
+    [Fact]
+    public async Task BadInputIsRefusedNamingWhatWasWrongAndChangesNothing()
+    {
+        await using var socket = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+
+        var missing = await socket.RequestAsync("POST", "/presence/track", new { key = "k" });
+        Assert.Equal(400, missing.StatusCode);
+        Assert.Contains("roomName", missing.Body.GetRawText());
+
+        var empty = await socket.RequestAsync("POST", "/presence/track", new { roomName = "" });
+        Assert.Equal(400, empty.StatusCode);
+        Assert.Contains("roomName", empty.Body.GetRawText());
+
+        var big = await socket.RequestAsync("POST", "/presence/track", new { roomName = room, meta = new { text = new string('x', 5000) } });
+        Assert.Equal(400, big.StatusCode);
+        Assert.Contains("Rooms:Presence:MaxMetaBytes", big.Body.GetRawText());
+
+        var notObject = await socket.RequestAsync("POST", "/presence/track", new { roomName = room, meta = 42 });
+        Assert.Equal(400, notObject.StatusCode);
+        Assert.Contains("JSON object", notObject.Body.GetRawText());
+
+        var withRef = await socket.RequestAsync("POST", "/presence/track", new { roomName = room, meta = new { @ref = "x" } });
+        Assert.Equal(400, withRef.StatusCode);
+        Assert.Contains("'ref'", withRef.Body.GetRawText());
+
+        var notTracked = await socket.RequestAsync("POST", "/presence/update", new { roomName = room, meta = new { a = 1 } });
+        Assert.Equal(404, notTracked.StatusCode);
+
+        var list = await socket.RequestAsync("GET", "/presence/list", new { roomName = "" });
+        Assert.Equal(400, list.StatusCode);
+
+        // Nothing of it happened: not in the room, nobody listed.
+        var rooms = await socket.RequestAsync("GET", "/socketRooms");
+        Assert.DoesNotContain(room, rooms.Strings);
+        Assert.Empty((await socket.RequestAsync("GET", "/presence/list", new { roomName = room })).Body.EnumerateObject());
+    }
+
+    [Fact]
+    public async Task ListOverPlainHttpAnswersTheStateWithItsVersion()
+    {
+        await using var tracker = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "dave", meta = new { device = "phone" } });
+
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        using var response = await http.GetAsync($"/presence/list?roomName={Uri.EscapeDataString(room)}");
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Matches("^[0-9a-f]+\\.[0-9]+$", response.Headers.GetValues("Rooms-Presence-Version").Single());
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("phone", body.RootElement.GetProperty("dave").GetProperty("metas")[0].GetProperty("device").GetString());
+
+        var overHttp = await http.PostAsync("/presence/track", JsonContent(new { roomName = room }));
+        Assert.Equal(400, (int)overHttp.StatusCode);
+    }
+
+    private static StringContent JsonContent(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
+}
