@@ -91,6 +91,8 @@ internal sealed class KeptSockets(TimeProvider time)
         {
             record.TokenHashes = hashes;
         }
+
+        record.Presence = change.Presence;
     }
 
     /// <summary>Keeps the batch when it may concern a recorded socket (a blast, or a room one of them is in).</summary>
@@ -166,7 +168,7 @@ internal sealed class KeptSockets(TimeProvider time)
         }
 
         var events = _events.Where(e => IsFor(socketId, record, e)).Select(e => new HandedOverEvent(0, e.Batch.EventName, e.Batch.Payload, e.Batch.Id)).ToArray();
-        return new SocketHandOver([.. record.Rooms.Keys], 0, events, FromRecord: true);
+        return new SocketHandOver([.. record.Rooms.Keys], 0, events, FromRecord: true, record.Presence);
     }
 
     public void Clear()
@@ -240,6 +242,8 @@ internal sealed class KeptSockets(TimeProvider time)
         public List<Left> Left { get; } = [];
 
         public byte[][] TokenHashes { get; set; } = [];
+
+        public Presence.PresenceEntry[]? Presence { get; set; }
 
         public string? MovingTo { get; set; }
     }

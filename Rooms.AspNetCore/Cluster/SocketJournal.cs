@@ -31,8 +31,8 @@ internal sealed partial class SocketJournal(IClusterDoor door, IOptions<FrontEnd
 
     public bool Enabled { get; } = frontEnd.Value.KeepSocketsInCluster;
 
-    /// <summary>Keeps the socket's rooms (own-id room included) and, when given, the hashes of its next and current tokens.</summary>
-    public Task RecordAsync(string socketId, string[] rooms, byte[][]? tokenHashes = null)
+    /// <summary>Keeps the socket's rooms (own-id room included) and, when given, the hashes of its next and current tokens and its presence entries.</summary>
+    public Task RecordAsync(string socketId, string[] rooms, byte[][]? tokenHashes = null, Presence.PresenceEntry[]? presence = null)
     {
         if (!Enabled)
         {
@@ -41,7 +41,8 @@ internal sealed partial class SocketJournal(IClusterDoor door, IOptions<FrontEnd
 
         lock (_lock)
         {
-            var record = new SocketRecord(socketId, rooms, tokenHashes ?? _current.GetValueOrDefault(socketId)?.TokenHashes);
+            var earlier = _current.GetValueOrDefault(socketId);
+            var record = new SocketRecord(socketId, rooms, tokenHashes ?? earlier?.TokenHashes, presence is null ? earlier?.Presence : presence.Length == 0 ? null : presence);
             _current[socketId] = record;
             _records.Add(record);
             return EnqueueLocked();

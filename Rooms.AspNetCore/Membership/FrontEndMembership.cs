@@ -66,6 +66,9 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// </summary>
     public Action<string, IReadOnlyCollection<string>>? RoomsLeft { get; set; }
 
+    /// <summary>Asked, outside the lock, for the presence entries of a socket that moves away (<see cref="TakeSocket"/>): they go with it.</summary>
+    public Func<string, Presence.PresenceEntry[]>? PresenceTaken { get; set; }
+
     /// <summary>A socket this front end now holds, in its own-id room (not yet listed: see <see cref="ListSocketAsync"/>).</summary>
     public void AddSocket(string socketId)
     {
@@ -116,9 +119,10 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
     /// <summary>
     /// The socket moved to another front end (docs/design.md, "Moving a socket"): it leaves every room here, as
-    /// <see cref="RemoveSocket"/>, and its rooms at that moment are returned (null when it is not held here).
+    /// <see cref="RemoveSocket"/>, and its rooms and presence entries at that moment are returned (null when it is
+    /// not held here); its presence does not leave.
     /// </summary>
-    public string[]? TakeSocket(string socketId)
+    public (string[] Rooms, Presence.PresenceEntry[] Presence)? TakeSocket(string socketId)
     {
         string[] rooms;
         lock (_lock)
@@ -137,7 +141,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
 
         Report(socketId, [], [.. rooms.Where(room => room != socketId)]);
-        return rooms;
+        return (rooms, PresenceTaken?.Invoke(socketId) ?? []);
     }
 
     /// <summary>

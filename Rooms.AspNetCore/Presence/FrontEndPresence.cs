@@ -39,6 +39,7 @@ internal sealed partial class FrontEndPresence
         _logger = logger;
         _diffDelay = options.Value.DiffDelay;
         membership.RoomsLeft = Left;
+        membership.PresenceTaken = Take;
     }
 
     /// <summary>Entries held here (every socket and room).</summary>
@@ -212,7 +213,21 @@ internal sealed partial class FrontEndPresence
         return Task.WhenAll(calls);
     }
 
-    /// <summary>This front end's entries in a room, as (key, meta): a read while the room's grain may have lost some.</summary>
+    /// <summary>The socket's entries here (its record in the cluster keeps them: docs/design.md, "Surviving a front end").</summary>
+    public PresenceEntry[] EntriesOf(string socketId)
+    {
+        if (Count == 0)
+        {
+            return [];
+        }
+
+        lock (_lock)
+        {
+            return _roomsBySocket.TryGetValue(socketId, out var rooms) ? [.. rooms.Select(room => new PresenceEntry(room, _byRoom[room][socketId].Key, _byRoom[room][socketId].Meta))] : [];
+        }
+    }
+
+    /// <summary>This front end's entries in a room: a read while the room's grain may have lost some.</summary>
     public PresenceEntry[] EntriesIn(string room)
     {
         lock (_lock)

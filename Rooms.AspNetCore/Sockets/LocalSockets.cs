@@ -254,8 +254,8 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
             Interlocked.Decrement(ref _resumable);
         }
 
-        var rooms = membership.TakeSocket(socketId) ?? [socketId];
-        var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events);
+        var (rooms, presence) = membership.TakeSocket(socketId) ?? ([socketId], []);
+        var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events, Presence: presence);
         _handedOver[socketId] = (toFrontEnd, handOver, now);
         LogMoved(socketId, toFrontEnd, moved.Events.Length);
         return Task.FromResult<SocketHandOver?>(handOver);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Sockets;
 
@@ -16,7 +17,7 @@ namespace Orleans.Rooms.Sockets;
 /// (each broadcast once, by its id). Anything that fails before the hand-over calls the move off there: the
 /// socket stays where it was, held for its window, and the connection gets a fresh socket.
 /// </summary>
-internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembership membership, FrontEndRouter router, IClusterDoor door, SocketJournal journal, ILogger<SocketArrivals> logger)
+internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembership membership, FrontEndPresence presence, FrontEndRouter router, IClusterDoor door, SocketJournal journal, ILogger<SocketArrivals> logger)
 {
     /// <summary>True when the socket the token names moved here onto <paramref name="connection"/>; false leaves the connection to be a fresh socket.</summary>
     public async Task<bool> TryMoveHereAsync(HubConnectionContext connection, string token, long seq, int version)
@@ -88,15 +89,29 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
         }
 
         await ReconcileAsync(socketId, rooms, handOver.Rooms);
+        await AdoptPresenceAsync(socketId, handOver.Presence ?? []);
 
         // Kept in the cluster by this front end from now on, with the token it hands out next.
-        await journal.RecordAsync(socketId, membership.RoomsOf(socketId) ?? handOver.Rooms, socket.NextTokenHashes());
+        await journal.RecordAsync(socketId, membership.RoomsOf(socketId) ?? handOver.Rooms, socket.NextTokenHashes(), presence.EntriesOf(socketId));
         if (!socket.CompleteAdoption(handOver.LastSeq, handOver.Events, seq))
         {
             LogNotMoved(null, socketId, from, "its connection went or too much arrived meanwhile");
         }
 
         return true;
+    }
+
+    /// <summary>The socket's presence entries, held here from now on; their grains hear they belong here (no diff when they had them).</summary>
+    private async Task AdoptPresenceAsync(string socketId, Presence.PresenceEntry[] entries)
+    {
+        try
+        {
+            await presence.AdoptAsync(socketId, entries);
+        }
+        catch (Exception ex)
+        {
+            LogPresenceNotAdopted(ex, socketId, entries.Length);
+        }
     }
 
     /// <summary>A change that reached the old front end while the socket moved is in its final rooms: applied here too.</summary>
@@ -166,4 +181,7 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
 
     [LoggerMessage(2, LogLevel.Warning, "Socket {SocketId} moved here, but {Joins} joins and {Leaves} leaves made during the move could not be applied here.")]
     private partial void LogNotReconciled(Exception exception, string socketId, int joins, int leaves);
+
+    [LoggerMessage(3, LogLevel.Warning, "Socket {SocketId} moved here, but its {Count} presence entries could not be told to their rooms' presence grains.")]
+    private partial void LogPresenceNotAdopted(Exception exception, string socketId, int count);
 }

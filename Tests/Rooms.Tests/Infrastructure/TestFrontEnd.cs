@@ -19,14 +19,15 @@ public sealed class TestFrontEnd : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly IClusterClient _client;
-    private readonly Outbox _outbox = new();
+    private readonly Outbox _outbox;
     private readonly FrontEndCore _core;
     private IFrontEndObserver? _reference;
     private int _socketCounter;
 
-    private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket)
+    private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket, bool inboxes)
     {
         _client = client;
+        _outbox = new Outbox(inboxes);
         _core = FrontEndCore.Create(client, _outbox, new Dictionary<string, string?>
         {
             ["Rooms:FrontEnd:Id"] = "fe-" + Guid.NewGuid().ToString("N")[..8],
@@ -36,12 +37,16 @@ public sealed class TestFrontEnd : IAsyncDisposable
 
     public string Id => _core.Id;
 
+    /// <summary>The room API of this front end.</summary>
+    public IRoomService Api => _core.Api;
+
     /// <summary>What this front end was handed, each batch with the sockets it went to.</summary>
     public IReadOnlyCollection<DeliveredBatch> Batches => _outbox.Batches;
 
-    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket)
+    /// <param name="inboxes">Record each socket's events (decoded); false: only the batches, as a cost measurement needs.</param>
+    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket, bool inboxes = true)
     {
-        var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket);
+        var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket, inboxes);
         frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd._core.Local);
         await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
@@ -74,7 +79,11 @@ public sealed class TestFrontEnd : IAsyncDisposable
     }
 
     /// <summary>Lists every socket and room of this front end again (what the real front end does after a silo is lost).</summary>
-    public Task RelistAllAsync() => _core.Membership.RelistAllAsync();
+    public async Task RelistAllAsync()
+    {
+        await _core.Membership.RelistAllAsync();
+        await _core.Local.Presence.RelistAllAsync();
+    }
 
     public Inbox InboxOf(string socketId) => _outbox.InboxOf(socketId);
 
@@ -110,7 +119,7 @@ public sealed class TestFrontEnd : IAsyncDisposable
     }
 
     /// <summary>Records each event by socket, and each batch (one <see cref="OutgoingEvent"/>) with its recipients.</summary>
-    private sealed class Outbox : ISocketOutbox
+    private sealed class Outbox(bool inboxes) : ISocketOutbox
     {
         private readonly ConcurrentDictionary<string, Inbox> _sockets = new(StringComparer.Ordinal);
         private readonly ConcurrentQueue<DeliveredBatch> _batches = new();
@@ -127,14 +136,14 @@ public sealed class TestFrontEnd : IAsyncDisposable
         public bool Send(string socketId, OutgoingEvent message)
         {
             Record(message, [socketId]);
-            return _sockets.TryGetValue(socketId, out var inbox) && inbox.Add(message);
+            return _sockets.TryGetValue(socketId, out var inbox) && (!inboxes || inbox.Add(message));
         }
 
         public int SendToAll(OutgoingEvent message, string[]? except)
         {
             string[] targets = [.. _sockets.Keys.Where(id => except is null || !except.Contains(id))];
             Record(message, targets);
-            return targets.Count(id => _sockets.TryGetValue(id, out var inbox) && inbox.Add(message));
+            return targets.Count(id => _sockets.TryGetValue(id, out var inbox) && (!inboxes || inbox.Add(message)));
         }
 
         /// <summary>The first send of an event makes its batch; later sends of the same event add their socket to it.</summary>
@@ -195,26 +204,30 @@ public sealed class TestFrontEnd : IAsyncDisposable
         }
 
         /// <summary>Waits until an event matching <paramref name="eventName"/> and <paramref name="payload"/> (JSON text) has arrived.</summary>
-        public async Task WaitForAsync(string eventName, string payload)
+        public Task WaitForAsync(string eventName, string payload)
+            => WaitForAsync((e, p) => e == eventName && p == payload, $"event '{eventName}' with payload {payload}");
+
+        /// <summary>Waits until an event matching <paramref name="match"/> (event name, JSON text) has arrived, or until <paramref name="within"/>.</summary>
+        public async Task WaitForAsync(Func<string, string, bool> match, string what, TimeSpan? within = null)
         {
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_received)
             {
-                if (_received.Any(r => r.Event == eventName && r.Payload == payload))
+                if (_received.Any(r => match(r.Event, r.Payload)))
                 {
                     return;
                 }
 
-                _waiters.Add(((e, p) => e == eventName && p == payload, done));
+                _waiters.Add((match, done));
             }
 
             try
             {
-                await done.Task.WaitAsync(Timeout);
+                await done.Task.WaitAsync(within ?? Timeout);
             }
             catch (TimeoutException)
             {
-                throw new TimeoutException($"No event '{eventName}' with payload {payload} within {Timeout}; got: {string.Join(", ", Received.Select(r => r.Event + ":" + r.Payload))}");
+                throw new TimeoutException($"No {what} within {within ?? Timeout}; got: {string.Join(", ", Received.Select(r => r.Event + ":" + r.Payload))}");
             }
         }
 

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
+using Orleans.Rooms.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orleans.Rooms.Tests.Presence;
+
+/// <summary>
+/// Presence across two front ends of the three-silo cluster (docs/presence.md): the list every front end reads,
+/// each transition sent once, a key that stays while one of its sockets is there, and the leaves of a front end
+/// that dies without a goodbye.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task TwoSocketsOfOneKeyAndOneOfAnotherAreListedEverywhereAndEachTransitionIsSentOnce()
+    {
+        await using var a = await fixture.FrontEnd();
+        await using var b = await fixture.FrontEnd();
+        var room = Unique.Room();
+        var watcher = await a.ConnectAsync();
+        await a.Api.JoinAsync(watcher, room);
+        var aliceWeb = await a.ConnectAsync();
+        var alicePhone = await b.ConnectAsync();
+        var bob = await b.ConnectAsync();
+
+        await a.Api.TrackAsync(aliceWeb, room, "alice", new { device = "web" });
+        await b.Api.TrackAsync(alicePhone, room, "alice", new { device = "phone" });
+        await a.Api.TrackAsync(bob, room, "bob"); // tracked through the other front end, by id
+
+        foreach (var api in new[] { a.Api, b.Api, fixture.Api(2) })
+        {
+            var keys = PresenceLog.Keys(await api.PresenceAsync(room));
+            Assert.Equal(new[] { aliceWeb, alicePhone }.Order(), keys["alice"]);
+            Assert.Equal([bob], keys["bob"]);
+            Assert.Equal(2, keys.Count);
+        }
+
+        var inbox = a.InboxOf(watcher);
+        await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == bob, "bob's join");
+        await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == alicePhone, "alice's phone's join");
+
+        // One of alice's sockets leaves the room: her key stays, with the other.
+        await b.Api.LeaveAsync(alicePhone, room);
+        await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == alicePhone, "alice's phone's leave");
+        Assert.Equal([aliceWeb], PresenceLog.Keys(await b.Api.PresenceAsync(room))["alice"]);
+
+        // Her last socket disconnects: her key goes.
+        await a.DisconnectAsync(aliceWeb);
+        await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == aliceWeb, "alice's web socket's leave");
+        Assert.Equal(["bob"], PresenceLog.Keys(await b.Api.PresenceAsync(room)).Keys);
+
+        // Nothing more comes: each of the five transitions exactly once, to each member.
+        await a.Api.BroadcastAsync([room], "marker", "end");
+        await inbox.WaitForAsync("marker", "\"end\"");
+        var log = PresenceLog.Of(inbox, room);
+        output.WriteLine($"{PresenceLog.DiffsOf(inbox, room)} diffs: {string.Join(", ", log.Select(t => (t.Join ? "+" : "-") + t.Key + "/" + t.Ref))}");
+        Assert.Equal(5, log.Count);
+        Assert.Equal(5, log.Distinct().Count());
+        Assert.Equal(3, log.Count(t => t.Join));
+        var bobInbox = b.InboxOf(bob);
+        await bobInbox.WaitForAsync("marker", "\"end\"");
+        Assert.Equal(log.Select(t => t.ToString()).Order(), PresenceLog.Of(bobInbox, room).Select(t => t.ToString()).Order());
+    }
+
+    [Fact]
+    public async Task AFrontEndThatDiesMakesItsKeysLeaveWithinThePurgeBoundOnce()
+    {
+        var lease = TimeSpan.FromSeconds(2);
+        await using var a = await fixture.FrontEnd();
+        var dying = await fixture.FrontEnd(lease);
+        var room = Unique.Room();
+        var watcher = await a.ConnectAsync();
+        await a.Api.JoinAsync(watcher, room);
+        var staying = await a.ConnectAsync();
+        await a.Api.TrackAsync(staying, room, "stays");
+        var carol = new[] { await dying.ConnectAsync(), await dying.ConnectAsync() };
+        foreach (var socket in carol)
+        {
+            await dying.Api.TrackAsync(socket, room, "carol");
+        }
+
+        var inbox = a.InboxOf(watcher);
+        await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == carol[1], "carol's second join");
+        await dying.RenewAsync(lease);
+        var crashed = Stopwatch.StartNew();
+        dying.Crash();
+
+        // Purge bound: the lease, then the lease check (1 s), then the purge's calls and one diff delay.
+        var bound = lease + TimeSpan.FromSeconds(4);
+        await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == carol[0], "carol's first leave", bound);
+        await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == carol[1], "carol's second leave", bound);
+        output.WriteLine($"carol's keys left {crashed.Elapsed.TotalSeconds:F2} s after her front end stopped answering (lease {lease.TotalSeconds} s)");
+
+        await a.Api.BroadcastAsync([room], "marker", "end");
+        await inbox.WaitForAsync("marker", "\"end\"");
+        var log = PresenceLog.Of(inbox, room);
+        Assert.Equal(1, log.Count(t => !t.Join && t.Ref == carol[0]));
+        Assert.Equal(1, log.Count(t => !t.Join && t.Ref == carol[1]));
+        Assert.DoesNotContain(log, t => t.Ref == staying && !t.Join);
+        Assert.Equal(["stays"], PresenceLog.Keys(await a.Api.PresenceAsync(room)).Keys);
+        await dying.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AThousandSocketsTrackingOneRoomAtOnceGetFewDiffsAndCostLittleMoreThanJoins()
+    {
+        const int Sockets = 1000;
+        await using var a = await fixture.FrontEnd(inboxes: false);
+        await using var b = await fixture.FrontEnd(inboxes: false);
+        var sockets = new List<(TestFrontEnd FrontEnd, string Id)>();
+        for (var i = 0; i < Sockets; i++)
+        {
+            var frontEnd = i % 2 == 0 ? a : b;
+            sockets.Add((frontEnd, await frontEnd.ConnectAsync()));
+        }
+
+        // Warm: both paths once, on rooms of their own.
+        await RunAsync(sockets.Take(100), Unique.Room(), track: false);
+        await RunAsync(sockets.Take(100), Unique.Room(), track: true);
+
+        var joinCpu = await RunAsync(sockets, Unique.Room(), track: false);
+        var room = Unique.Room();
+        var trackCpu = await RunAsync(sockets, room, track: true);
+
+        // Each front end is sent every join, in a few diffs, each written once to every member there.
+        int[] joins = [0, 0];
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                joins = [.. new[] { a, b }.Select(f => DiffsTo(f, room).Sum(d => PresenceLog.Joins(d.Payload)))];
+                return Task.FromResult(joins.All(j => j == Sockets));
+            },
+            "every join sent to both front ends",
+            TimeSpan.FromSeconds(10));
+        var diffs = DiffsTo(a, room).Length + DiffsTo(b, room).Length;
+        var writes = DiffsTo(a, room).Sum(d => d.Recipients.Count) + DiffsTo(b, room).Sum(d => d.Recipients.Count);
+        Assert.Equal(Sockets, (await a.Api.PresenceAsync(room)).Keys.Count);
+
+        var ratio = trackCpu / joinCpu;
+        output.WriteLine($"{Sockets} sockets at once on 2 front ends (warm): a join {Micros(joinCpu, Sockets)} µs CPU, a track {Micros(trackCpu, Sockets)} µs CPU ({ratio:F2}× a join, its state and diffs included); {diffs} diff batches for {Sockets} tracks, {writes} diff writes to sockets");
+        Assert.True(diffs <= 40, $"{diffs} diff batches for {Sockets} tracks: they are not batched");
+    }
+
+    private static TestFrontEnd.DeliveredBatch[] DiffsTo(TestFrontEnd frontEnd, string room)
+        => [.. frontEnd.Batches.Where(x => x.EventName == PresenceEvents.Diff && PresenceLog.RoomOf(x.Payload) == room)];
+
+    private static string Micros(TimeSpan cpu, int count) => (cpu.TotalMilliseconds * 1000 / count).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>All sockets join (or track in) the room at once; the process's CPU time it took.</summary>
+    private static async Task<TimeSpan> RunAsync(IEnumerable<(TestFrontEnd FrontEnd, string Id)> sockets, string room, bool track)
+    {
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var before = process.TotalProcessorTime;
+        await Task.WhenAll(sockets.Select(s => track ? s.FrontEnd.Api.TrackAsync(s.Id, room, s.Id) : s.FrontEnd.Api.JoinAsync(s.Id, room)));
+        process.Refresh();
+        return process.TotalProcessorTime - before;
+    }
+}
