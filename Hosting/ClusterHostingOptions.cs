@@ -38,6 +38,12 @@ public sealed class ClusterHostingOptions
     /// <summary>The address other silos and clients use to reach this silo; unset: loopback when embedded, else the first non-loopback address.</summary>
     public string? AdvertisedIPAddress { get; set; }
 
+    /// <summary>
+    /// Orleans' own setting, which Orleans reads too: <c>true</c> and Orleans adds its activity propagation itself;
+    /// unset, the rooms hosts add it (grain calls carry the trace of the request that made them); <c>false</c>, off.
+    /// </summary>
+    public bool? EnableDistributedTracing { get; set; }
+
     /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
     public string? Validate()
     {

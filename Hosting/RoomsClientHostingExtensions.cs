@@ -38,6 +38,11 @@ public static partial class RoomsClientHostingExtensions
             o.ServiceId = cluster.ServiceId;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
+        if (cluster.EnableDistributedTracing is null)
+        {
+            client.AddActivityPropagation();
+        }
+
         client.UseConnectionRetryFilter(async (exception, cancellationToken) =>
         {
             await Task.Delay(ReconnectDelay, cancellationToken);

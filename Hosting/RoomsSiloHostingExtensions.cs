@@ -56,6 +56,11 @@ public static class RoomsSiloHostingExtensions
             });
         }
 
+        if (cluster.EnableDistributedTracing is null)
+        {
+            silo.AddActivityPropagation();
+        }
+
         silo.AddRoomGrains();
 
         // A dead silo's grains (and the memberships they held) come back only once the cluster declares it
