@@ -38,6 +38,7 @@ public static partial class RoomsClientHostingExtensions
             o.ServiceId = cluster.ServiceId;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
+        client.Services.AddOrleansLogLevels();
         if (cluster.EnableDistributedTracing is null)
         {
             client.AddActivityPropagation();

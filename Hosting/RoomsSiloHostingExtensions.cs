@@ -62,6 +62,7 @@ public static class RoomsSiloHostingExtensions
         }
 
         silo.AddRoomGrains();
+        silo.Services.AddOrleansLogLevels();
 
         // A dead silo's grains (and the memberships they held) come back only once the cluster declares it
         // dead. Orleans probes every 5 s by default, which took 10-15 s on a busy 2-core machine; 3 s probes
