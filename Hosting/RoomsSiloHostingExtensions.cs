@@ -54,6 +54,12 @@ public static class RoomsSiloHostingExtensions
                 o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
                 o.GatewayListeningEndpoint = new IPEndPoint(listen, cluster.GatewayPort);
             });
+
+            // After the settings above: with no address set, the pod's own (POD_IP) is advertised.
+            if (cluster.UsesKubernetesHosting(Environment.GetEnvironmentVariable))
+            {
+                silo.UseKubernetesHosting();
+            }
         }
 
         if (cluster.EnableDistributedTracing is null)
