@@ -1,4 +1,5 @@
 using System.Net;
+using Orleans.Hosting.Kubernetes;
 
 namespace Orleans.Rooms.Hosting;
 
@@ -38,12 +39,39 @@ public sealed class ClusterHostingOptions
     /// <summary>The address other silos and clients use to reach this silo; unset: loopback when embedded, else the first non-loopback address.</summary>
     public string? AdvertisedIPAddress { get; set; }
 
+    /// <summary>Silos on Redis clustering: whether they use Orleans' Kubernetes hosting (<see cref="KubernetesHosting"/>).</summary>
+    public KubernetesHosting Kubernetes { get; set; } = KubernetesHosting.Auto;
+
+    /// <summary>
+    /// Orleans' own setting, which Orleans reads too: <c>true</c> and Orleans adds its activity propagation itself;
+    /// unset, the rooms hosts add it (grain calls carry the trace of the request that made them); <c>false</c>, off.
+    /// </summary>
+    public bool? EnableDistributedTracing { get; set; }
+
+    /// <summary>Whether a silo on Redis clustering uses Orleans' Kubernetes hosting, given the process's environment.</summary>
+    public bool UsesKubernetesHosting(Func<string, string?> environment) => Kubernetes switch
+    {
+        KubernetesHosting.Enabled => true,
+        KubernetesHosting.Disabled => false,
+        _ => !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_HOST")) && !string.IsNullOrEmpty(environment(KubernetesHostingOptions.PodNameEnvironmentVariable)),
+    };
+
     /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
     public string? Validate()
     {
         if (!Enum.IsDefined(Role))
         {
             return $"Orleans:Role must be Embedded or Client (was {Role}).";
+        }
+
+        if (!Enum.IsDefined(Kubernetes))
+        {
+            return $"Orleans:Kubernetes must be Auto, Enabled or Disabled (was {Kubernetes}).";
+        }
+
+        if (Kubernetes == KubernetesHosting.Enabled && string.IsNullOrWhiteSpace(Redis))
+        {
+            return "Orleans:Kubernetes is Enabled, which needs Orleans:Redis: Kubernetes hosting works beside the cluster's membership table, it does not replace it.";
         }
 
         if (Role == ClusterRole.Client && string.IsNullOrWhiteSpace(Redis) && Gateways.Length == 0)

@@ -38,6 +38,12 @@ public static partial class RoomsClientHostingExtensions
             o.ServiceId = cluster.ServiceId;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout);
+        client.Services.AddOrleansLogLevels();
+        if (cluster.EnableDistributedTracing is null)
+        {
+            client.AddActivityPropagation();
+        }
+
         client.UseConnectionRetryFilter(async (exception, cancellationToken) =>
         {
             await Task.Delay(ReconnectDelay, cancellationToken);

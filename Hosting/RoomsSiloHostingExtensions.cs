@@ -54,9 +54,21 @@ public static class RoomsSiloHostingExtensions
                 o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
                 o.GatewayListeningEndpoint = new IPEndPoint(listen, cluster.GatewayPort);
             });
+
+            // After the settings above: with no address set, the pod's own (POD_IP) is advertised.
+            if (cluster.UsesKubernetesHosting(Environment.GetEnvironmentVariable))
+            {
+                silo.UseKubernetesHosting();
+            }
+        }
+
+        if (cluster.EnableDistributedTracing is null)
+        {
+            silo.AddActivityPropagation();
         }
 
         silo.AddRoomGrains();
+        silo.Services.AddOrleansLogLevels();
 
         // A dead silo's grains (and the memberships they held) come back only once the cluster declares it
         // dead. Orleans probes every 5 s by default, which took 10-15 s on a busy 2-core machine; 3 s probes

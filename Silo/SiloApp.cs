@@ -13,6 +13,9 @@ public static class SiloApp
 {
     public const string DefaultUrl = "http://127.0.0.1:8081";
 
+    /// <summary>The service its traces are exported under (OTLP, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
+    public const string ServiceName = "orleans-rooms-silo";
+
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -28,6 +31,7 @@ public static class SiloApp
         }
 
         builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
+        builder.AddRoomsTracing(ServiceName);
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
 
         var app = builder.Build();

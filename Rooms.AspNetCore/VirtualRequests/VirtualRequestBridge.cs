@@ -115,6 +115,7 @@ internal sealed partial class VirtualRequestBridge(
 
         var started = time.GetTimestamp();
         var failed = true;
+        var activity = SocketRequestActivity.Start(request.Method, request.Path, socketId);
 
         // What the app logs while it serves the request says which socket asked.
         using (logger.BeginScope("SocketId:{SocketId}", socketId))
@@ -136,6 +137,10 @@ internal sealed partial class VirtualRequestBridge(
                     : response.StatusCode;
                 var route = (features.Get<IEndpointFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
                 metrics.VirtualRequest(request.Method, route, status, time.GetElapsedTime(started));
+                if (activity is not null)
+                {
+                    SocketRequestActivity.Stop(activity, request.Method, route, status);
+                }
             }
         }
 

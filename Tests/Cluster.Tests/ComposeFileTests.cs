@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.Extensions.Configuration;
@@ -26,29 +25,6 @@ public sealed partial class ComposeFileTests
 
     /// <summary>Where the haproxy image reads its config.</summary>
     private const string LbConfigInImage = "/usr/local/etc/haproxy/haproxy.cfg";
-
-    /// <summary>The settings each kind of app binds: section and options class.</summary>
-    private static readonly Dictionary<AppKind, (string Section, Type Options)[]> SettingsRead = new()
-    {
-        [AppKind.Silo] =
-        [
-            (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
-            (MembershipTableGuardOptions.SectionName, typeof(MembershipTableGuardOptions)),
-        ],
-        [AppKind.FrontEnd] =
-        [
-            (ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions)),
-            (RoomsOptions.SectionName, typeof(RoomsOptions)),
-            (SocketLimitsOptions.SectionName, typeof(SocketLimitsOptions)),
-            (FrontEndOptions.SectionName, typeof(FrontEndOptions)),
-        ],
-    };
-
-    private enum AppKind
-    {
-        Silo,
-        FrontEnd,
-    }
 
     private static IEnumerable<ComposeFile.Service> Apps(AppKind kind) => Compose.Services.Values.Where(s => KindOf(s) == kind);
 
@@ -102,21 +78,9 @@ public sealed partial class ComposeFileTests
     [Fact]
     public void TheBalancersConfigIsValidForComposeAndForScriptsCluster()
     {
-        var haproxy = File.Exists("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy";
         var socket = Path.Combine(Path.GetTempPath(), $"rooms-lb-check-{Guid.NewGuid():N}.sock");
-        foreach (var environment in new Dictionary<string, string>[] { [], new() { ["ROOMS_LB_BIND"] = "127.0.0.1:5000", ["ROOMS_LB_SOCKET"] = socket } })
-        {
-            var start = new ProcessStartInfo(haproxy) { ArgumentList = { "-c", "-f", LbConfigPath }, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            using var check = Process.Start(start) ?? throw new InvalidOperationException($"{haproxy} did not start: install it (apt-get install haproxy)");
-            var said = check.StandardOutput.ReadToEnd() + check.StandardError.ReadToEnd();
-            check.WaitForExit();
-            Assert.True(check.ExitCode == 0, $"haproxy -c -f {LbConfigPath} with {(environment.Count == 0 ? "compose's environment" : "scripts/cluster's")} exited with {check.ExitCode}:\n{said}");
-        }
+        Assert.Null(HaproxyConfig.Check(LbConfigPath, new Dictionary<string, string>()));
+        Assert.Null(HaproxyConfig.Check(LbConfigPath, new Dictionary<string, string> { ["ROOMS_LB_BIND"] = "127.0.0.1:5000", ["ROOMS_LB_SOCKET"] = socket }));
     }
 
     [Fact]
@@ -148,7 +112,7 @@ public sealed partial class ComposeFileTests
         {
             foreach (var variable in service.Environment.Keys)
             {
-                Assert.True(IsReadBy(KindOf(service), variable), $"{service.Name} sets {variable}, which a {KindOf(service)} does not read.");
+                Assert.True(AppSettings.IsReadBy(KindOf(service), variable), $"{service.Name} sets {variable}, which a {KindOf(service)} does not read.");
             }
         }
     }
@@ -158,7 +122,7 @@ public sealed partial class ComposeFileTests
     {
         foreach (var service in Silos.Concat(FrontEnds))
         {
-            foreach (var (section, type) in SettingsRead[KindOf(service)!.Value])
+            foreach (var (section, type) in AppSettings.Read[KindOf(service)!.Value])
             {
                 var options = Bind(service, section, type);
                 if (options is ISelfValidatingOptions validating)
@@ -231,35 +195,6 @@ public sealed partial class ComposeFileTests
     private static bool IsRedis(ComposeFile.Service service) => service.Image?.Split(':')[0] == "redis";
 
     private static bool IsBalancer(ComposeFile.Service service) => service.Image?.Split(':')[0] == "haproxy";
-
-    /// <summary>
-    /// <c>Section__Key</c> is read when <c>Key</c> is a public settable property of an options class that the
-    /// app binds from <c>Section</c>; the host's own variables are read by ASP.NET Core and the runtime.
-    /// </summary>
-    private static bool IsReadBy(AppKind? kind, string variable)
-    {
-        if (variable is "ASPNETCORE_URLS" or "ASPNETCORE_ENVIRONMENT" || variable.StartsWith("DOTNET_", StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        var key = variable.Replace("__", ":", StringComparison.Ordinal);
-        var cut = key.LastIndexOf(':');
-        if (kind is null || cut < 0)
-        {
-            return false;
-        }
-
-        var (section, name) = (key[..cut], key[(cut + 1)..]);
-        if (kind == AppKind.Silo && section == ClusterHostingOptions.SectionName && name == nameof(ClusterHostingOptions.Role))
-        {
-            return false; // front ends only
-        }
-
-        return SettingsRead[kind.Value].Any(s =>
-            string.Equals(s.Section, section, StringComparison.OrdinalIgnoreCase)
-            && s.Options.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { SetMethod.IsPublic: true });
-    }
 
     private static ClusterHostingOptions ClusterSettingsOf(ComposeFile.Service service)
         => (ClusterHostingOptions)Bind(service, ClusterHostingOptions.SectionName, typeof(ClusterHostingOptions));

@@ -16,6 +16,10 @@ public static class FrontEndApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5000";
 
+    public const string HealthPath = "/healthz";
+
+    public const string ReadyPath = "/readyz";
+
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -54,6 +58,7 @@ public static class FrontEndApp
         builder.Services.AddRooms();
         builder.Services.AddExampleApp();
         builder.Services.AddFrontEndMetrics();
+        builder.AddFrontEndTracing();
 
         // An unhandled exception answers a ProblemDetails 500 with a traceId, over HTTP and over a socket alike;
         // its message stays in the log.
@@ -61,8 +66,8 @@ public static class FrontEndApp
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(RoomsServiceCollectionExtensions.ReadyTag),
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Orleans.Rooms.Cluster.Tests.Infrastructure;
 
 /// <summary>
@@ -66,6 +68,25 @@ public sealed class HaproxyConfig
         }
 
         return new HaproxyConfig(sections.ToDictionary(s => s.Key, s => (IReadOnlyList<string[]>)s.Value));
+    }
+
+    /// <summary>
+    /// Runs <c>haproxy -c</c> on the file with <paramref name="environment"/> set; null when it is valid, else what
+    /// HAProxy said.
+    /// </summary>
+    public static string? Check(string path, IReadOnlyDictionary<string, string> environment)
+    {
+        var haproxy = File.Exists("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy";
+        var start = new ProcessStartInfo(haproxy) { ArgumentList = { "-c", "-f", path }, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var check = Process.Start(start) ?? throw new InvalidOperationException($"{haproxy} did not start: install it (apt-get install haproxy)");
+        var said = check.StandardOutput.ReadToEnd() + check.StandardError.ReadToEnd();
+        check.WaitForExit();
+        return check.ExitCode == 0 ? null : $"haproxy -c -f {path} exited with {check.ExitCode}:\n{said}";
     }
 
     /// <summary>The lines of section <paramref name="header"/> whose keyword is <paramref name="keyword"/> (arguments after it).</summary>
