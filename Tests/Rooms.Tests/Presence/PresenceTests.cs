@@ -160,3 +160,96 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
         return process.TotalProcessorTime - before;
     }
 }
+
+/// <summary>
+/// A silo that held presence grains dies (docs/presence.md, "Guarantees"): once the front ends relist, every room's
+/// presence is what it was, and no member was sent a diff for it: no spurious leave, no spurious join (counted).
+/// </summary>
+public sealed class PresenceSiloLossTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Rooms = 18;
+
+    private readonly ClusterFixture _cluster = new();
+
+    public Task InitializeAsync() => _cluster.InitializeAsync();
+
+    public Task DisposeAsync() => _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task AKilledSiloCostsNoDiffOnceRebuiltAndTheListsAreWhole()
+    {
+        await using var a = await _cluster.FrontEnd();
+        await using var b = await _cluster.FrontEnd();
+        var rooms = Enumerable.Range(0, Rooms).Select(_ => Unique.Room()).ToArray();
+        var watcher = await a.ConnectAsync();
+        var trackers = new[] { await a.ConnectAsync(), await b.ConnectAsync(), await b.ConnectAsync() };
+        foreach (var room in rooms)
+        {
+            await a.Api.JoinAsync(watcher, room);
+            for (var i = 0; i < trackers.Length; i++)
+            {
+                var frontEnd = i == 0 ? a : b;
+                await frontEnd.Api.TrackAsync(trackers[i], room, $"user{i % 2}", new { i });
+            }
+        }
+
+        var inbox = a.InboxOf(watcher);
+        foreach (var room in rooms)
+        {
+            await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == trackers[^1], $"the last join in {room}");
+        }
+
+        var before = await ListsAsync(a.Api, rooms);
+        var diffsBefore = rooms.Sum(room => PresenceLog.DiffsOf(inbox, room));
+
+        var (victim, lost) = await SiloHoldingTheMostPresenceAsync(rooms);
+        output.WriteLine($"killing {victim.SiloAddress}: it holds {lost} of the {Rooms} presence grains");
+        Assert.True(lost > 0, "no presence grain on a secondary silo");
+        await _cluster.Cluster.KillSiloAsync(victim);
+        await _cluster.WhenDeclaredDeadAsync(victim.SiloAddress);
+
+        // While the front ends have not relisted, reads are whole (each front end answers for its own entries).
+        Assert.Equal(before, await ListsAsync(b.Api, rooms));
+
+        await a.RenewAsync(TimeSpan.FromMinutes(5));
+        await b.RenewAsync(TimeSpan.FromMinutes(5));
+        await a.RelistAllAsync();
+        await b.RelistAllAsync();
+        Assert.Equal(before, await ListsAsync(a.Api, rooms));
+
+        // A change after the rebuild is one diff, one join; nothing before it came.
+        var late = await b.ConnectAsync();
+        await b.Api.TrackAsync(late, rooms[0], "late");
+        await PresenceLog.WaitForAsync(inbox, rooms[0], t => t.Join && t.Ref == late, "the late join");
+        await a.Api.BroadcastAsync([.. rooms], "marker", "end");
+        await inbox.WaitForAsync("marker", "\"end\"");
+        var spurious = rooms.Sum(room => PresenceLog.DiffsOf(inbox, room)) - diffsBefore - 1;
+        output.WriteLine($"{diffsBefore} diffs before the kill, {spurious} spurious after the rebuild");
+        Assert.Equal(0, spurious);
+        Assert.Single(PresenceLog.Of(inbox, rooms[0]), t => t.Ref == late);
+    }
+
+    private static async Task<string> ListsAsync(IRoomService api, string[] rooms)
+    {
+        var lists = new List<string>();
+        foreach (var room in rooms)
+        {
+            var keys = PresenceLog.Keys(await api.PresenceAsync(room));
+            lists.Add(room + ": " + string.Join("; ", keys.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => k.Key + "=" + string.Join(",", k.Value))));
+        }
+
+        return string.Join("\n", lists);
+    }
+
+    private async Task<(Orleans.TestingHost.SiloHandle Silo, int Count)> SiloHoldingTheMostPresenceAsync(string[] rooms)
+    {
+        var activations = await _cluster.Cluster.Client.GetGrain<Orleans.Runtime.IManagementGrain>(0).GetDetailedGrainStatistics();
+        var byName = rooms.ToHashSet(StringComparer.Ordinal);
+        var bySilo = activations
+            .Where(s => s.GrainType.StartsWith(typeof(IPresenceGrain).Namespace + ".PresenceGrain,", StringComparison.Ordinal) && byName.Contains(s.GrainId.Key.ToString()!))
+            .GroupBy(s => s.SiloAddress)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var victim = _cluster.Cluster.SecondarySilos.OrderByDescending(s => bySilo.GetValueOrDefault(s.SiloAddress)).First();
+        return (victim, bySilo.GetValueOrDefault(victim.SiloAddress));
+    }
+}
