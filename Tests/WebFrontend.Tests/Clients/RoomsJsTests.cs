@@ -51,7 +51,7 @@ public sealed class RoomsJsTests(ClientsFixture fixture, ITestOutputHelper testO
             TimeSpan.FromSeconds(90));
 
         Assert.True(exitCode == 0, $"node --test test/rooms.test.mjs exited with {exitCode}:\n{output}");
-        Assert.Contains("ℹ pass 9", output);
+        Assert.Contains("ℹ pass 10", output);
         Assert.Contains("ℹ fail 0", output);
         foreach (var figure in output.Split('\n').Where(line => line.Contains("# rooms.js:")))
         {

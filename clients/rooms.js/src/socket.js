@@ -2,6 +2,7 @@
 // a Promise of the jwr; requests made while not connected wait in a queue and go out in order once the
 // connection is up; event handlers by name, kept across reconnects by the connection.
 import { Connection, LIFECYCLE_EVENTS } from './connection.js';
+import { Presence } from './presence.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -49,6 +50,35 @@ export class SailsSocket {
         return this.request({ method, url, data }, cb);
       };
     }
+  }
+
+  /**
+   * Who is in `room` (docs/presence.md): one helper per room, kept in step from the presence_state this socket is
+   * sent when it tracks and the presence_diff events of the room; `sync()` fetches the state without tracking.
+   */
+  presence(room, options) {
+    check(typeof room === 'string' && room.length > 0, 'io.socket.presence(room): `room` must be a non-empty string.');
+    if (!this._presence) {
+      this._presence = new Map();
+      this.on('presence_state', (event) => this._presenceOf(event).forEach((p) => p._applyState(event.state || {}, event.version)));
+      this.on('presence_diff', (event) => this._presenceOf(event).forEach((p) => p._onDiff(event)));
+      this.on('reconnect', (id, info) => {
+        if (!info || !info.resumed) {
+          this._presence.forEach((p) => p._reset());
+        }
+      });
+    }
+
+    if (!this._presence.has(room)) {
+      this._presence.set(room, new Presence(this, room, options));
+    }
+
+    return this._presence.get(room);
+  }
+
+  _presenceOf(event) {
+    const presence = event && this._presence.get(event.room);
+    return presence ? [presence] : [];
   }
 
   /** The socket id (its own room's name) while connected, else null; a resumed socket keeps its id. */
