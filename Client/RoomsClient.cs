@@ -17,6 +17,7 @@ public sealed class RoomsClient : IAsyncDisposable
 {
     private readonly RoomsConnection _connection;
     private readonly TimeSpan _requestTimeout;
+    private readonly Dictionary<string, RoomsPresence> _presence = new(StringComparer.Ordinal);
 
     /// <summary>A client of the front end at <paramref name="baseAddress"/> (e.g. <c>http://127.0.0.1:5000</c>); not connected yet.</summary>
     public RoomsClient(Uri baseAddress, RoomsClientOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -157,6 +158,52 @@ public sealed class RoomsClient : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
         ArgumentNullException.ThrowIfNull(handler);
         return _connection.On(eventName, handler);
+    }
+
+    /// <summary>
+    /// Who is in <paramref name="room"/> (docs/presence.md): one view per room, kept in step from the state this
+    /// socket is sent when it tracks and the room's diffs; <see cref="RoomsPresence.SyncAsync"/> fetches the state
+    /// without tracking, from <paramref name="listPath"/> (the example app's route by default).
+    /// </summary>
+    public RoomsPresence Presence(string room, string listPath = "/presence/list")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(room);
+        lock (_presence)
+        {
+            if (_presence.Count == 0)
+            {
+                On<JsonElement>("presence_state", e => OfRoom(e)?.ApplyState(e.GetProperty("state"), e.TryGetProperty("version", out var v) ? v.GetString() : null));
+                On<JsonElement>("presence_diff", e => OfRoom(e)?.OnDiff(e));
+                Replaced += _ =>
+                {
+                    lock (_presence)
+                    {
+                        foreach (var view in _presence.Values)
+                        {
+                            view.Reset();
+                        }
+                    }
+
+                    return Task.CompletedTask;
+                };
+            }
+
+            if (!_presence.TryGetValue(room, out var presence))
+            {
+                _presence[room] = presence = new RoomsPresence(this, room, listPath);
+            }
+
+            return presence;
+        }
+    }
+
+    private RoomsPresence? OfRoom(JsonElement presenceEvent)
+    {
+        var room = presenceEvent.TryGetProperty("room", out var r) ? r.GetString() : null;
+        lock (_presence)
+        {
+            return room is not null ? _presence.GetValueOrDefault(room) : null;
+        }
     }
 
     /// <summary>
