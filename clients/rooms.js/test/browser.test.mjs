@@ -100,6 +100,16 @@ test('the demo page at / works on rooms.js; screenshot', async () => {
   await pages[0].fill('#text', 'hello from the first page');
   await pages[0].click('#broadcast');
   await pages[1].waitForFunction(() => document.getElementById('log').textContent.includes('event message: "hello from the first page"'));
+
+  // Presence: both track themselves; each page shows both names.
+  for (const [i, page] of pages.entries()) {
+    await page.fill('#name', `page${i}`);
+    await page.click('#track');
+  }
+
+  for (const page of pages) {
+    await page.waitForFunction(() => /page0 \(1\).*page1 \(1\)|page1 \(1\).*page0 \(1\)/.test(document.getElementById('present').textContent));
+  }
   const screenshot = process.env.SCREENSHOT || path.join(tmpdir(), 'orleans-rooms-demo.png');
   await pages[1].screenshot({ path: screenshot });
   console.log(`screenshot of the demo page: ${screenshot}`);
