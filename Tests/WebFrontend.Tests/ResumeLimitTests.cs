@@ -98,6 +98,10 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
         var room = Unique.Room();
         var id = client.Id;
         Assert.Equal(200, (await client.RequestAsync("POST", "/joinFunRoom", new { roomName = room })).StatusCode);
+        onA.Listen("presence_diff");
+        Assert.Equal(200, (await onA.RequestAsync("POST", "/joinFunRoom", new { roomName = room })).StatusCode);
+        Assert.Equal(200, (await client.RequestAsync("POST", "/presence/track", new { roomName = room, key = "mover" })).StatusCode);
+        await onA.WaitForAsync("presence_diff", d => d.GetProperty("joins").TryGetProperty("mover", out _));
         await Tick(onB, room, 0);
         await client.WaitForAsync("tick", e => e.GetProperty("i").GetInt32() == 0);
 
@@ -142,8 +146,21 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
         await Tick(onA, room, 26);
         await client.WaitForAsync("tick", e => e.GetProperty("i").GetInt32() == 26);
         Assert.Equal(27, client.ReceivedOf("tick").Count);
+
+        // Its presence moved with it: still listed, and no member was sent a leave or a join for the move. Its
+        // entry belongs to B now: an untrack there leaves once.
+        foreach (var reader in new[] { onA, onB })
+        {
+            var list = await reader.RequestAsync("GET", "/presence/list", new { roomName = room });
+            Assert.Equal(id, list.Body.GetProperty("mover").GetProperty("metas")[0].GetProperty("ref").GetString());
+        }
+
+        Assert.Single(onA.ReceivedOf("presence_diff"));
+        Assert.Equal(200, (await client.RequestAsync("POST", "/presence/untrack", new { roomName = room })).StatusCode);
+        await onA.WaitForAsync("presence_diff", d => d.GetProperty("leaves").TryGetProperty("mover", out _));
+        Assert.Equal(2, onA.ReceivedOf("presence_diff").Count);
         Assert.Empty(client.Faults);
-        output.WriteLine($"moved to another front end {movedAfter.TotalMilliseconds:F0} ms after the cut; {reads} reads meanwhile all listed it; 27 events once each, in order");
+        output.WriteLine($"moved to another front end {movedAfter.TotalMilliseconds:F0} ms after the cut; {reads} reads meanwhile all listed it; 27 events once each, in order; its presence moved without a diff");
     }
 
     [Fact]
