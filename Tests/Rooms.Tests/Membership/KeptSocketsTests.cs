@@ -41,6 +41,20 @@ public sealed class KeptSocketsTests
     }
 
     [Fact]
+    public void ASocketsPresenceEntriesAsLastRecordedGoWithItsRecord()
+    {
+        var entry = new Orleans.Rooms.Presence.PresenceEntry("a", "ann", "{\"ref\":\"s\"}"u8.ToArray());
+        Commit([new SocketRecord("s", ["s", "a"], [Hash(Secret)], [entry])]);
+        Commit([new SocketRecord("s", ["s", "a", "b"], null, [entry, entry with { Room = "b" }])]);
+
+        Assert.NotNull(_kept.Begin("s", Secret, "fe2"));
+        var handOver = _kept.End("s", "fe2");
+
+        Assert.Equal(["a", "b"], handOver!.Presence!.Select(p => p.Room));
+        Assert.Equal("ann", handOver.Presence![1].Key);
+    }
+
+    [Fact]
     public void OnlyTheLastTwoTokensResumeASocketAndOnlyOnce()
     {
         Commit([new SocketRecord("s", ["s"], [Hash(Secret), Hash(Previous)])]);
