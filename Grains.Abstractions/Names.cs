@@ -3,6 +3,7 @@ namespace Orleans.Rooms;
 /// <summary>The input rules for room and event names, in one place for every caller.</summary>
 public static class Names
 {
+    /// <summary>The event a broadcast without an event name sends (Sails' default): <c>message</c>.</summary>
     public const string DefaultEventName = "message";
 
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="paramName"/> and the value when <paramref name="room"/> is not a valid room name.</summary>

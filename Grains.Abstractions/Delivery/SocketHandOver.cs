@@ -9,7 +9,7 @@ namespace Orleans.Rooms.Delivery;
 /// them after the client's number, and the client skips by id those it processed already.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.SocketHandOver")]
-public sealed record SocketHandOver(
+internal sealed record SocketHandOver(
     [property: Id(0)] string[] Rooms,
     [property: Id(1)] long LastSeq,
     [property: Id(2)] HandedOverEvent[] Events,

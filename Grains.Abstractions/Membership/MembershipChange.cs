@@ -6,7 +6,7 @@ namespace Orleans.Rooms.Membership;
 /// but <paramref name="KeepRoom"/>), then join <paramref name="Join"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.MembershipChange")]
-public sealed record MembershipChange(
+internal sealed record MembershipChange(
     [property: Id(0)] string[] Join,
     [property: Id(1)] string[] Leave,
     [property: Id(2)] bool LeaveAll = false,
