@@ -9,7 +9,7 @@ namespace Orleans.Rooms;
 /// resolved once per interface; they are the same in every process. Also takes keys that are only white
 /// space, which are valid room names but which that overload refuses.
 /// </summary>
-public static class GrainReferences
+internal static class GrainReferences
 {
     public static TGrain GetGrainByKey<TGrain>(this IGrainFactory grains, string key)
         where TGrain : IGrainWithStringKey

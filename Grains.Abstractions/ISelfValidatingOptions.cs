@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Orleans.Rooms;
 
 /// <summary>Settings classes that check themselves and name the bad setting.</summary>
-public interface ISelfValidatingOptions
+internal interface ISelfValidatingOptions
 {
     /// <summary>The first problem with these settings, naming the setting, or null when they are valid.</summary>
     string? Validate();

@@ -3,6 +3,7 @@ namespace Orleans.Rooms;
 /// <summary>The input rules for room and event names, in one place for every caller.</summary>
 public static class Names
 {
+    /// <summary>The event a broadcast without an event name sends (Sails' default): <c>message</c>.</summary>
     public const string DefaultEventName = "message";
 
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="paramName"/> and the value when <paramref name="room"/> is not a valid room name.</summary>
@@ -14,7 +15,7 @@ public static class Names
         => Validate(eventName, maxLength, paramName, "event name");
 
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="paramName"/> and the value when <paramref name="value"/> is not a valid <paramref name="what"/> (room names' rules).</summary>
-    public static void ValidateName(string? value, int maxLength, string paramName, string what)
+    internal static void ValidateName(string? value, int maxLength, string paramName, string what)
         => Validate(value, maxLength, paramName, what);
 
     private static void Validate(string? value, int maxLength, string paramName, string what)

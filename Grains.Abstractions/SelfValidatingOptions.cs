@@ -8,7 +8,7 @@ namespace Orleans.Rooms;
 /// Binding of settings that check themselves. The one helper both sides of the cluster share besides the grain
 /// contracts (silo hosting and front ends each have options of their own), so it lives with them.
 /// </summary>
-public static class SelfValidatingOptions
+internal static class SelfValidatingOptions
 {
     /// <summary>Binds <typeparamref name="TOptions"/> from <paramref name="sectionName"/> and runs its own validation at start-up.</summary>
     public static IServiceCollection AddSelfValidatingOptions<TOptions>(this IServiceCollection services, string sectionName)

@@ -5,6 +5,7 @@ using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms;
 
+/// <summary>Adds the room grains to an Orleans silo.</summary>
 public static class RoomGrainsSiloBuilderExtensions
 {
     /// <summary>

@@ -9,6 +9,7 @@ namespace Orleans.Rooms.Hosting;
 /// </summary>
 public sealed class ClusterHostingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Orleans</c>.</summary>
     public const string SectionName = "Orleans";
 
     /// <summary>Front ends only: <see cref="ClusterRole.Embedded"/> (default) or <see cref="ClusterRole.Client"/>.</summary>
@@ -26,8 +27,10 @@ public sealed class ClusterHostingOptions
     /// </summary>
     public string[] Gateways { get; set; } = [];
 
+    /// <summary>The Orleans cluster id: silos and clients of one cluster share it.</summary>
     public string ClusterId { get; set; } = "rooms";
 
+    /// <summary>The Orleans service id, the same across deployments of the service.</summary>
     public string ServiceId { get; set; } = "orleans-rooms";
 
     /// <summary>Silo-to-silo port of a silo.</summary>

@@ -6,6 +6,7 @@ namespace Orleans.Rooms.Hosting;
 /// </summary>
 public sealed class MembershipTableGuardOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Orleans:MembershipTableGuard</c>.</summary>
     public const string SectionName = "Orleans:MembershipTableGuard";
 
     /// <summary>Shortest <see cref="CheckPeriod"/>: each check is a read of the whole table from every silo.</summary>

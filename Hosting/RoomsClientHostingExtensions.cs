@@ -1,10 +1,12 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Rooms.Hosting;
 
 namespace Orleans.Hosting;
 
+/// <summary>Makes a front end an Orleans client of a rooms cluster of stand-alone silos.</summary>
 public static partial class RoomsClientHostingExtensions
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
@@ -17,7 +19,28 @@ public static partial class RoomsClientHostingExtensions
     private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Makes this front end an Orleans client of the cluster: silos found in Redis (or at the listed gateways),
+    /// Makes this host an Orleans client of the rooms cluster that section <c>Orleans</c>
+    /// (<see cref="ClusterHostingOptions"/>) names: its silos found in Redis (<see cref="ClusterHostingOptions.Redis"/>)
+    /// or at <see cref="ClusterHostingOptions.Gateways"/>. The host starts its other services (the web server)
+    /// meanwhile, so a front end answers its health checks while it waits for the cluster.
+    /// </summary>
+    public static IHostApplicationBuilder UseRoomsClient(this IHostApplicationBuilder builder)
+    {
+        var cluster = ClusterHostingOptions.Read(builder.Configuration);
+        if (string.IsNullOrWhiteSpace(cluster.Redis) && cluster.Gateways.Length == 0)
+        {
+            throw new InvalidOperationException("Orleans:Redis is required for a client of the rooms cluster: the Redis connection string of the cluster's membership table (e.g. --Orleans:Redis=127.0.0.1:6379 or environment Orleans__Redis); or list the silos' gateways in Orleans:Gateways.");
+        }
+
+        builder.UseOrleansClient(client => client.ConfigureRoomsClient(cluster));
+
+        // The client keeps trying until the cluster is there; meanwhile the web server runs and /readyz says no.
+        builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+        return builder;
+    }
+
+    /// <summary>
+    /// The client half of <see cref="UseRoomsClient"/>, for hosts that build the client themselves: silos found in Redis (or at the listed gateways),
     /// connecting again and again until the cluster is there, however late it starts. Once connected, the
     /// client moves to another gateway by itself when the one it uses goes.
     /// </summary>

@@ -8,6 +8,7 @@ using Orleans.Rooms.Hosting;
 
 namespace Orleans.Hosting;
 
+/// <summary>Makes a host a silo of the rooms cluster: a stand-alone silo, or one embedded in the front end's app.</summary>
 public static class RoomsSiloHostingExtensions
 {
     /// <summary>

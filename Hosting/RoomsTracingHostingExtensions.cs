@@ -7,6 +7,7 @@ using Orleans.Diagnostics;
 
 namespace Orleans.Hosting;
 
+/// <summary>Traces of the rooms service (front ends and silos), exported over OTLP when a collector is named (README, "Traces").</summary>
 public static class RoomsTracingHostingExtensions
 {
     /// <summary>The standard settings (environment or configuration) that name an OTLP collector.</summary>

@@ -5,6 +5,7 @@ namespace Orleans.Rooms;
 /// <summary>Settings of a web front end, bound from <c>Rooms:FrontEnd</c>.</summary>
 public sealed class FrontEndOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Rooms:FrontEnd</c>.</summary>
     public const string SectionName = "Rooms:FrontEnd";
 
     /// <summary>This front end's id in the cluster; a new one is made at start when empty.</summary>

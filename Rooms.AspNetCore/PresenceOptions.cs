@@ -3,6 +3,7 @@ namespace Orleans.Rooms;
 /// <summary>Settings of presence (docs/presence.md), bound from <c>Rooms:Presence</c> on each front end.</summary>
 public sealed class PresenceOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Rooms:Presence";
 
     /// <summary>

@@ -8,6 +8,7 @@ namespace Orleans.Rooms;
 /// </summary>
 public sealed class RoomsOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Rooms</c>.</summary>
     public const string SectionName = "Rooms";
 
     /// <summary>The longest resume window allowed: a held socket keeps its rooms and its buffer all along.</summary>

@@ -25,6 +25,11 @@ using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms;
 
+/// <summary>
+/// Adds the rooms front end to an ASP.NET Core app (<see cref="AddRooms(IServiceCollection)"/>) and maps its socket hub
+/// (<see cref="MapRooms"/>). The app also needs an Orleans silo or client in the same host (package Orleans.Rooms.Hosting:
+/// <c>UseRoomsSilo()</c> or <c>UseRoomsClient()</c>; or <c>AddRoomGrains()</c> on a silo of its own).
+/// </summary>
 public static class RoomsServiceCollectionExtensions
 {
     /// <summary>The tag of the health checks that say whether the front end is ready for sockets (<c>/readyz</c>).</summary>

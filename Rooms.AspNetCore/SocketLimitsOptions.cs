@@ -8,6 +8,7 @@ namespace Orleans.Rooms;
 /// </summary>
 public sealed class SocketLimitsOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Rooms:Limits</c>.</summary>
     public const string SectionName = "Rooms:Limits";
 
     /// <summary>Virtual requests one socket may send per second (token bucket, that many at once); over: 429.</summary>

@@ -8,6 +8,7 @@ namespace Orleans.Rooms;
 /// </summary>
 public sealed class SocketOriginOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Rooms:Origins</c>.</summary>
     public const string SectionName = "Rooms:Origins";
 
     /// <summary>Origins allowed besides the front end's own, e.g. <c>https://app.example.com</c>; <c>*</c> allows every origin.</summary>

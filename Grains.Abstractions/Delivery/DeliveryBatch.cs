@@ -16,7 +16,7 @@ namespace Orleans.Rooms.Delivery;
 /// both hold it (docs/design.md, "Moving a socket") gets each broadcast once, whichever front ends it reached.
 /// </param>
 [GenerateSerializer, Immutable, Alias("rooms.DeliveryBatch")]
-public sealed record DeliveryBatch(
+internal sealed record DeliveryBatch(
     [property: Id(0)] string EventName,
     [property: Id(1)] byte[] Payload,
     [property: Id(2)] string[]? Rooms,

@@ -9,7 +9,7 @@ namespace Orleans.Rooms.Delivery;
 /// <param name="Payload">The event's argument, as UTF-8 JSON.</param>
 /// <param name="BroadcastId">The broadcast it came from (<see cref="DeliveryBatch.Id"/>).</param>
 [GenerateSerializer, Immutable, Alias("rooms.HandedOverEvent")]
-public sealed record HandedOverEvent(
+internal sealed record HandedOverEvent(
     [property: Id(0)] long Seq,
     [property: Id(1)] string EventName,
     [property: Id(2)] byte[] Payload,

@@ -10,7 +10,7 @@ namespace Orleans.Rooms.Delivery;
 /// entries go with it (<paramref name="Presence"/>): the new front end holds them, and no diff is sent.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.SocketHandOver")]
-public sealed record SocketHandOver(
+internal sealed record SocketHandOver(
     [property: Id(0)] string[] Rooms,
     [property: Id(1)] long LastSeq,
     [property: Id(2)] HandedOverEvent[] Events,

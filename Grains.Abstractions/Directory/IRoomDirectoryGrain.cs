@@ -5,7 +5,7 @@ namespace Orleans.Rooms.Directory;
 /// that listing can page with a cursor. Rooms are spread over <see cref="RoomDirectory.ShardCount"/> shards.
 /// </summary>
 [Alias("rooms.IRoomDirectoryGrain")]
-public interface IRoomDirectoryGrain : IGrainWithIntegerKey
+internal interface IRoomDirectoryGrain : IGrainWithIntegerKey
 {
     [Alias("Add")]
     Task Add(string room);

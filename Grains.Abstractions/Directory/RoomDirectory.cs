@@ -1,7 +1,7 @@
 namespace Orleans.Rooms.Directory;
 
 /// <summary>Which directory shard lists a room: the same stable hash in every process.</summary>
-public static class RoomDirectory
+internal static class RoomDirectory
 {
     public const int ShardCount = 16;
 

@@ -5,4 +5,4 @@ namespace Orleans.Rooms.Directory;
 /// memory with a silo (docs/design.md, "Healing"); a reader then also asks the front ends for their rooms of it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.RoomDirectoryPage")]
-public sealed record RoomDirectoryPage([property: Id(0)] string[] Rooms, [property: Id(1)] bool Complete);
+internal sealed record RoomDirectoryPage([property: Id(0)] string[] Rooms, [property: Id(1)] bool Complete);

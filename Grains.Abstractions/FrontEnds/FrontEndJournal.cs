@@ -12,7 +12,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// <param name="KeepEventsFor">How long kept events are needed: the resume window and a margin.</param>
 /// <param name="KeepEventsMaxBytes">At most this many payload bytes kept; older events go first.</param>
 [GenerateSerializer, Immutable, Alias("rooms.FrontEndJournal")]
-public sealed record FrontEndJournal(
+internal sealed record FrontEndJournal(
     [property: Id(0)] SocketRecord[] Records,
     [property: Id(1)] DeliveryBatch[] Delivered,
     [property: Id(2)] TimeSpan KeepEventsFor,

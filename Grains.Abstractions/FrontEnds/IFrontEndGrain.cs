@@ -15,7 +15,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// the front-end rooms grain, which calls only room grains. Nothing calls back, so nothing can deadlock.
 /// </remarks>
 [Alias("rooms.IFrontEndGrain")]
-public interface IFrontEndGrain : IGrainWithStringKey
+internal interface IFrontEndGrain : IGrainWithStringKey
 {
     /// <summary>Attaches or renews the front end's observer; must be repeated within <paramref name="lease"/>.</summary>
     [Alias("Renew")]

@@ -17,7 +17,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// a room first (a grain call), so they get longer.
 /// </remarks>
 [Alias("rooms.IFrontEndObserver")]
-public interface IFrontEndObserver : IGrainObserver
+internal interface IFrontEndObserver : IGrainObserver
 {
     [Alias("Deliver"), ResponseTimeout("00:00:02")]
     Task Deliver(DeliveryBatch batch);

@@ -9,7 +9,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// out when its lease passes.
 /// </summary>
 [Alias("rooms.IFrontEndRegistryGrain")]
-public interface IFrontEndRegistryGrain : IGrainWithIntegerKey
+internal interface IFrontEndRegistryGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;
 

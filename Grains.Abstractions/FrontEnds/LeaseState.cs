@@ -10,4 +10,4 @@ namespace Orleans.Rooms.FrontEnds;
 /// and the front end lists its sockets and rooms again: once when a silo starts leaving, once when it is gone.
 /// </param>
 [GenerateSerializer, Immutable, Alias("rooms.LeaseState")]
-public sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] DepartingSilos);
+internal sealed record LeaseState([property: Id(0)] Guid Incarnation, [property: Id(1)] string[] DepartingSilos);

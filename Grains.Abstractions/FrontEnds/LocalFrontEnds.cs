@@ -8,7 +8,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// through an Orleans message to itself: same object, same calls, no serialization and no scheduling hop.
 /// Empty in a stand-alone silo and unused in a client front end.
 /// </summary>
-public sealed class LocalFrontEnds
+internal sealed class LocalFrontEnds
 {
     private readonly ConcurrentDictionary<string, IFrontEndObserver> _observers = new(StringComparer.Ordinal);
 

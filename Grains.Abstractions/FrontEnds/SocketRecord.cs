@@ -10,7 +10,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// <param name="TokenHashes">SHA-256 of the token handed out last and of the one before it (a client may not have received the last); null: unchanged.</param>
 /// <param name="Presence">Its presence entries now; null: none.</param>
 [GenerateSerializer, Immutable, Alias("rooms.SocketRecord")]
-public sealed record SocketRecord(
+internal sealed record SocketRecord(
     [property: Id(0)] string SocketId,
     [property: Id(1)] string[]? Rooms,
     [property: Id(2)] byte[][]? TokenHashes,

@@ -8,7 +8,7 @@ namespace Orleans.Rooms.Membership;
 /// can take it out of every room it was in. Calls room grains and presence grains only.
 /// </summary>
 [Alias("rooms.IFrontEndRoomsGrain")]
-public interface IFrontEndRoomsGrain : IGrainWithStringKey
+internal interface IFrontEndRoomsGrain : IGrainWithStringKey
 {
     /// <summary>Notes the rooms, then lists the front end in each (see <see cref="IRoomGrain.Add"/>). Throws when any room could not be told (the others may be listed).</summary>
     [Alias("Register")]

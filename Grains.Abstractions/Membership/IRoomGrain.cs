@@ -7,7 +7,7 @@ namespace Orleans.Rooms.Membership;
 /// room directory. Add and Remove are idempotent.
 /// </summary>
 [Alias("rooms.IRoomGrain")]
-public interface IRoomGrain : IGrainWithStringKey
+internal interface IRoomGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Lists <paramref name="frontEndId"/> as holding members. <paramref name="listable"/>: the room is one

@@ -2,11 +2,11 @@ namespace Orleans.Rooms.Membership;
 
 /// <summary>
 /// Where one socket lives, keyed by its socket id: the front end that holds its connection. The socket's rooms
-/// are kept by that front end (see <see cref="Delivery.IFrontEndObserver"/>), which is also where changes to
+/// are kept by that front end (see <see cref="FrontEnds.IFrontEndObserver"/>), which is also where changes to
 /// them are made; this grain only lets any caller in the cluster find it. Calls no other grain.
 /// </summary>
 [Alias("rooms.ISocketGrain")]
-public interface ISocketGrain : IGrainWithStringKey
+internal interface ISocketGrain : IGrainWithStringKey
 {
     /// <summary>Records the socket as held by <paramref name="frontEndId"/>; repeating it is a no-op. Throws when another front end holds it.</summary>
     [Alias("Connect")]

@@ -4,7 +4,7 @@ namespace Orleans.Rooms.Membership;
 /// <param name="Succeeded">The sockets changed.</param>
 /// <param name="Failed">The sockets that could not be, each with why.</param>
 [GenerateSerializer, Immutable, Alias("rooms.MembersChangeOutcome")]
-public sealed record MembersChangeOutcome(
+internal sealed record MembersChangeOutcome(
     [property: Id(0)] string[] Succeeded,
     [property: Id(1)] SocketFailure[] Failed)
 {

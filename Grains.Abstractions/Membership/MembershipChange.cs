@@ -7,7 +7,7 @@ namespace Orleans.Rooms.Membership;
 /// socket's presence in a room (docs/presence.md).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.MembershipChange")]
-public sealed record MembershipChange(
+internal sealed record MembershipChange(
     [property: Id(0)] string[] Join,
     [property: Id(1)] string[] Leave,
     [property: Id(2)] bool LeaveAll = false,

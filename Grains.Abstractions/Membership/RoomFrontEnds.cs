@@ -7,4 +7,4 @@ namespace Orleans.Rooms.Membership;
 /// end instead, each of which answers for its own members.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.RoomFrontEnds")]
-public sealed record RoomFrontEnds([property: Id(0)] string[] FrontEnds, [property: Id(1)] bool Complete);
+internal sealed record RoomFrontEnds([property: Id(0)] string[] FrontEnds, [property: Id(1)] bool Complete);

@@ -1,4 +1,4 @@
 namespace Orleans.Rooms.Membership;
 
 [GenerateSerializer, Immutable, Alias("rooms.SocketFailure")]
-public sealed record SocketFailure([property: Id(0)] string SocketId, [property: Id(1)] Exception Error);
+internal sealed record SocketFailure([property: Id(0)] string SocketId, [property: Id(1)] Exception Error);

@@ -4,12 +4,13 @@ namespace Orleans.Rooms.Membership;
 [GenerateSerializer, Alias("rooms.SocketNotFoundException")]
 public sealed class SocketNotFoundException : Exception
 {
-    public SocketNotFoundException(string socketId)
+    internal SocketNotFoundException(string socketId)
         : base($"Socket '{socketId}' is not connected to any front end.")
     {
         SocketId = socketId;
     }
 
+    /// <summary>The socket id that names no connected socket.</summary>
     [Id(0)]
     public string SocketId { get; }
 }

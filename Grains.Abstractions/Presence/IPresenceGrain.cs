@@ -13,7 +13,7 @@ namespace Orleans.Rooms.Presence;
 /// so no call chain comes back to it.
 /// </remarks>
 [Alias("rooms.IPresenceGrain")]
-public interface IPresenceGrain : IGrainWithStringKey
+internal interface IPresenceGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Applies one front end's changes, in order, and answers the state when <see cref="PresenceBatch.WantState"/>:

@@ -10,7 +10,7 @@ namespace Orleans.Rooms.Presence;
 /// <param name="Relist">The entries are listed again, not changed: no diff for them.</param>
 /// <param name="DiffDelay">How long changes wait to be sent together (the front end's <c>Rooms:Presence:DiffDelay</c>).</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceBatch")]
-public sealed record PresenceBatch(
+internal sealed record PresenceBatch(
     [property: Id(0)] PresenceChange[] Changes,
     [property: Id(1)] bool WantState,
     [property: Id(2)] bool Relist,
@@ -26,7 +26,7 @@ public sealed record PresenceBatch(
 /// <param name="Tracked">Tracked (a join or update) or untracked (a leave). An entry tracked again as it was (from
 /// another front end: its socket moved there) belongs to the front end that sent it, and makes no diff.</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceChange")]
-public sealed record PresenceChange(
+internal sealed record PresenceChange(
     [property: Id(0)] string SocketId,
     [property: Id(1)] string Key,
     [property: Id(2)] byte[] Meta,
@@ -38,14 +38,14 @@ public sealed record PresenceChange(
 /// (activated while the cluster heals, before the front ends listed theirs again).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceState")]
-public sealed record PresenceState(
+internal sealed record PresenceState(
     [property: Id(0)] byte[] State,
     [property: Id(1)] string Version,
     [property: Id(2)] bool Complete);
 
 /// <summary>One entry of a socket, as it moves with the socket to another front end (docs/design.md, "Moving a socket").</summary>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceEntry")]
-public sealed record PresenceEntry(
+internal sealed record PresenceEntry(
     [property: Id(0)] string Room,
     [property: Id(1)] string Key,
     [property: Id(2)] byte[] Meta);

@@ -8,7 +8,7 @@ namespace Orleans.Rooms.Presence;
 /// <c>{ "key": { "metas": [ meta, ... ] } }</c>, each meta an object with the socket's id as <c>ref</c>
 /// (the format of Phoenix.Presence, docs/presence.md). Metas are kept as their UTF-8 JSON and written as is.
 /// </summary>
-public static class PresenceJson
+internal static class PresenceJson
 {
     /// <summary>The name of the property every meta carries: the socket's id.</summary>
     public const string RefProperty = "ref";

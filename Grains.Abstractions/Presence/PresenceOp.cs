@@ -10,7 +10,7 @@ namespace Orleans.Rooms.Presence;
 /// <param name="Meta">The app's meta, compact UTF-8 JSON of an object without <c>ref</c>; null for an untrack.</param>
 /// <param name="Untrack">Stop tracking (the membership stays).</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceOp")]
-public sealed record PresenceOp(
+internal sealed record PresenceOp(
     [property: Id(0)] string Room,
     [property: Id(1)] string? Key,
     [property: Id(2)] byte[]? Meta,
@@ -20,16 +20,18 @@ public sealed record PresenceOp(
 [GenerateSerializer, Alias("rooms.PresenceNotTrackedException")]
 public sealed class PresenceNotTrackedException : Exception
 {
-    public PresenceNotTrackedException(string socketId, string room)
+    internal PresenceNotTrackedException(string socketId, string room)
         : base($"Socket '{socketId}' is not tracked in room '{room}': track it before updating its meta.")
     {
         SocketId = socketId;
         Room = room;
     }
 
+    /// <summary>The socket that is not tracked.</summary>
     [Id(0)]
     public string SocketId { get; }
 
+    /// <summary>The room it is not tracked in.</summary>
     [Id(1)]
     public string Room { get; }
 }

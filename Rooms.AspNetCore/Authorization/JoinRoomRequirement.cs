@@ -10,6 +10,7 @@ namespace Orleans.Rooms.Authorization;
 /// </summary>
 public sealed class JoinRoomRequirement : IAuthorizationRequirement
 {
+    /// <summary>The one instance (the requirement has no settings).</summary>
     public static JoinRoomRequirement Instance { get; } = new();
 
     private JoinRoomRequirement()

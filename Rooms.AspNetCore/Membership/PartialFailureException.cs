@@ -6,15 +6,17 @@ namespace Orleans.Rooms.Membership;
 /// </summary>
 public sealed class PartialFailureException : AggregateException
 {
-    public PartialFailureException(string operation, IReadOnlyList<string> succeeded, IReadOnlyList<KeyValuePair<string, Exception>> failures)
+    internal PartialFailureException(string operation, IReadOnlyList<string> succeeded, IReadOnlyList<KeyValuePair<string, Exception>> failures)
         : base(Describe(operation, succeeded, failures), failures.Select(f => f.Value))
     {
         Succeeded = succeeded;
         Failures = failures;
     }
 
+    /// <summary>The sockets the operation succeeded for; it stays applied to them.</summary>
     public IReadOnlyList<string> Succeeded { get; }
 
+    /// <summary>The sockets it failed for, each with its error.</summary>
     public IReadOnlyList<KeyValuePair<string, Exception>> Failures { get; }
 
     private static string Describe(string operation, IReadOnlyList<string> succeeded, IReadOnlyList<KeyValuePair<string, Exception>> failures)

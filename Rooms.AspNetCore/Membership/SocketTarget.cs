@@ -27,17 +27,23 @@ public readonly struct SocketTarget
     /// <summary>No socket.</summary>
     public static SocketTarget None => default;
 
+    /// <summary>The socket of this id; null: <see cref="None"/>.</summary>
     public static implicit operator SocketTarget(string? socketId) => socketId is null ? None : new(socketId, null, null);
 
+    /// <summary>The socket that sent this request (it must be a socket request); null: <see cref="None"/>.</summary>
     public static implicit operator SocketTarget(HttpContext? request) => request is null ? None : new(null, request, null);
 
+    /// <summary>The sockets of these ids.</summary>
     public static implicit operator SocketTarget(string[] socketIds) => FromIds(socketIds);
 
+    /// <summary>The sockets of these ids.</summary>
     public static implicit operator SocketTarget(List<string> socketIds) => FromIds(socketIds);
 
+    /// <summary>The sockets of these ids.</summary>
     public static SocketTarget FromIds(IEnumerable<string> socketIds)
         => new(null, null, [.. (socketIds ?? throw new ArgumentNullException(nameof(socketIds))).Select(id => (SocketTarget)id)]);
 
+    /// <summary>Every socket that any of <paramref name="sockets"/> names.</summary>
     public static SocketTarget Many(params IEnumerable<SocketTarget> sockets)
         => new(null, null, [.. sockets ?? throw new ArgumentNullException(nameof(sockets))]);
 

@@ -20,6 +20,7 @@ public sealed class RoomPresence
         Version = version;
     }
 
+    /// <summary>The room.</summary>
     public string Room { get; }
 
     /// <summary>

@@ -107,8 +107,8 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
     /// <summary>
     /// The connection is gone. Returns the id of the socket that ended with it (to unregister now), or null when
-    /// its socket lives on: held for the client to resume (<paramref name="expired"/> gets its id once the window
-    /// passes or it overflows), or already moved to a newer connection.
+    /// its socket lives on: held for the client to resume (it ends once the window passes or its buffer
+    /// overflows), or already moved to a newer connection.
     /// </summary>
     public string? Disconnected(HubConnectionContext connection)
     {

@@ -5,8 +5,13 @@ using Microsoft.AspNetCore.Http;
 namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>A parsed, valid request envelope (docs/protocol.md, "Virtual requests").</summary>
+/// <param name="Method">The HTTP method, upper case.</param>
 /// <param name="Path">The path, percent-decoded as a server decodes it.</param>
+/// <param name="Query">The query string, with its leading <c>?</c> when there is one.</param>
 /// <param name="RawTarget">The path and query as sent.</param>
+/// <param name="Headers">The request's headers.</param>
+/// <param name="Body">The body's bytes, when it is not sent as JSON.</param>
+/// <param name="ContentType">The body's content type.</param>
 /// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON.</param>
 internal sealed record VirtualRequest(string Method, string Path, string Query, string RawTarget, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType, JsonElement? JsonBody)
 {

@@ -6,6 +6,7 @@ namespace Orleans.Rooms.WarmUp;
 /// </summary>
 public sealed class WarmUpOptions : ISelfValidatingOptions
 {
+    /// <summary>The configuration section these settings are bound from: <c>Rooms:WarmUp</c>.</summary>
     public const string SectionName = "Rooms:WarmUp";
 
     /// <summary>Most cycles a socket may run: each is a few requests, and a socket may send at most 1,000 a second by default.</summary>

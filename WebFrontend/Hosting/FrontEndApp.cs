@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Orleans.Rooms.Clients;
 using Orleans.Rooms.Hosting;
 using Orleans.Rooms.WebFrontend.ExampleApp;
 
@@ -32,14 +31,11 @@ public static class FrontEndApp
         var cluster = ClusterHostingOptions.Read(builder.Configuration);
         if (cluster.Role == ClusterRole.Client)
         {
-            builder.UseOrleansClient(client => client.ConfigureRoomsClient(cluster));
-
-            // The client keeps trying until the cluster is there; meanwhile the web server runs and /readyz says no.
-            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+            builder.UseRoomsClient();
         }
         else
         {
-            builder.UseOrleans(silo => silo.ConfigureRoomsSilo(cluster));
+            builder.UseRoomsSilo();
 
             // The silo dies with the front end: nothing kept in it would outlive the sockets.
             if (builder.Configuration[$"{FrontEndOptions.SectionName}:{nameof(FrontEndOptions.KeepSocketsInCluster)}"] is null)

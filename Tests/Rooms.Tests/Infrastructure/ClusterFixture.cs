@@ -53,7 +53,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     })).Api;
 
     /// <summary>A front end attached to the cluster through the test client, recording what it is handed.</summary>
-    public Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null, bool inboxes = true) => TestFrontEnd.StartAsync(Cluster.Client, lease, inboxes: inboxes);
+    internal Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null, bool inboxes = true) => TestFrontEnd.StartAsync(Cluster.Client, lease, inboxes: inboxes);
 
     /// <summary>The outbox of a front end that holds no sockets.</summary>
     private sealed class NoSockets : ISocketOutbox

@@ -14,7 +14,7 @@ namespace Orleans.Rooms.Tests.Infrastructure;
 /// <item>the room API (socket rooms, subscribers, the room listing) as any caller reads it.</item>
 /// </list>
 /// </summary>
-public static class Indexes
+internal static class Indexes
 {
     public static async Task AssertAgreeAsync(IGrainFactory grains, IRoomService api, IReadOnlyCollection<string> sockets, IReadOnlyCollection<string> rooms, params TestFrontEnd[] frontEnds)
     {

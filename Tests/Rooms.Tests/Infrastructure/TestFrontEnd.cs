@@ -14,7 +14,7 @@ namespace Orleans.Rooms.Tests.Infrastructure;
 /// door, observer) attached to its front-end grain, with an outbox that records every event its sockets are
 /// handed, by batch.
 /// </summary>
-public sealed class TestFrontEnd : IAsyncDisposable
+internal sealed class TestFrontEnd : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 

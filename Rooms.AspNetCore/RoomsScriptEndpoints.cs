@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace Orleans.Rooms.Clients;
+namespace Orleans.Rooms;
 
 /// <summary>
 /// Serves rooms.js, the browser client (the sails.io.js API over the official SignalR client), built from
