@@ -13,23 +13,33 @@ using Orleans.Rooms.Curves;
 //              next to a fixed broadcast room of 100 members.
 // At each point: join latency of an extra socket, time to deliver a broadcast to every member, and the server's
 // CPU per delivery (from /proc/PID/stat).
-// Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick]
+//   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
+//              server's CPU per join and per track (the diffs to every member included), and the diffs per member.
+// Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]
 var options = CurveOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick]");
+    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]");
     return 2;
 }
 
 await using var output = new StreamWriter(options.Out, append: false) { AutoFlush = true };
 await using var bench = new CurveBench(options, output);
-await bench.RoomSizeAxis();
-await bench.RoomsAxis();
+if (options.PresenceSockets is { } presenceSockets)
+{
+    await bench.PresenceAxis(presenceSockets);
+}
+else
+{
+    await bench.RoomSizeAxis();
+    await bench.RoomsAxis();
+}
+
 return bench.Errors == 0 ? 0 : 1;
 
 namespace Orleans.Rooms.Curves
 {
-    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick)
+    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null)
     {
         public int[] RoomSizes => Quick ? [10, 100, 300] : [10, 100, 1_000, 3_000, 10_000];
 
@@ -51,6 +61,7 @@ namespace Orleans.Rooms.Curves
             string? url = null, output = null;
             int? pid = null;
             var quick = false;
+            int? presence = null;
             for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -59,11 +70,12 @@ namespace Orleans.Rooms.Curves
                     case "--pid" when i + 1 < args.Length: pid = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--out" when i + 1 < args.Length: output = args[++i]; break;
                     case "--quick": quick = true; break;
+                    case "--presence" when i + 1 < args.Length: presence = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     default: return null;
                 }
             }
 
-            return url is null || pid is null || output is null ? null : new CurveOptions(new Uri(url), pid.Value, output, quick);
+            return url is null || pid is null || output is null ? null : new CurveOptions(new Uri(url), pid.Value, output, quick, presence);
         }
     }
 
@@ -115,6 +127,94 @@ namespace Orleans.Rooms.Curves
                 rooms = 1 + next;
                 Log($"rooms {target}: {rooms} rooms over {pool.Length} sockets");
                 await Measure(CurvePointAxis.Rooms, target, listeners.Length, probe[0], i => $"curve-rooms-probe-{target}-{i}", sender[0], broadcastRoom, listeners.Length);
+            }
+
+            await DisconnectAll();
+        }
+
+        /// <summary>
+        /// <paramref name="count"/> sockets join a room at once, then track themselves in another at once; the server's
+        /// CPU for each burst, the tracks' until every member was sent every join. Two warm rounds of each first.
+        /// </summary>
+        public async Task PresenceAxis(int count)
+        {
+            var sockets = await Connect(count);
+            var seen = Enumerable.Range(0, count).Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
+            var joinsSeen = new int[count];
+            var diffsSeen = new int[count];
+            string? measured = null;
+            for (var i = 0; i < count; i++)
+            {
+                var k = i;
+
+                // What a member knows of the room: the state it was sent when it tracked, then the diffs' joins.
+                void Saw(JsonElement keys)
+                {
+                    lock (seen[k])
+                    {
+                        seen[k].UnionWith(keys.EnumerateObject().Select(key => key.Name));
+                        Volatile.Write(ref joinsSeen[k], seen[k].Count);
+                    }
+                }
+
+                sockets[i].On<JsonElement>("presence_state", state =>
+                {
+                    if (state.GetProperty("room").GetString() == Volatile.Read(ref measured))
+                    {
+                        Saw(state.GetProperty("state"));
+                    }
+                });
+                sockets[i].On<JsonElement>("presence_diff", diff =>
+                {
+                    if (diff.GetProperty("room").GetString() == Volatile.Read(ref measured))
+                    {
+                        Saw(diff.GetProperty("joins"));
+                        Interlocked.Increment(ref diffsSeen[k]);
+                    }
+                });
+            }
+
+            for (var round = 0; round < 2; round++)
+            {
+                await ForEach(sockets, c => Join(c, $"presence-warm-join-{round}"));
+                await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = $"presence-warm-track-{round}", key = c.ConnectionId }));
+            }
+
+            await Task.Delay(Settle);
+            var cpu = ServerCpuSeconds();
+            await ForEach(sockets, c => Join(c, "presence-measured-join"));
+            var joinCpu = ServerCpuSeconds() - cpu;
+            await Task.Delay(Settle);
+
+            Volatile.Write(ref measured, "presence-measured-track");
+            cpu = ServerCpuSeconds();
+            var t0 = Stopwatch.GetTimestamp();
+            await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = measured, key = c.ConnectionId }));
+            var acked = Stopwatch.GetElapsedTime(t0);
+            while (joinsSeen.Any(n => Volatile.Read(ref n) < count) && Stopwatch.GetElapsedTime(t0) < Timeout)
+            {
+                await Task.Delay(10);
+            }
+
+            var allSeen = Stopwatch.GetElapsedTime(t0);
+            var trackCpu = ServerCpuSeconds() - cpu;
+            var complete = joinsSeen.Count(n => n >= count);
+            Log($"presence {count}: join {joinCpu * 1e6 / count:F0} µs CPU, track {trackCpu * 1e6 / count:F0} µs CPU ({trackCpu / joinCpu:F2}×); tracks acked in {acked.TotalMilliseconds:F0} ms, every join seen by {complete} of {count} in {allSeen.TotalMilliseconds:F0} ms; diffs per member {diffsSeen.Min()}..{diffsSeen.Max()}");
+            await output.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                axis = "presence",
+                x = count,
+                join_cpu_us = Math.Round(joinCpu * 1e6 / count, 1),
+                track_cpu_us = Math.Round(trackCpu * 1e6 / count, 1),
+                ratio = Math.Round(trackCpu / joinCpu, 2),
+                tracks_acked_ms = Math.Round(acked.TotalMilliseconds),
+                all_joins_seen_ms = Math.Round(allSeen.TotalMilliseconds),
+                members_complete = complete,
+                diffs_per_member_max = diffsSeen.Max(),
+            }));
+            if (complete < count)
+            {
+                Interlocked.Increment(ref _errors);
             }
 
             await DisconnectAll();
