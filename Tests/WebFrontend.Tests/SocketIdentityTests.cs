@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+
+namespace Orleans.Rooms.WebFrontend.Tests;
+
+/// <summary>
+/// A socket's user is fixed when it connects (README, "Authentication over sockets"): an action that names the scheme
+/// the connect was authenticated with (<c>[Authorize(AuthenticationSchemes = "header")]</c>, MVC or minimal API) sees
+/// that user over the socket, and a socket request's own credentials do not replace it unless the app opts in
+/// (<c>Rooms:Authentication:AllowRequestCredentials</c>). On the previous main the named scheme answered 401 over a socket
+/// (it was run again on the socket request, whose headers lack the connection's credentials), and a request's own
+/// header authenticated it as whoever it named.
+/// </summary>
+public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture) : IClassFixture<SocketIdentityTests.Servers>
+{
+    private const string SchemeRoute = "/scheme/me";
+    private const string DefaultRoute = "/default/me";
+    private const string MvcRoute = "/mvc/me";
+
+    [Fact]
+    public async Task AnActionNamingTheConnectsSchemeSeesTheConnectTimeUserOverTheSocket()
+    {
+        await using var alice = await ConnectAsAsync(fixture.Fixed, "alice");
+        await using var anonymous = await fixture.Fixed.ConnectAsync();
+
+        foreach (var route in new[] { SchemeRoute, MvcRoute, DefaultRoute })
+        {
+            var answer = await alice.RequestAsync("GET", route);
+            Assert.True(answer.StatusCode == 200, $"{route}: {answer.StatusCode} {answer.Text}");
+            Assert.Equal("alice", answer.Text);
+            Assert.Equal(401, (await anonymous.RequestAsync("GET", route)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task ASocketRequestsOwnCredentialsDoNotReplaceTheSocketsUser()
+    {
+        await using var alice = await ConnectAsAsync(fixture.Fixed, "alice");
+        await using var anonymous = await fixture.Fixed.ConnectAsync();
+        var asMallory = new Dictionary<string, string> { [HeaderAuthentication.Header] = "mallory", ["Authorization"] = "Bearer mallory" };
+
+        foreach (var route in new[] { SchemeRoute, MvcRoute, DefaultRoute })
+        {
+            var answer = await alice.RequestAsync("GET", route, headers: asMallory);
+            Assert.Equal("alice", answer.Text);
+            Assert.Equal(401, (await anonymous.RequestAsync("GET", route, headers: asMallory)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task WithTheOptInASocketRequestsOwnCredentialsAuthenticateIt()
+    {
+        await using var alice = await ConnectAsAsync(fixture.OptedIn, "alice");
+        await using var anonymous = await fixture.OptedIn.ConnectAsync();
+        var asBob = new Dictionary<string, string> { [HeaderAuthentication.Header] = "bob" };
+
+        foreach (var route in new[] { SchemeRoute, MvcRoute, DefaultRoute })
+        {
+            Assert.Equal("bob", (await alice.RequestAsync("GET", route, headers: asBob)).Text);
+            Assert.Equal("alice", (await alice.RequestAsync("GET", route)).Text);
+            Assert.Equal("bob", (await anonymous.RequestAsync("GET", route, headers: asBob)).Text);
+        }
+    }
+
+    private static async Task<TestSocket> ConnectAsAsync(FrontEndServer server, string user)
+    {
+        var socket = await TestSocket.ConnectAsync(server.BaseAddress, new Dictionary<string, string> { [HeaderAuthentication.Header] = user });
+        await socket.RequestAsync("GET", "/socketId"); // registered in the cluster
+        return socket;
+    }
+
+    /// <summary>
+    /// Two front ends with <see cref="HeaderAuthentication"/> as the default scheme and routes that name it: one as the
+    /// library comes, one opted in to a request's own credentials.
+    /// </summary>
+    public sealed class Servers : IAsyncLifetime
+    {
+        public FrontEndServer Fixed { get; private set; } = null!;
+
+        public FrontEndServer OptedIn { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            var servers = await Task.WhenAll(StartAsync(optIn: false), StartAsync(optIn: true));
+            (Fixed, OptedIn) = (servers[0], servers[1]);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Task.WhenAll(Fixed.DisposeAsync().AsTask(), OptedIn.DisposeAsync().AsTask());
+        }
+
+        private Task<FrontEndServer> StartAsync(bool optIn) => FrontEndServer.StartAsync(
+            "identity-" + Guid.NewGuid().ToString("N")[..8],
+            configure: builder =>
+            {
+                builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+                builder.Services.AddAuthorization();
+                builder.Services.AddControllers().AddApplicationPart(typeof(WhoAmIController).Assembly);
+            },
+            map: app =>
+            {
+                app.MapControllers();
+                app.MapGet(SchemeRoute, (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = HeaderAuthentication.SchemeName });
+                app.MapGet(DefaultRoute, (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization();
+            },
+            settings: new Dictionary<string, string?> { ["Rooms:Authentication:AllowRequestCredentials"] = optIn ? "true" : "false" });
+    }
+}
