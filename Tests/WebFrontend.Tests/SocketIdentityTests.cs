@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Rooms.Client;
+using Orleans.Rooms.WebFrontend.Tests.Clients;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
 
@@ -11,11 +14,12 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 /// A socket's user is fixed when it connects (README, "Authentication over sockets"): an action that names the scheme
 /// the connect was authenticated with (<c>[Authorize(AuthenticationSchemes = "header")]</c>, MVC or minimal API) sees
 /// that user over the socket, and a socket request's own credentials do not replace it unless the app opts in
-/// (<c>Rooms:Authentication:AllowRequestCredentials</c>). On the previous main the named scheme answered 401 over a socket
+/// (<c>Rooms:Authentication:AllowRequestCredentials</c>). Both clients send a token from their access token factory on
+/// each connect, and connection headers and query. On the previous main the named scheme answered 401 over a socket
 /// (it was run again on the socket request, whose headers lack the connection's credentials), and a request's own
 /// header authenticated it as whoever it named.
 /// </summary>
-public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture) : IClassFixture<SocketIdentityTests.Servers>
+public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITestOutputHelper output) : IClassFixture<SocketIdentityTests.Servers>
 {
     private const string SchemeRoute = "/scheme/me";
     private const string DefaultRoute = "/default/me";
@@ -64,6 +68,63 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture) : I
             Assert.Equal("alice", (await alice.RequestAsync("GET", route)).Text);
             Assert.Equal("bob", (await anonymous.RequestAsync("GET", route, headers: asBob)).Text);
         }
+    }
+
+    [Fact]
+    public async Task TheClientsAccessTokenProviderIsAskedOnEachConnectAndItsTokenIsTheSocketsUser()
+    {
+        await using var proxy = new BlipProxy(fixture.Fixed.BaseAddress);
+        var calls = 0;
+        await using var client = await RoomsClient.ConnectAsync(proxy.BaseAddress, new RoomsClientOptions
+        {
+            RequestTimeout = TestSocket.Timeout,
+            AccessTokenProvider = () => Task.FromResult<string?>($"erin-{Interlocked.Increment(ref calls)}"),
+        });
+        var resumed = new Signal<string>();
+        client.Resumed += resumed.TrySet;
+        var first = (await client.GetAsync(SchemeRoute)).EnsureSuccess().Text;
+        var callsOnConnect = Volatile.Read(ref calls);
+
+        proxy.Sever(refuseFor: TimeSpan.FromMilliseconds(300));
+        await resumed.Task.WaitAsync(TestSocket.Timeout);
+        var again = (await client.GetAsync(SchemeRoute)).EnsureSuccess().Text;
+        var callsAfterResume = Volatile.Read(ref calls);
+
+        Assert.InRange(callsOnConnect, 1, 2); // SignalR asks for the negotiate and again for the WebSocket
+        Assert.Equal($"erin-{callsOnConnect}", first);
+        Assert.True(callsAfterResume > callsOnConnect, $"asked {callsOnConnect} times to connect, {callsAfterResume} in all after the resume");
+        Assert.Equal($"erin-{callsAfterResume}", again);
+        output.WriteLine($"access token provider: {callsOnConnect} call(s) to connect, {callsAfterResume} after one resume; the user was {first}, then {again}");
+    }
+
+    [Fact]
+    public async Task TheClientsConnectionHeadersAndQueryReachTheConnect()
+    {
+        await using var byHeader = await RoomsClient.ConnectAsync(fixture.Fixed.BaseAddress, new RoomsClientOptions
+        {
+            RequestTimeout = TestSocket.Timeout,
+            ConnectionHeaders = { [HeaderAuthentication.Header] = "frank" },
+        });
+        await using var byQuery = await RoomsClient.ConnectAsync(fixture.Fixed.BaseAddress, new RoomsClientOptions
+        {
+            RequestTimeout = TestSocket.Timeout,
+            ConnectionQuery = { [HeaderAuthentication.AccessTokenQuery] = "gina" },
+        });
+
+        Assert.Equal("frank", (await byHeader.GetAsync(SchemeRoute)).Text);
+        Assert.Equal("gina", (await byQuery.GetAsync(SchemeRoute)).Text);
+    }
+
+    [Theory]
+    [InlineData("resume")]
+    [InlineData("id")]
+    [InlineData("")]
+    public void AConnectionQueryNamingTheClientsOwnParametersIsRefusedNamingIt(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new RoomsClient(fixture.Fixed.BaseAddress, new RoomsClientOptions { ConnectionQuery = { [name] = "x" } }));
+
+        Assert.Contains($"ConnectionQuery", error.Message);
+        Assert.Contains($"'{name}'", error.Message);
     }
 
     private static async Task<TestSocket> ConnectAsAsync(FrontEndServer server, string user)
