@@ -127,6 +127,30 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITe
         Assert.Contains($"'{name}'", error.Message);
     }
 
+    [Fact]
+    public async Task RoomsJsSendsItsAccessTokenQueryAndHeadersInNode()
+    {
+        await Node.EnsurePackagesAsync();
+
+        var (exitCode, text) = await Node.RunAsync(
+            "node",
+            ["--test", "--test-reporter=spec", "test/identity.test.mjs"],
+            new Dictionary<string, string>
+            {
+                ["ROOMS_URL"] = fixture.Fixed.BaseAddress.ToString(),
+                ["ROOMS_PROXY_URL"] = fixture.Proxy.BaseAddress.ToString(), // cut by POST /test/sever
+            },
+            TimeSpan.FromSeconds(60));
+
+        Assert.True(exitCode == 0, $"node --test test/identity.test.mjs exited with {exitCode}:\n{text}");
+        Assert.Contains("ℹ fail 0", text);
+        Assert.DoesNotContain("ℹ pass 0", text);
+        foreach (var figure in text.Split('\n').Where(line => line.Contains("# rooms.js:")))
+        {
+            output.WriteLine(figure.Trim());
+        }
+    }
+
     private static async Task<TestSocket> ConnectAsAsync(FrontEndServer server, string user)
     {
         var socket = await TestSocket.ConnectAsync(server.BaseAddress, new Dictionary<string, string> { [HeaderAuthentication.Header] = user });
@@ -136,7 +160,7 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITe
 
     /// <summary>
     /// Two front ends with <see cref="HeaderAuthentication"/> as the default scheme and routes that name it: one as the
-    /// library comes, one opted in to a request's own credentials.
+    /// library comes, one opted in to a request's own credentials; a proxy in front of the first, for a client's resume.
     /// </summary>
     public sealed class Servers : IAsyncLifetime
     {
@@ -144,14 +168,18 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITe
 
         public FrontEndServer OptedIn { get; private set; } = null!;
 
+        public BlipProxy Proxy { get; private set; } = null!;
+
         public async Task InitializeAsync()
         {
             var servers = await Task.WhenAll(StartAsync(optIn: false), StartAsync(optIn: true));
             (Fixed, OptedIn) = (servers[0], servers[1]);
+            Proxy = new BlipProxy(Fixed.BaseAddress);
         }
 
         public async Task DisposeAsync()
         {
+            await Proxy.DisposeAsync();
             await Task.WhenAll(Fixed.DisposeAsync().AsTask(), OptedIn.DisposeAsync().AsTask());
         }
 
@@ -168,6 +196,7 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITe
                 app.MapControllers();
                 app.MapGet(SchemeRoute, (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = HeaderAuthentication.SchemeName });
                 app.MapGet(DefaultRoute, (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization();
+                app.MapPost("/test/sever", (int refuseMs) => Proxy.Sever(TimeSpan.FromMilliseconds(refuseMs)));
             },
             settings: new Dictionary<string, string?> { ["Rooms:Authentication:AllowRequestCredentials"] = optIn ? "true" : "false" });
     }
