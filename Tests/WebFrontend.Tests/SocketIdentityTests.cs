@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Rooms.Client;
 using Orleans.Rooms.WebFrontend.Tests.Clients;
@@ -37,6 +38,27 @@ public sealed class SocketIdentityTests(SocketIdentityTests.Servers fixture, ITe
             Assert.True(answer.StatusCode == 200, $"{route}: {answer.StatusCode} {answer.Text}");
             Assert.Equal("alice", answer.Text);
             Assert.Equal(401, (await anonymous.RequestAsync("GET", route)).StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData(HttpTransportType.WebSockets)]
+    [InlineData(HttpTransportType.ServerSentEvents)]
+    [InlineData(HttpTransportType.LongPolling)] // SignalR keeps a copy of the first poll's context, items and all
+    public async Task TheConnectTimeUserHoldsOnEveryTransport(HttpTransportType transport)
+    {
+        await using var client = await RoomsClient.ConnectAsync(fixture.Fixed.BaseAddress, new RoomsClientOptions
+        {
+            Transports = transport,
+            RequestTimeout = TestSocket.Timeout,
+            ConnectionHeaders = { [HeaderAuthentication.Header] = "lena" },
+        });
+
+        foreach (var route in new[] { SchemeRoute, MvcRoute, DefaultRoute })
+        {
+            var answer = await client.GetAsync(route);
+            Assert.True(answer.StatusCode == 200, $"{route} over {transport}: {answer.StatusCode} {answer.Text}");
+            Assert.Equal("lena", answer.Text);
         }
     }
 
