@@ -32,6 +32,26 @@ public sealed class RoomsClientOptions
     /// <summary>How long one request waits for its answer before it fails with a <see cref="TimeoutException"/>.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Anything else of the underlying SignalR connection: headers, an access token, cookies, a proxy.</summary>
+    /// <summary>
+    /// Called on each connect (the first, each reconnect, each resume) for the access token the connection sends, as
+    /// SignalR's <see cref="HttpConnectionOptions.AccessTokenProvider"/>: header <c>Authorization: Bearer</c> (a
+    /// browser's WebSocket, which cannot carry headers, sends query <c>access_token</c>). The server fixes the socket's user
+    /// from its connect requests (README, "Authentication over sockets"), so a token that expires is renewed here.
+    /// </summary>
+    public Func<Task<string?>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
+    /// Headers of each connect (negotiate and connect, on every transport: .NET can set a WebSocket's), e.g. a cookie or an
+    /// API key. Not those of the virtual requests: give them to <see cref="RoomsClient.RequestAsync"/>.
+    /// </summary>
+    public IDictionary<string, string> ConnectionHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Query parameters of each connect, beside the client's own (docs/protocol.md: <c>resumable</c>, <c>resume</c>,
+    /// <c>seq</c>, <c>v</c>; SignalR's <c>id</c> and <c>negotiateVersion</c>), which they may not name.
+    /// </summary>
+    public IDictionary<string, string> ConnectionQuery { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Anything else of the underlying SignalR connection: cookies, a proxy, client certificates (applied last).</summary>
     public Action<HttpConnectionOptions>? ConfigureConnection { get; set; }
 }

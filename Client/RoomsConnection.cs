@@ -35,7 +35,12 @@ internal sealed class RoomsConnection : IAsyncDisposable
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(2);
     private static readonly JsonSerializerOptions PayloadOptions = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The query names the client sets itself (the resume contract's, SignalR's), which the app's may not be.</summary>
+    private static readonly string[] OwnQueryNames = ["resumable", "resume", "seq", "v", "id", "negotiateVersion"];
+
     private readonly Uri _hubAddress;
+    private readonly string _connectionQuery;
+    private readonly Dictionary<string, string> _connectionHeaders;
     private readonly RoomsClientOptions _options;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILogger _logger;
@@ -64,6 +69,16 @@ internal sealed class RoomsConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
         _hubAddress = new Uri(baseAddress, options.HubPath);
+        _connectionQuery = ConnectionQueryOf(options.ConnectionQuery);
+        _connectionHeaders = new Dictionary<string, string>(options.ConnectionHeaders ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in _connectionHeaders)
+        {
+            if (string.IsNullOrWhiteSpace(name) || value is null)
+            {
+                throw new ArgumentException($"RoomsClientOptions.ConnectionHeaders: header '{name}' needs a name and a value (was '{value}').", nameof(options));
+            }
+        }
+
         _options = options;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory?.CreateLogger<RoomsClient>() ?? NullLogger<RoomsClient>.Instance;
@@ -303,12 +318,45 @@ internal sealed class RoomsConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The app's <see cref="RoomsClientOptions.ConnectionQuery"/> as a query string, checked: names of its own, values given.</summary>
+    private static string ConnectionQueryOf(IDictionary<string, string>? query)
+    {
+        var parts = new List<string>();
+        foreach (var (name, value) in query ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrEmpty(name) || value is null)
+            {
+                throw new ArgumentException($"RoomsClientOptions.ConnectionQuery: parameter '{name}' needs a name and a value (was '{value}').", "options");
+            }
+
+            if (OwnQueryNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"RoomsClientOptions.ConnectionQuery may not name '{name}': the client sets it itself (docs/protocol.md, \"Resuming\"; SignalR's own).", "options");
+            }
+
+            parts.Add($"{Uri.EscapeDataString(name)}={Uri.EscapeDataString(value)}");
+        }
+
+        return string.Join('&', parts);
+    }
+
     /// <summary>Builds and starts one connection and, when resumable, waits for its <c>rooms.attached</c>.</summary>
     private async Task<bool> AttachAsync(string? query, CancellationToken cancellationToken)
     {
-        var address = query is null ? _hubAddress : new UriBuilder(_hubAddress) { Query = query }.Uri;
+        query = string.Join('&', new[] { query, _connectionQuery }.Where(q => !string.IsNullOrEmpty(q)));
+        var address = query.Length == 0 ? _hubAddress : new UriBuilder(_hubAddress) { Query = query }.Uri;
         var builder = new HubConnectionBuilder()
-            .WithUrl(address, _options.Transports, http => _options.ConfigureConnection?.Invoke(http));
+            .WithUrl(address, _options.Transports, http =>
+            {
+                foreach (var (name, value) in _connectionHeaders)
+                {
+                    http.Headers[name] = value;
+                }
+
+                // SignalR asks it for this connection's token; each connect builds a new connection, so each asks again.
+                http.AccessTokenProvider = _options.AccessTokenProvider;
+                _options.ConfigureConnection?.Invoke(http);
+            });
         if (_loggerFactory is not null)
         {
             builder.Services.AddSingleton(_loggerFactory);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Orleans.Rooms.Errors;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Authentication;
 using Orleans.Rooms.Authorization;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
@@ -70,7 +72,9 @@ public static class RoomsServiceCollectionExtensions
 
     /// <summary>
     /// Adds the socket front end: <see cref="IRoomService"/>, the SignalR hub, delivery of broadcasts to this
-    /// front end's sockets, and the virtual-request bridge. Map the hub with <see cref="MapRooms"/>.
+    /// front end's sockets, and the virtual-request bridge. Map the hub with <see cref="MapRooms"/>. A socket request is
+    /// its socket's user for every authentication scheme that ran when the socket connected, whatever its own headers say
+    /// (<see cref="SocketAuthenticationOptions"/>, section <c>Rooms:Authentication</c>).
     /// </summary>
     public static IServiceCollection AddRooms(this IServiceCollection services) => services.AddRooms(configureSignalR: null);
 
@@ -108,7 +112,8 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<HostApplication>();
         services.TryAddSingleton<SocketRequestLimiter>();
         services.TryAddSingleton<VirtualRequestBridge>();
-        services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer(Create(sp, server), sp.GetRequiredService<HostApplication>())));
+        services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer((IServer)Create(sp, server), sp.GetRequiredService<HostApplication>())));
+        services.AddSocketAuthentication();
         services.AddAuthorizationBuilder().AddPolicy(RoomsAuthorization.JoinPolicy, policy => policy.AddRequirements(JoinRoomRequirement.Instance));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, JoinRoomRequirement.AllowUnlessRefused>());
         return services;
@@ -171,7 +176,27 @@ public static class RoomsServiceCollectionExtensions
         return hub;
     }
 
-    private static IServer Create(IServiceProvider services, ServiceDescriptor descriptor) => (IServer)(
+    /// <summary>
+    /// Stands in front of the app's <see cref="IAuthenticationService"/> (<see cref="SocketAuthenticationService"/>): the
+    /// one registered so far, or ASP.NET Core's own, which <c>AddAuthentication</c> then does not add again (it only
+    /// adds one where none is). Registers no scheme: an app without authentication stays without it.
+    /// </summary>
+    private static void AddSocketAuthentication(this IServiceCollection services)
+    {
+        services.AddSelfValidatingOptions<SocketAuthenticationOptions>(SocketAuthenticationOptions.SectionName);
+        var app = services.LastOrDefault(d => d.ServiceType == typeof(IAuthenticationService) && !d.IsKeyedService);
+        if (app is not null)
+        {
+            services.Remove(app);
+        }
+
+        services.Add(ServiceDescriptor.Describe(typeof(IAuthenticationService), sp => new SocketAuthenticationService(
+            app is null ? ActivatorUtilities.CreateInstance<AuthenticationService>(sp) : (IAuthenticationService)Create(sp, app),
+            sp.GetRequiredService<IAuthenticationSchemeProvider>(),
+            sp.GetRequiredService<IOptions<SocketAuthenticationOptions>>()), app?.Lifetime ?? ServiceLifetime.Scoped));
+    }
+
+    private static object Create(IServiceProvider services, ServiceDescriptor descriptor) => (
         descriptor.ImplementationInstance
         ?? descriptor.ImplementationFactory?.Invoke(services)
         ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));

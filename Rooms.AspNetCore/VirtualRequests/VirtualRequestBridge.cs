@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Authentication;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 
@@ -15,7 +16,8 @@ namespace Orleans.Rooms.VirtualRequests;
 /// <summary>
 /// Runs a socket's HTTP-shaped request as a real request of the host (<see cref="HostApplication"/>): the
 /// request and response features are in memory, the connection's features are copies of the socket's,
-/// the user is the socket's, and <see cref="ISocketRequestFeature"/> marks it as a socket request. Whatever
+/// the user is the socket's (and so is each authentication scheme's result: <see cref="SocketAuthenticationService"/>),
+/// and <see cref="ISocketRequestFeature"/> marks it as a socket request. Whatever
 /// happens, the socket gets an envelope: malformed or over a limit 4xx, a failure 5xx with an id that the
 /// log has the details under, never a hub error.
 /// </summary>
@@ -99,7 +101,7 @@ internal sealed partial class VirtualRequestBridge(
         features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted.Token });
         features.Set<IHttpAuthenticationFeature>(new HttpAuthenticationFeature { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) });
-        features.Set<ISocketRequestFeature>(new SocketRequestFeature(socketId, request.JsonBody));
+        features.Set<ISocketRequestFeature>(new SocketRequestFeature(socketId, request.JsonBody, ConnectAuthentication.Of(socketHttp)));
         if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
         {
             // A copy: the request must not change (or be changed through) the socket's own connection.

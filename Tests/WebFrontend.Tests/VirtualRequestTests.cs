@@ -115,14 +115,17 @@ public sealed class VirtualRequestTests : IAsyncLifetime
     public async Task AuthenticationAndAuthorizationApplyToSocketRequests()
     {
         await using var socket = await _server.ConnectAsync();
-        using var http = _server.Http();
         var asAlice = new Dictionary<string, string> { [HeaderAuthentication.Header] = "alice" };
+        await using var aliceSocket = await TestSocket.ConnectAsync(_server.BaseAddress, asAlice);
+        using var http = _server.Http();
 
         var anonymous = await socket.RequestAsync("GET", "/me");
-        var alice = await socket.RequestAsync("GET", "/me", headers: asAlice);
+        var claimed = await socket.RequestAsync("GET", "/me", headers: asAlice); // a request's own header is not the socket's user (SocketIdentityTests)
+        var alice = await aliceSocket.RequestAsync("GET", "/me");
         var overHttp = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { { HeaderAuthentication.Header, "bob" } } });
 
         Assert.Equal(401, anonymous.StatusCode);
+        Assert.Equal(401, claimed.StatusCode);
         Assert.Equal(200, alice.StatusCode);
         Assert.Equal("alice", alice.Text);
         Assert.Equal("bob", await overHttp.Content.ReadAsStringAsync());

@@ -8,8 +8,10 @@ using Microsoft.Extensions.Options;
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 /// <summary>
-/// Authenticates whoever names themselves in a header, for as many milliseconds as another header says
-/// (no expiry without it): enough to see the pipeline apply authentication and SignalR act on its expiry.
+/// Authenticates whoever names themselves in a header, or in an access token as SignalR's clients send one (header
+/// <c>Authorization: Bearer &lt;name&gt;</c>, or query <c>access_token</c> where a WebSocket cannot carry headers), for as
+/// many milliseconds as another header says (no expiry without it): enough to see the pipeline apply authentication
+/// and SignalR act on its expiry.
 /// </summary>
 public sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -17,10 +19,18 @@ public sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     public const string SchemeName = "header";
     public const string Header = "x-user";
     public const string ExpiresInHeader = "x-expires-in-ms";
+    public const string AccessTokenQuery = "access_token";
+    private const string BearerPrefix = "Bearer ";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var name = Request.Headers[Header].ToString();
+        if (string.IsNullOrEmpty(name))
+        {
+            var authorization = Request.Headers.Authorization.ToString();
+            name = authorization.StartsWith(BearerPrefix, StringComparison.Ordinal) ? authorization[BearerPrefix.Length..] : Request.Query[AccessTokenQuery].ToString();
+        }
+
         if (string.IsNullOrEmpty(name))
         {
             return Task.FromResult(AuthenticateResult.NoResult());

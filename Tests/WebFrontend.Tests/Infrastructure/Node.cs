@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using Orleans.Rooms.Cluster.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
@@ -64,6 +65,25 @@ public static class Node
             await process.WaitForExitAsync(); // the last lines of output
             return (process.ExitCode, Text(output));
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="file"/> (one of clients/rooms.js/test/*.test.mjs) with node's test runner, the packages installed
+    /// first, bounded in time; fails with all it printed unless every test in it passed; hands the lines with a test's
+    /// figures (<c># rooms.js: ...</c>) to <paramref name="output"/> and returns all it printed.
+    /// </summary>
+    public static async Task<string> TestAsync(string file, IDictionary<string, string> environment, TimeSpan within, ITestOutputHelper output)
+    {
+        await EnsurePackagesAsync();
+        var (exitCode, printed) = await RunAsync("node", ["--test", "--test-reporter=spec", file], environment, within);
+        Assert.True(exitCode == 0, $"node --test {file} exited with {exitCode}:\n{printed}");
+        Assert.Contains("ℹ fail 0", printed);
+        foreach (var figure in printed.Split('\n').Where(line => line.Contains("# rooms.js:")))
+        {
+            output.WriteLine(figure.Trim());
+        }
+
+        return printed;
     }
 
     /// <summary>

@@ -24,11 +24,13 @@ const ACK_INTERVAL_MS = 1000;
 const ATTACH_TIMEOUT_MS = 10000;
 const DISCONNECT_TIMEOUT_MS = 2000;
 const PROCESSED_IDS_MARGIN_MS = 30000; // ids of processed events are kept for the server's window and this
+const OWN_QUERY_NAMES = ['resumable', 'resume', 'seq', 'v', 'id', 'negotiateVersion']; // the resume contract's, SignalR's
 
 export class Connection {
   /**
    * @param {object} options url (the front end's origin), path (of the hub), reconnection, resumable,
-   *   reconnectDelays, transports ('websocket' only, or all), WebSocket (a constructor, where there is no global one).
+   *   reconnectDelays, transports ('websocket' only, or all), WebSocket (a constructor, where there is no global one),
+   *   accessTokenFactory, query and initialConnectionHeaders (of each connect: see _connectOptions).
    * @param {object} listener connected(id, again, info), disconnected(error), reconnecting(error), failed(error).
    */
   constructor(options, listener) {
@@ -68,6 +70,7 @@ export class Connection {
       return;
     }
 
+    this._connectOptions(); // bad settings throw here, to the caller of connect() or reconnect()
     this._stopped = false;
     this._attempt = 0;
     this._token = null;
@@ -217,19 +220,50 @@ export class Connection {
     return this._token === null ? 'resumable=2' : `resume=${encodeURIComponent(this._token)}&seq=${this._lastSeq}&v=2`;
   }
 
+  // What each connect (the first, each reconnect and resume) carries besides the client's own query, checked:
+  // - accessTokenFactory: called for each connect, its token sent as SignalR sends it (query access_token on a
+  //   browser's WebSocket, header Authorization: Bearer otherwise); the server fixes the socket's user from it;
+  // - query: a string ('a=1&b=2') or an object of parameters, which may not name the client's own;
+  // - initialConnectionHeaders (sails.io.js' name): headers of the negotiate and, outside a browser, of the WebSocket
+  //   too; a browser's WebSocket cannot carry headers (use query or accessTokenFactory there).
+  _connectOptions() {
+    const o = this._options;
+    check(o.accessTokenFactory === undefined || o.accessTokenFactory === null || typeof o.accessTokenFactory === 'function',
+      'io.sails.accessTokenFactory must be a function returning a token (or a Promise of one).');
+    const query = typeof o.query === 'string' ? new URLSearchParams(o.query) : new URLSearchParams();
+    if (o.query && typeof o.query === 'object') {
+      for (const [name, value] of Object.entries(o.query)) {
+        query.append(name, String(value));
+      }
+    } else {
+      check(o.query === undefined || o.query === null || typeof o.query === 'string', 'io.sails.query must be a string (\'a=1&b=2\') or an object of parameters.');
+    }
+
+    for (const name of query.keys()) {
+      check(name.length > 0 && !OWN_QUERY_NAMES.includes(name), `io.sails.query may not name '${name}': the client sets it itself (docs/protocol.md, "Resuming"; SignalR's own).`);
+    }
+
+    const headers = o.initialConnectionHeaders || {};
+    check(typeof headers === 'object' && Object.entries(headers).every(([name, value]) => name.length > 0 && typeof value === 'string'),
+      'io.sails.initialConnectionHeaders must be an object of header names and string values.');
+    return { accessTokenFactory: o.accessTokenFactory || undefined, query: query.toString(), headers };
+  }
+
   _build(query) {
     const o = this._options;
+    const connect = this._connectOptions();
+    const WebSocketType = o.WebSocket || (typeof WebSocket === 'function' ? WebSocket : undefined);
     const http = {
       transport: o.transports === 'websocket' ? HttpTransportType.WebSockets : undefined,
+      accessTokenFactory: connect.accessTokenFactory,
+      headers: connect.headers,
       // Where there is no browser (node, a worker without one), plain fetch stands in for the client's
       // node-only dependencies, and the WebSocket constructor is the global one or the one given.
       ...(typeof document === 'undefined' ? { httpClient: new FetchHttpClient() } : {}),
-      ...(o.WebSocket ? { WebSocket: o.WebSocket } : typeof WebSocket === 'function' ? { WebSocket } : {}),
+      ...(WebSocketType ? { WebSocket: headersInInit(WebSocketType) } : {}),
     };
     const url = new URL(o.path, o.url);
-    if (query) {
-      url.search = query;
-    }
+    url.search = [query, connect.query].filter((q) => q).join('&');
 
     const builder = new HubConnectionBuilder()
       .withUrl(url.href, http)
@@ -362,5 +396,26 @@ export class Connection {
         this._tryStart();
       }
     }, delay);
+  }
+}
+
+// Outside a browser SignalR hands a WebSocket its headers (the token's Authorization among them) in a third argument,
+// as the `ws` package takes them; node's own WebSocket (node 22+, undici's) takes them in its second, with the
+// protocols, and would drop them.
+function headersInInit(WebSocketType) {
+  if (typeof document !== 'undefined' || WebSocketType !== globalThis.WebSocket) {
+    return WebSocketType;
+  }
+
+  return class extends WebSocketType {
+    constructor(url, protocols, options) {
+      super(url, options && options.headers ? { protocols, headers: options.headers } : protocols);
+    }
+  };
+}
+
+function check(condition, message) {
+  if (!condition) {
+    throw new Error(`rooms.js: ${message}`);
   }
 }

@@ -39,6 +39,15 @@ io.sails = {
   headers: {},
   /** A WebSocket constructor, where the platform has no global one. */
   WebSocket: undefined,
+  /**
+   * Called on each connect (the first, each reconnect and resume) for the access token the connection sends, as
+   * SignalR's accessTokenFactory: query access_token on a browser's WebSocket, header Authorization: Bearer otherwise.
+   */
+  accessTokenFactory: undefined,
+  /** Query parameters of each connect: a string ('a=1&b=2') or an object. */
+  query: undefined,
+  /** Headers of each connect: the negotiate's, and the WebSocket's outside a browser (a browser's cannot carry any). */
+  initialConnectionHeaders: undefined,
 
   /** A new socket, connected at once: `io.sails.connect(url?, options?)`. */
   connect(url, options) {
@@ -47,7 +56,7 @@ io.sails = {
   },
 };
 
-const SETTINGS = ['url', 'path', 'reconnection', 'resumable', 'reconnectDelays', 'transports', 'headers', 'WebSocket'];
+const SETTINGS = ['url', 'path', 'reconnection', 'resumable', 'reconnectDelays', 'transports', 'headers', 'WebSocket', 'accessTokenFactory', 'query', 'initialConnectionHeaders'];
 
 function settings(overrides) {
   const s = {};
