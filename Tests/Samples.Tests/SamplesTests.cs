@@ -122,6 +122,11 @@ public sealed class SamplesTests(SampleBuilds builds, ITestOutputHelper output) 
 
         var who = (await bob.GetAsync("/chat/who", new { roomName = "lobby" })).EnsureSuccess().As<string[]>();
         Assert.Equal(new[] { ann.SocketId, bob.SocketId }.Order(), who!.Order());
+
+        // Presence: joining tracked each user; both are online, one socket each.
+        var online = (await ann.GetAsync("/chat/online", new { roomName = "lobby" })).EnsureSuccess().Body;
+        Assert.Equal(["ann", "bob"], online.EnumerateObject().Select(user => user.Name).Order());
+        Assert.Equal(bob.SocketId, online.GetProperty("bob").GetProperty("metas")[0].GetProperty("ref").GetString());
     }
 
     /// <summary>Signs <paramref name="name"/> in over HTTP at <paramref name="signIn"/>, then connects a socket to <paramref name="connect"/> with the cookie.</summary>

@@ -8,8 +8,9 @@ namespace Chat.Controllers;
 
 /// <summary>
 /// The chat, as a Sails controller would be: <c>io.socket.post('/chat/join', { roomName })</c> joins the requesting
-/// socket to a room, <c>/chat/say</c> broadcasts to it, <c>io.socket.get('/chat/who', { roomName })</c> lists its
-/// sockets, and a moderator may kick a socket out. Every route needs a signed-in user.
+/// socket to a room and tracks its user there (presence), <c>/chat/say</c> broadcasts to it,
+/// <c>io.socket.get('/chat/who', { roomName })</c> lists its sockets, <c>/chat/online</c> its users, and a moderator
+/// may kick a socket out. Every route needs a signed-in user.
 /// </summary>
 [ApiController]
 [Route("chat")]
@@ -26,7 +27,8 @@ public sealed class ChatController(IRoomService rooms) : ControllerBase
             return BadRequest(new { error = "Only a socket can join a room: io.socket.post('/chat/join', { roomName })." });
         }
 
-        await rooms.JoinAsync(HttpContext, form.RoomName, cancellationToken);
+        // Joins the room and lists the user there (key: the signed-in user), with when this socket came.
+        await rooms.TrackAsync(HttpContext, form.RoomName, meta: new { since = DateTimeOffset.UtcNow }, cancellationToken: cancellationToken);
         await rooms.BroadcastAsync(form.RoomName, "joined", new { user = UserName, roomName = form.RoomName }, except: HttpContext, cancellationToken: cancellationToken);
         return Ok(new { roomName = form.RoomName, user = UserName, socketId = HttpContext.GetSocketId() });
     }
@@ -48,6 +50,11 @@ public sealed class ChatController(IRoomService rooms) : ControllerBase
     [HttpGet("who")]
     public async Task<IActionResult> Who([FromQuery, Required] string roomName, CancellationToken cancellationToken)
         => Ok(await rooms.SubscribersAsync(roomName, cancellationToken));
+
+    /// <summary>Who is in the room: each user with one meta per socket of theirs.</summary>
+    [HttpGet("online")]
+    public async Task<IActionResult> Online([FromQuery, Required] string roomName, CancellationToken cancellationToken)
+        => Ok(await rooms.PresenceAsync(roomName, cancellationToken));
 
     [HttpPost("kick")]
     [Authorize(Policy = ChatPolicies.Moderator)]
