@@ -17,6 +17,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Presence;
+using Orleans.Rooms.SocketIo;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
@@ -103,6 +104,7 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<HostApplication>();
         services.TryAddSingleton<SocketRequestLimiter>();
         services.TryAddSingleton<VirtualRequestBridge>();
+        services.AddRoomsSocketIo();
         services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer(Create(sp, server), sp.GetRequiredService<HostApplication>())));
         services.AddAuthorizationBuilder().AddPolicy(RoomsAuthorization.JoinPolicy, policy => policy.AddRequirements(JoinRoomRequirement.Instance));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, JoinRoomRequirement.AllowUnlessRefused>());
