@@ -83,6 +83,7 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
             await _pumped;
             BeginClose(WebSocketCloseStatus.NormalClosure, string.Empty);
             await _closing!;
+            await AwaitCloseAsync();
             await _abort.CancelAsync();
             await pinging;
             _abort.Dispose();
@@ -483,6 +484,25 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             // Gone already.
+        }
+    }
+
+    /// <summary>
+    /// The close handshake's end: what the client still sends is read and dropped until its close comes (or
+    /// <see cref="CloseGrace"/> passes), so that the server's close reaches it before the TCP connection ends.
+    /// </summary>
+    private async Task AwaitCloseAsync()
+    {
+        var scratch = new byte[256];
+        try
+        {
+            while (_ws.State == WebSocketState.CloseSent && (await _ws.ReceiveAsync(scratch.AsMemory(), _abort.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // Gone, or did not answer in time.
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class SocketIoEndpoint(
     HubConnectionHandler<SocketHub> handler,
     SocketIoHubProtocol protocol,
     IOptions<SocketIoOptions> options,
+    IOptions<HubOptions> hubs,
     IOptions<HubOptions<SocketHub>> hub,
     IHostApplicationLifetime host,
     TimeProvider time,
@@ -47,8 +48,11 @@ internal sealed class SocketIoEndpoint(
 
     public CancellationToken Stopping => host.ApplicationStopping;
 
-    /// <summary>The largest packet a client may send: what the hub takes in one message (<c>HubOptions.MaximumReceiveMessageSize</c>), less its framing.</summary>
-    public int MaxPacketBytes { get; } = hub.Value.MaximumReceiveMessageSize is long max
+    /// <summary>
+    /// The largest packet a client may send: what the hub takes in one message (<c>HubOptions.MaximumReceiveMessageSize</c>,
+    /// the hub's own or else every hub's), less its framing.
+    /// </summary>
+    public int MaxPacketBytes { get; } = (hub.Value.MaximumReceiveMessageSize ?? hubs.Value.MaximumReceiveMessageSize) is long max
         ? (int)Math.Clamp(max - InvocationOverhead, 1, int.MaxValue - 1)
         : UnlimitedHubMaxPacket;
 
