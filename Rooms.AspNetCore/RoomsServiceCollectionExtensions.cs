@@ -19,6 +19,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Lease;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Presence;
+using Orleans.Rooms.SocketIo;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.VirtualRequests;
@@ -112,6 +113,7 @@ public static class RoomsServiceCollectionExtensions
         services.TryAddSingleton<HostApplication>();
         services.TryAddSingleton<SocketRequestLimiter>();
         services.TryAddSingleton<VirtualRequestBridge>();
+        services.AddRoomsSocketIo();
         services.Replace(ServiceDescriptor.Singleton<IServer>(sp => new HostApplication.CapturingServer((IServer)Create(sp, server), sp.GetRequiredService<HostApplication>())));
         services.AddSocketAuthentication();
         services.AddAuthorizationBuilder().AddPolicy(RoomsAuthorization.JoinPolicy, policy => policy.AddRequirements(JoinRoomRequirement.Instance));

@@ -54,9 +54,7 @@ public sealed class InProcessSocket : IAsyncDisposable
         socket._served = socket.ServeAsync(handler, connection);
         try
         {
-            HandshakeProtocol.WriteRequestMessage(new HandshakeRequestMessage(Protocol, protocol.Version), socket._toServer.Writer);
-            await socket._toServer.Writer.FlushAsync(cancellationToken);
-            await socket.ReadHandshakeAsync(cancellationToken);
+            await HubHandshake.RunAsync(socket._toServer.Writer, socket._toClient.Reader, protocol, "in-process socket", cancellationToken);
         }
         catch
         {
@@ -128,31 +126,6 @@ public sealed class InProcessSocket : IAsyncDisposable
         finally
         {
             await _toClient.Writer.CompleteAsync(error);
-        }
-    }
-
-    private async Task ReadHandshakeAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await _toClient.Reader.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            if (HandshakeProtocol.TryParseResponseMessage(ref buffer, out var response))
-            {
-                _toClient.Reader.AdvanceTo(buffer.Start);
-                if (response.Error is { } error)
-                {
-                    throw new InvalidOperationException($"The hub refused the in-process socket's handshake: {error}");
-                }
-
-                return;
-            }
-
-            _toClient.Reader.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-            {
-                throw new ConnectionAbortedException("The hub closed the in-process socket during its handshake.");
-            }
         }
     }
 

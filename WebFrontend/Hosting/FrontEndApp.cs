@@ -71,6 +71,11 @@ public static class FrontEndApp
             ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
         });
         app.MapRooms("/sockets");
+
+        // Sails' own wire (README, "Sails' own wire"): /socket.io, and /engine.io, where sails.io.js 1.2.1 over
+        // socket.io-client 4 connects when it is not given a path by hand.
+        app.MapRoomsSocketIo("/socket.io");
+        app.MapRoomsSocketIo("/engine.io");
         app.MapRoomsScript();
         app.MapFrontEndMetrics();
         app.MapExampleApp();

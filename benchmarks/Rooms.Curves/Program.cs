@@ -217,6 +217,25 @@ namespace Orleans.Rooms.Curves
                 Interlocked.Increment(ref _errors);
             }
 
+            // Without the fan-out: each socket joins a room of its own, then tracks in another of its own.
+            await Task.Delay(Settle);
+            cpu = ServerCpuSeconds();
+            await ForEach(sockets, c => Join(c, $"presence-own-join-{c.ConnectionId}"));
+            var ownJoinCpu = ServerCpuSeconds() - cpu;
+            await Task.Delay(Settle);
+            cpu = ServerCpuSeconds();
+            await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = $"presence-own-track-{c.ConnectionId}", key = c.ConnectionId }));
+            var ownTrackCpu = ServerCpuSeconds() - cpu;
+            Log($"presence {count}, a room each: join {ownJoinCpu * 1e6 / count:F0} µs CPU, track {ownTrackCpu * 1e6 / count:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
+            await output.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                axis = "presence_own_rooms",
+                x = count,
+                join_cpu_us = Math.Round(ownJoinCpu * 1e6 / count, 1),
+                track_cpu_us = Math.Round(ownTrackCpu * 1e6 / count, 1),
+                ratio = Math.Round(ownTrackCpu / ownJoinCpu, 2),
+            }));
+
             await DisconnectAll();
         }
 

@@ -7,19 +7,22 @@ using Xunit.Abstractions;
 namespace Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 /// <summary>
-/// Runs node (and npm) for the tests of rooms.js. Neither is skipped when missing: the test fails and says
+/// Runs node (and npm) for the tests of the clients (rooms.js, and sails.io.js on Sails' own wire). Neither is skipped when missing: the test fails and says
 /// what to install (.ci/run installs Debian's nodejs and npm).
 /// </summary>
 public static class Node
 {
     public static string ClientFolder => Repository.PathOf("clients/rooms.js");
 
-    /// <summary>Runs a command in <see cref="ClientFolder"/>, bounded in time; returns its exit code and all it printed.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan within)
+    /// <summary>The tests of Sails' own wire: sails.io.js 1.2.1 and socket.io-client 4.8 from npm, pinned.</summary>
+    public static string SailsWireFolder => Repository.PathOf("clients/sails-wire-tests");
+
+    /// <summary>Runs a command in <paramref name="folder"/> (default <see cref="ClientFolder"/>), bounded in time; returns its exit code and all it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string command, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan within, string? folder = null)
     {
         var start = new ProcessStartInfo(command)
         {
-            WorkingDirectory = ClientFolder,
+            WorkingDirectory = folder ?? ClientFolder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -87,18 +90,21 @@ public static class Node
     }
 
     /// <summary>
-    /// Installs the pinned packages (npm ci) unless those the tests load are there: <c>ws</c> (on node before
-    /// 22) and <c>playwright-core</c>.
+    /// Installs the pinned packages of rooms.js (npm ci) unless those the tests load are there: <c>ws</c> (on node
+    /// before 22) and <c>playwright-core</c>.
     /// </summary>
-    public static async Task EnsurePackagesAsync()
+    public static Task EnsurePackagesAsync() => EnsurePackagesAsync(ClientFolder, "ws", "playwright-core");
+
+    /// <summary>Installs the pinned packages of <paramref name="folder"/> (npm ci) unless <paramref name="packages"/> are there.</summary>
+    public static async Task EnsurePackagesAsync(string folder, params string[] packages)
     {
-        if (new[] { "ws", "playwright-core" }.All(package => File.Exists(Path.Combine(ClientFolder, "node_modules", package, "package.json"))))
+        if (packages.All(package => File.Exists(Path.Combine(folder, "node_modules", package, "package.json"))))
         {
             return;
         }
 
-        var (exitCode, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], null, TimeSpan.FromMinutes(3));
-        Assert.True(exitCode == 0, $"npm ci in clients/rooms.js failed ({exitCode}):\n{output}");
+        var (exitCode, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], null, TimeSpan.FromMinutes(3), folder);
+        Assert.True(exitCode == 0, $"npm ci in {folder} failed ({exitCode}):\n{output}");
     }
 
     private static void Append(StringBuilder output, string? line)
