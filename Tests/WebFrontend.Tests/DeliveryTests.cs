@@ -7,11 +7,6 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 public sealed class DeliveryTests(FrontEndFixture fixture)
 {
 
-    private static async Task Ok(TestSocket socket, string method, string url, object? data = null)
-    {
-        var reply = await socket.RequestAsync(method, url, data);
-        Assert.True(reply.StatusCode == 200, $"{method} {url} answered {reply.StatusCode}: {reply.Body.GetRawText()}");
-    }
 
     [Fact]
     public async Task JoinThenBroadcastReachesAndAfterLeaveItDoesNot()
@@ -21,13 +16,13 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         var room = Unique.Room();
         member.Listen("news");
 
-        await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
-        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 1 } });
+        await member.OkAsync("POST", "/joinFunRoom", new { roomName = room });
+        await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 1 } });
         await member.WaitForAsync("news", p => p.GetProperty("n").GetInt32() == 1);
 
-        await Ok(member, "POST", "/leaveFunRoom", new { roomName = room });
-        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 2 } });
-        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = member.Id, eventName = "marker", data = "after-leave" });
+        await member.OkAsync("POST", "/leaveFunRoom", new { roomName = room });
+        await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = new { n = 2 } });
+        await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = member.Id, eventName = "marker", data = "after-leave" });
 
         await member.WaitForMarkerAsync("after-leave");
         Assert.Single(member.ReceivedOf("news"));
@@ -39,11 +34,11 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         await using var sender = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
-        await Ok(sender, "POST", "/joinFunRoom", new { roomName = room });
-        await Ok(other, "POST", "/joinFunRoom", new { roomName = room });
+        await sender.OkAsync("POST", "/joinFunRoom", new { roomName = room });
+        await other.OkAsync("POST", "/joinFunRoom", new { roomName = room });
 
-        await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, data = "hello", exceptSelf = true });
-        await Ok(other, "POST", "/broadcastFunRoom", new { roomName = sender.Id, eventName = "marker", data = "done" });
+        await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, data = "hello", exceptSelf = true });
+        await other.OkAsync("POST", "/broadcastFunRoom", new { roomName = sender.Id, eventName = "marker", data = "done" });
 
         await other.WaitForAsync("message", p => p.GetString() == "hello");
         await sender.WaitForMarkerAsync("done");
@@ -56,8 +51,8 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         await using var target = await fixture.Server.ConnectAsync();
         await using var bystander = await fixture.Server.ConnectAsync();
 
-        await Ok(bystander, "POST", "/broadcastFunRoom", new { roomName = target.Id, data = "for-you" });
-        await Ok(target, "POST", "/broadcastFunRoom", new { roomName = bystander.Id, eventName = "marker", data = "m" });
+        await bystander.OkAsync("POST", "/broadcastFunRoom", new { roomName = target.Id, data = "for-you" });
+        await target.OkAsync("POST", "/broadcastFunRoom", new { roomName = bystander.Id, eventName = "marker", data = "m" });
 
         await target.WaitForAsync("message", p => p.GetString() == "for-you");
         await bystander.WaitForMarkerAsync("m");
@@ -71,11 +66,11 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         var rooms = new[] { Unique.Room(), Unique.Room(), Unique.Room() };
         foreach (var room in rooms)
         {
-            await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+            await socket.OkAsync("POST", "/joinFunRoom", new { roomName = room });
         }
 
-        await Ok(socket, "POST", "/broadcastFunRoom", new { roomName = rooms.Append(socket.Id), data = "once" });
-        await Ok(socket, "POST", "/broadcastFunRoom", new { roomName = socket.Id, eventName = "marker", data = "m" });
+        await socket.OkAsync("POST", "/broadcastFunRoom", new { roomName = rooms.Append(socket.Id), data = "once" });
+        await socket.OkAsync("POST", "/broadcastFunRoom", new { roomName = socket.Id, eventName = "marker", data = "m" });
 
         await socket.WaitForMarkerAsync("m");
         Assert.Single(socket.ReceivedOf("message"));
@@ -88,11 +83,11 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         await using var sender = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
         member.Listen("seq");
-        await Ok(member, "POST", "/joinFunRoom", new { roomName = room });
+        await member.OkAsync("POST", "/joinFunRoom", new { roomName = room });
 
         for (var i = 0; i < 50; i++)
         {
-            await Ok(sender, "POST", "/broadcastFunRoom", new { roomName = room, eventName = "seq", data = i });
+            await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "seq", data = i });
         }
 
         await member.WaitForAsync("seq", p => p.GetInt32() == 49);
@@ -108,8 +103,8 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         a.Listen("blast");
         b.Listen("blast");
 
-        await Ok(a, "POST", "/blast", new { eventName = "blast", data = tag, exceptSelf = true });
-        await Ok(b, "POST", "/broadcastFunRoom", new { roomName = a.Id, eventName = "marker", data = tag });
+        await a.OkAsync("POST", "/blast", new { eventName = "blast", data = tag, exceptSelf = true });
+        await b.OkAsync("POST", "/broadcastFunRoom", new { roomName = a.Id, eventName = "marker", data = tag });
 
         await b.WaitForAsync("blast", p => p.GetString() == tag);
         await a.WaitForMarkerAsync(tag);
@@ -142,7 +137,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         await using var socket = await fixture.Server.ConnectAsync();
         await using var other = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
-        await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+        await socket.OkAsync("POST", "/joinFunRoom", new { roomName = room });
 
         var own = await socket.RequestAsync("GET", "/socketRooms");
         var byId = await other.RequestAsync("GET", $"/socketRooms?socketId={socket.Id}");
@@ -167,7 +162,7 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
             {
                 var socket = await fixture.Server.ConnectAsync();
                 sockets.Add(socket);
-                await Ok(socket, "POST", "/joinFunRoom", new { roomName = room });
+                await socket.OkAsync("POST", "/joinFunRoom", new { roomName = room });
 
                 var subscribers = await reader.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room });
                 Assert.Equal(sockets.Select(s => s.Id).Order(), subscribers.Strings.Order());

@@ -7,11 +7,6 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 [Collection(FrontEndCollection.Name)]
 public sealed class PresenceTests(FrontEndFixture fixture)
 {
-    private static async Task Ok(TestSocket socket, string method, string url, object? data = null)
-    {
-        var reply = await socket.RequestAsync(method, url, data);
-        Assert.True(reply.StatusCode == 200, $"{method} {url} answered {reply.StatusCode}: {reply.Body.GetRawText()}");
-    }
 
     [Fact]
     public async Task ATrackIsListedSentAsStateToTheTrackerAndAsADiffToEveryMember()
@@ -22,9 +17,9 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         watcher.Listen("presence_diff");
         tracker.Listen("presence_state");
         tracker.Listen("presence_diff");
-        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
+        await watcher.OkAsync("POST", "/joinFunRoom", new { roomName = room });
 
-        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "alice", meta = new { status = "online" } });
+        await tracker.OkAsync("POST", "/presence/track", new { roomName = room, key = "alice", meta = new { status = "online" } });
 
         var state = await tracker.WaitForAsync("presence_state", p => p.GetProperty("room").GetString() == room);
         var mine = state.GetProperty("state").GetProperty("alice").GetProperty("metas")[0];
@@ -52,19 +47,19 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         await using var tracker = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
         watcher.Listen("presence_diff");
-        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
-        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "bob" });
+        await watcher.OkAsync("POST", "/joinFunRoom", new { roomName = room });
+        await tracker.OkAsync("POST", "/presence/track", new { roomName = room, key = "bob" });
         await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("bob", out _));
 
-        await Ok(tracker, "POST", "/presence/untrack", new { roomName = room });
+        await tracker.OkAsync("POST", "/presence/untrack", new { roomName = room });
         await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("bob", out _));
         var subscribers = await watcher.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room });
         Assert.Contains(tracker.Id, subscribers.Strings);
         Assert.Empty((await watcher.RequestAsync("GET", "/presence/list", new { roomName = room })).Body.EnumerateObject());
 
-        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "bob" });
+        await tracker.OkAsync("POST", "/presence/track", new { roomName = room, key = "bob" });
         await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("bob", out _) && watcher.ReceivedOf("presence_diff").Count >= 3);
-        await Ok(tracker, "POST", "/leaveFunRoom", new { roomName = room });
+        await tracker.OkAsync("POST", "/leaveFunRoom", new { roomName = room });
         await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("bob", out _) && watcher.ReceivedOf("presence_diff").Count >= 4);
         Assert.Equal(4, watcher.ReceivedOf("presence_diff").Count);
     }
@@ -76,11 +71,11 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         var tracker = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
         watcher.Listen("presence_diff");
-        await Ok(watcher, "POST", "/joinFunRoom", new { roomName = room });
-        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "carol", meta = new { typing = false } });
+        await watcher.OkAsync("POST", "/joinFunRoom", new { roomName = room });
+        await tracker.OkAsync("POST", "/presence/track", new { roomName = room, key = "carol", meta = new { typing = false } });
         await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("carol", out _));
 
-        await Ok(tracker, "POST", "/presence/update", new { roomName = room, meta = new { typing = true } });
+        await tracker.OkAsync("POST", "/presence/update", new { roomName = room, meta = new { typing = true } });
         var update = await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("carol", out _));
         Assert.False(update.GetProperty("leaves").GetProperty("carol").GetProperty("metas")[0].GetProperty("typing").GetBoolean());
         Assert.True(update.GetProperty("joins").GetProperty("carol").GetProperty("metas")[0].GetProperty("typing").GetBoolean());
@@ -90,7 +85,7 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         var gone = await watcher.WaitForAsync("presence_diff", p => p.GetProperty("leaves").TryGetProperty("carol", out _) && !p.GetProperty("joins").TryGetProperty("carol", out _));
         Assert.Equal(id, gone.GetProperty("leaves").GetProperty("carol").GetProperty("metas")[0].GetProperty("ref").GetString());
 
-        await Ok(watcher, "POST", "/broadcastFunRoom", new { roomName = watcher.Id, eventName = "marker", data = "end" });
+        await watcher.OkAsync("POST", "/broadcastFunRoom", new { roomName = watcher.Id, eventName = "marker", data = "end" });
         await watcher.WaitForMarkerAsync("end");
         Assert.Equal(3, watcher.ReceivedOf("presence_diff").Count);
     }
@@ -138,7 +133,7 @@ public sealed class PresenceTests(FrontEndFixture fixture)
     {
         await using var tracker = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
-        await Ok(tracker, "POST", "/presence/track", new { roomName = room, key = "dave", meta = new { device = "phone" } });
+        await tracker.OkAsync("POST", "/presence/track", new { roomName = room, key = "dave", meta = new { device = "phone" } });
 
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
         using var response = await http.GetAsync($"/presence/list?roomName={Uri.EscapeDataString(room)}");

@@ -140,6 +140,13 @@ public sealed class TestSocket : IAsyncDisposable
 
     public Task StopAsync() => _client.DisconnectAsync();
 
+    /// <summary>Sends a request and fails the test, naming the route and the answer, unless it was answered 200.</summary>
+    public async Task OkAsync(string method, string url, object? data = null)
+    {
+        var reply = await RequestAsync(method, url, data);
+        Assert.True(reply.StatusCode == 200, $"{method} {url} answered {reply.StatusCode}: {reply.Body.GetRawText()}");
+    }
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 
     private void Record(string eventName, JsonElement payload)
