@@ -6,8 +6,6 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 [Collection(FrontEndCollection.Name)]
 public sealed class DeliveryTests(FrontEndFixture fixture)
 {
-
-
     [Fact]
     public async Task JoinThenBroadcastReachesAndAfterLeaveItDoesNot()
     {

@@ -7,7 +7,6 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 [Collection(FrontEndCollection.Name)]
 public sealed class PresenceTests(FrontEndFixture fixture)
 {
-
     [Fact]
     public async Task ATrackIsListedSentAsStateToTheTrackerAndAsADiffToEveryMember()
     {
