@@ -52,9 +52,17 @@ public sealed class RequestParameters
                 : await ReadJsonBodyAsync(context);
             if (body.ValueKind == JsonValueKind.Object)
             {
-                foreach (var property in body.EnumerateObject())
+                try
                 {
-                    values[property.Name] = property.Value;
+                    foreach (var property in body.EnumerateObject())
+                    {
+                        values[property.Name] = property.Value;
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    // A name JSON can carry but .NET text cannot (an escaped lone surrogate, \ud800).
+                    throw new BadParameterException("body", "A property name of the body is not valid Unicode text (it has a lone surrogate).");
                 }
             }
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
@@ -41,6 +42,21 @@ public sealed class BadInputTests(FrontEndFixture fixture)
         Assert.Equal(400, reply.StatusCode);
         Assert.Contains(reason, reply.Text);
         Assert.Equal(socket.Id, (await socket.RequestAsync("GET", "/socketId")).Body.GetString());
+    }
+
+    [Fact]
+    public async Task ANameOrValueWithALoneSurrogateGets400AndTheSocketStaysUp()
+    {
+        // Raw JSON text: no .NET client can send it (a .NET string with a lone surrogate is not serializable), the escape in JSON can.
+        using var socket = await RawSocket.ConnectAsync(fixture.Server.BaseAddress);
+        var badName = await socket.InvokeRawAsync("Request", """[{"method":"POST","url":"/joinFunRoom","data":{"\ud800":1,"roomName":"r"}}]""");
+        var badValue = await socket.InvokeRawAsync("Request", """[{"method":"POST","url":"/joinFunRoom","data":{"roomName":"\ud800"}}]""");
+
+        Assert.Equal(400, badName.GetProperty("result").GetProperty("statusCode").GetInt32());
+        Assert.Contains("lone surrogate", badName.GetRawText());
+        Assert.Equal(400, badValue.GetProperty("result").GetProperty("statusCode").GetInt32());
+        Assert.Contains("roomName", badValue.GetRawText());
+        Assert.Equal(JsonValueKind.String, (await socket.RequestAsync(new { method = "GET", url = "/socketId" })).ValueKind); // its id: still served
     }
 
     [Fact]
