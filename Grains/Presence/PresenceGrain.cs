@@ -38,16 +38,32 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
     private TimeSpan _diffDelay = TimeSpan.FromMilliseconds(50);
     private bool _sending;
     private long? _incompleteUntil;
+    private long _activatedAt;
+    private bool _applied;
 
     private string Name => this.GetPrimaryKeyString();
 
     private string Version => $"{_epoch}.{_seq}";
 
-    /// <summary>Activated while the cluster heals: the front ends may not have listed their entries again yet.</summary>
+    /// <summary>
+    /// Activated while the cluster heals: the front ends may not have listed their entries again yet. This silo may
+    /// learn of a silo's loss a moment after this activation (each silo reads the membership on its own), so while
+    /// the activation is younger than the window a loss noticed since counts too, and so does having heard from no
+    /// front end yet: an empty new activation may be a lost one whose loss this silo has not seen.
+    /// </summary>
     private bool Incomplete
     {
         get
         {
+            if (_incompleteUntil is null && time.GetElapsedTime(_activatedAt) < GrainLimits.HealWindow)
+            {
+                _incompleteUntil = healing.WindowEnds();
+                if (_incompleteUntil is null && !_applied)
+                {
+                    return true;
+                }
+            }
+
             if (_incompleteUntil is { } until && time.GetTimestamp() >= until)
             {
                 _incompleteUntil = null;
@@ -59,6 +75,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _activatedAt = time.GetTimestamp();
         _incompleteUntil = healing.WindowEnds();
         return Task.CompletedTask;
     }
@@ -68,6 +85,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         ArgumentException.ThrowIfNullOrEmpty(frontEndId);
         _diffDelay = batch.DiffDelay < TimeSpan.Zero ? TimeSpan.Zero : batch.DiffDelay > MaxDiffDelay ? MaxDiffDelay : batch.DiffDelay;
         var silent = batch.Relist && Incomplete;
+        _applied = true;
         foreach (var change in batch.Changes)
         {
             if (change.Tracked)
