@@ -59,6 +59,8 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
             return false; // not that front end's socket (any more), or not with that token
         }
 
+        socket.KeepToken(secret);
+
         SocketHandOver? handOver = null;
         try
         {
