@@ -22,13 +22,13 @@ namespace Orleans.Rooms.Sockets;
 /// connected its buffer keeps what was written within the resume window, up to the buffer's bounds, oldest out
 /// first (as socket.io keeps packets for <c>maxDisconnectionDuration</c>); a resume from before what left the buffer
 /// cannot be served, and ends the socket: the client gets a fresh one, as from socket.io.
-/// </remarks>
-/// <remarks>
+/// <para>
 /// One lock orders everything that touches the connection: numbering and buffering an event and writing it,
 /// a take-over (which writes <c>rooms.attached</c> and the replay before any later event), a detach and the
 /// expiry. So an event is written to exactly one connection, after whatever was written before it, and the
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
+/// </para>
 /// </remarks>
 internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner, string id, int version) : LocalSocket(id)
 {
@@ -56,6 +56,10 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private long _trimmedThrough;
 
     private readonly bool _acksByOffset = connection.Features.Get<IResumeRequestFeature>()?.ResumeRequest.AcksByOffset == true;
+
+    /// <summary>A socket.io socket's live writes not yet taken by its connection: its buffer, trimmed, no longer bounds them.</summary>
+    private int _writing;
+    private long _writingBytes;
 
     public ResumableSocket(HubConnectionContext connection, LocalSockets owner, int version = 1)
         : this(connection, owner, connection.ConnectionId, version)
@@ -146,7 +150,15 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             if (_acksByOffset && _state == State.Attached)
             {
                 TrimLocked();
-                Write(_connection!, sequenced);
+                if (Volatile.Read(ref _writing) >= owner.MaxPendingMessages || Volatile.Read(ref _writingBytes) + message.Size > owner.MaxPendingBytes)
+                {
+                    abort = TooSlowLocked();
+                    queued = false;
+                }
+                else
+                {
+                    WriteCounted(_connection!, sequenced, message.Size);
+                }
             }
             else if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
             {
@@ -544,6 +556,21 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     }
 
     /// <summary>
+    /// A socket.io client that does not take its events (<see cref="SocketLimitsOptions.MaxPendingMessagesPerSocket"/>,
+    /// <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/> pending): cut as too slow, as a plain socket is; its
+    /// connection, returned, is aborted, which ends the socket.
+    /// </summary>
+    private HubConnectionContext? TooSlowLocked()
+    {
+        _overflowed = true;
+        LocalSockets.LogTooSlow(owner.Logger, Id, Volatile.Read(ref _writing), Volatile.Read(ref _writingBytes));
+        owner.Metrics.SlowDisconnect();
+        _buffer.Clear();
+        _bufferedBytes = 0;
+        return _connection;
+    }
+
+    /// <summary>
     /// A socket.io client resumes from before what left the buffer: what it missed cannot be given, so the socket
     /// ends (at once when held, else when its connection is aborted: returned) and the client gets a fresh one.
     /// </summary>
@@ -599,6 +626,35 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         if (!write.IsCompletedSuccessfully)
         {
             _ = AwaitWrite(write);
+        }
+    }
+
+    /// <summary>A socket.io socket's live event, counted while its write is pending (the slow-client bound of a plain socket).</summary>
+    private void WriteCounted(HubConnectionContext connection, SerializedHubMessage message, int size)
+    {
+        var write = connection.WriteAsync(message);
+        if (!write.IsCompletedSuccessfully)
+        {
+            Interlocked.Increment(ref _writing);
+            Interlocked.Add(ref _writingBytes, size);
+            _ = AwaitCountedWrite(write, size);
+        }
+    }
+
+    private async Task AwaitCountedWrite(ValueTask write, int size)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex)
+        {
+            LocalSockets.LogWriteFailed(owner.Logger, ex, Id);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writing);
+            Interlocked.Add(ref _writingBytes, -size);
         }
     }
 

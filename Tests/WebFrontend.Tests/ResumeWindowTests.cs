@@ -32,12 +32,12 @@ public sealed class ResumeWindowTests
 
     public ResumeWindowTests() => _sockets = NewSockets(new RoomsOptions { ResumeWindow = Window });
 
-    private LocalSockets NewSockets(RoomsOptions options)
+    private LocalSockets NewSockets(RoomsOptions options, SocketLimitsOptions? limits = null)
     {
         // Memberships without a cluster: these sockets join nothing, so the door is never used.
         var metrics = Metrics();
         var membership = new FrontEndMembership(new FakeDoor(), Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), _time, metrics, NullLogger<FrontEndMembership>.Instance);
-        return new LocalSockets(membership, Options.Create(new SocketLimitsOptions()), Options.Create(options), _time, metrics, NullLogger<LocalSockets>.Instance)
+        return new LocalSockets(membership, Options.Create(limits ?? new SocketLimitsOptions()), Options.Create(options), _time, metrics, NullLogger<LocalSockets>.Instance)
         {
             HoldExpired = _expired.Add,
         };
@@ -156,6 +156,25 @@ public sealed class ResumeWindowTests
         Assert.DoesNotContain("s1", sockets.Ids());
     }
 
+    [Fact]
+    public void ASocketIoSocketWhoseClientTakesNoEventsIsCutAsTooSlowThoughItsBufferIsTrimmed()
+    {
+        var sockets = NewSockets(new RoomsOptions { ResumeWindow = Window, ResumeBufferMaxEvents = 2 }, new SocketLimitsOptions { MaxPendingMessagesPerSocket = 3 });
+        var connection = new RecordingConnection("s1", socketIo: true);
+        sockets.Add(connection, resumable: true);
+        sockets.Attach(connection);
+        connection.Stalled = true;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(sockets.Send("s1", new OutgoingEvent("e", "null"u8.ToArray(), Guid.NewGuid())));
+        }
+
+        Assert.False(connection.Aborted);
+        Assert.False(sockets.Send("s1", new OutgoingEvent("e", "null"u8.ToArray(), Guid.NewGuid())), "a fourth pending write");
+        Assert.True(connection.Aborted);
+        Assert.Equal("s1", sockets.Disconnected(connection)); // ends, not held
+    }
+
     private RecordingConnection Connect(string id, bool socketIo = false)
     {
         var connection = new RecordingConnection(id, socketIo);
@@ -207,10 +226,13 @@ public sealed class ResumeWindowTests
 
         public bool Aborted { get; private set; }
 
+        /// <summary>Writes from now on never complete: a client that takes nothing.</summary>
+        public bool Stalled { get; set; }
+
         public override ValueTask WriteAsync(SerializedHubMessage message, CancellationToken cancellationToken = default)
         {
             Written.Add(message.Message!);
-            return ValueTask.CompletedTask;
+            return Stalled ? new ValueTask(new TaskCompletionSource().Task) : ValueTask.CompletedTask;
         }
 
         public override void Abort() => Aborted = true;
