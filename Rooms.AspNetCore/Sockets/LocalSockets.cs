@@ -68,7 +68,7 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         return socket;
     }
 
-    public bool IsResumable(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket;
+    public bool IsKeptInCluster(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket { KeptInCluster: true };
 
     public bool HoldsResumable => ResumableCount > 0;
 

@@ -66,6 +66,12 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     {
     }
 
+    /// <summary>
+    /// Whether the cluster keeps its record and the events delivered to it (docs/design.md, "Surviving a front end"):
+    /// not for a socket.io client, which cannot skip an event it processed already and so cannot resume from that record.
+    /// </summary>
+    public bool KeptInCluster => !_acksByOffset;
+
     /// <summary>The version of the resume contract its client speaks (2: events carry their broadcast id).</summary>
     public int Version => version;
 
