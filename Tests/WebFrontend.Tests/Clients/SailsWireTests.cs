@@ -39,7 +39,7 @@ public sealed class SailsWireTests(SailsWireTests.PairFixture fixture, ITestOutp
 
         output.WriteLine(text);
         Assert.True(exitCode == 0, $"node --test test/sails-wire.test.mjs exited with {exitCode}:\n{text}");
-        Assert.Contains("ℹ pass 11", text);
+        Assert.Contains("ℹ pass 12", text);
         Assert.Contains("ℹ fail 0", text);
     }
 

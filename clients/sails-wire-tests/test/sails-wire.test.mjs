@@ -431,6 +431,29 @@ test('a socket.io socket recovers through another front end: it moves there with
   assert.equal((await ask(s, 'get', '/socketId')).body, id);
 });
 
+test('sails.io.js 1.2.1 recovers too: its socket.io-client reconnects with the pid, the same socket, the missed events', async () => {
+  const p = await proxy(urlA);
+  const socket = io.sails.connect(p.url, { transports: ['websocket'], reconnection: true, multiplex: false });
+  open.push(() => socket.disconnect());
+  await within(new Promise((resolve, reject) => { socket._raw.once('connect', resolve); socket._raw.once('connect_error', reject); }), 'sails.io.js connect');
+  const id = socket._raw.id;
+  const roomName = room();
+  assert.equal((await request(socket, 'post', '/joinFunRoom', { roomName })).statusCode, 200);
+  const events = collect((e, f) => socket.on(e, f), 'rec');
+  await broadcast(urlA, roomName, 1);
+  await events.until((x) => x.n === 1, 'event 1');
+
+  await cut(socket._raw, p);
+  await broadcast(urlB, roomName, 2);
+  await reconnect(socket._raw, p);
+  assert.equal(socket._raw.recovered, true);
+  assert.equal(socket._raw.id, id);
+  assert.equal((await request(socket, 'get', '/socketId')).body, id);
+  await broadcast(urlA, roomName, 3);
+  await events.until((x) => x.n === 3, 'event 3');
+  assert.deepEqual(events.seen.map((x) => x.n), [1, 2, 3]);
+});
+
 test('past the resume window, or with more missed than its buffer holds, a socket.io client gets a fresh socket (recovered false)', async () => {
   for (const how of ['window', 'buffer']) {
     const { p, s, id, roomName } = await recoveringSocket(urlA);
