@@ -53,7 +53,7 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, Fr
                 if (sockets.Send(socketId, message))
                 {
                     delivered++;
-                    resumable = resumable || (anyResumable && handOvers.IsResumable(socketId));
+                    resumable = resumable || (anyResumable && handOvers.IsKeptInCluster(socketId));
                 }
             }
         }
@@ -116,7 +116,7 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, Fr
 
     /// <summary>A resumable socket's rooms changed: the cluster keeps them before the change is answered.</summary>
     private Task RecordAsync(string socketId)
-        => journal.Enabled && handOvers.IsResumable(socketId) && membership.RoomsOf(socketId) is { } rooms ? journal.RecordAsync(socketId, rooms, presence: presence.EntriesOf(socketId)) : Task.CompletedTask;
+        => journal.Enabled && handOvers.IsKeptInCluster(socketId) && membership.RoomsOf(socketId) is { } rooms ? journal.RecordAsync(socketId, rooms, presence: presence.EntriesOf(socketId)) : Task.CompletedTask;
 
     public Task<string[]> GetMembers(string room) => Task.FromResult(membership.MembersOf(room));
 

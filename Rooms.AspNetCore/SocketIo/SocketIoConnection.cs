@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
@@ -23,11 +24,18 @@ namespace Orleans.Rooms.SocketIo;
 /// of hub method <c>Request</c>; what the hub writes is already Socket.IO (<see cref="SocketIoHubProtocol"/>).
 /// </summary>
 /// <remarks>
+/// With connection-state recovery (<see cref="SocketIoOptions.ConnectionStateRecovery"/>, socket.io 4.6+'s) the socket
+/// is a resumable one (<see cref="ResumableSocket"/>, acknowledged by offset): the <c>CONNECT</c> answer names its
+/// <c>pid</c>, each event its offset, and a <c>CONNECT</c> that presents <c>{"pid","offset"}</c> takes the socket over,
+/// on this front end or from another (<see cref="SocketArrivals"/>), with its rooms and the events after that offset;
+/// else it is a fresh socket. A socket that leaves by the client's <c>DISCONNECT</c> or Engine.IO close, or whose
+/// packet was refused, ends at once; one whose connection was lost (closed, cut, timed out, its front end stopping)
+/// is held for the resume window, as socket.io holds the recoverable ones.
 /// A packet that is not Engine.IO 4 / Socket.IO 5 closes the connection (as a socket.io server does), with a
 /// WebSocket close reason naming what was wrong; binary packets are not served. A client that misses a pong for
 /// <see cref="SocketIoOptions.PingTimeout"/>, or sends no <c>CONNECT</c> within <see cref="SocketIoOptions.ConnectTimeout"/>, is cut.
 /// </remarks>
-internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnectionUserFeature, IConnectionInherentKeepAliveFeature
+internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnectionUserFeature, IConnectionInherentKeepAliveFeature, IResumeRequestFeature
 {
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     private static readonly string[] Methods = ["get", "post", "put", "patch", "delete"];
@@ -42,6 +50,8 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
     private readonly SemaphoreSlim _pong = new(0, 1);
     private readonly Lock _closeLock = new();
     private string? _socketId;
+    private DefaultConnectionContext? _connection;
+    private bool _leaving;
     private Task _served = Task.CompletedTask;
     private Task _pumped = Task.CompletedTask;
     private Task? _closing;
@@ -62,6 +72,9 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
     /// <summary>Engine.IO's ping and pong keep the connection: the hub sends no pings of its own and times nothing out.</summary>
     public bool HasInherentKeepAlive => true;
 
+    /// <summary>What the socket's <c>CONNECT</c> asked for: a resumable socket, or the one its <c>pid</c> names, when recovery is on.</summary>
+    public ResumeRequest ResumeRequest { get; private set; }
+
     /// <summary>Serves the connection until it ends, and returns once the hub has let its socket go.</summary>
     public async Task RunAsync()
     {
@@ -78,6 +91,11 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
         }
         finally
         {
+            if (_leaving && _connection is not null)
+            {
+                LocalSockets.Leaving(_connection); // not held for a recovery
+            }
+
             await _toHub.Writer.CompleteAsync(); // the hub sees the client go, and unregisters the socket
             await _served;
             await _pumped;
@@ -166,6 +184,7 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
             case (byte)'5':
                 return true; // noop; an upgrade that was never offered changes nothing
             case (byte)'1':
+                _leaving = true;
                 BeginClose(WebSocketCloseStatus.NormalClosure, string.Empty);
                 return false;
             default:
@@ -199,8 +218,9 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
                     return Refuse(WebSocketCloseStatus.ProtocolError, "A CONNECT's payload must be a JSON object (the auth) or nothing.");
                 }
 
-                return _socketId is not null || await ConnectAsync();
+                return _socketId is not null || await ConnectAsync(parsed.Data);
             case SocketIoPacket.Disconnect:
+                _leaving = true;
                 BeginClose(WebSocketCloseStatus.NormalClosure, string.Empty);
                 return false;
             case SocketIoPacket.Event:
@@ -216,13 +236,22 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
     /// Opens the socket's connection to the hub: once the hub has answered its handshake, the client is told the
     /// socket id; false (the client told why) when the hub refused it.
     /// </summary>
-    private async ValueTask<bool> ConnectAsync()
+    private async ValueTask<bool> ConnectAsync(ReadOnlyMemory<byte> auth)
     {
         var id = _server.NewId();
+        var recovery = _server.Options.ConnectionStateRecovery;
+        if (recovery)
+        {
+            var (pid, offset) = Recovering(auth);
+            ResumeRequest = new ResumeRequest(Resumable: true, pid, offset, Version: 1, AcksByOffset: true);
+        }
+
         var connection = new DefaultConnectionContext(id, new DuplexPipe(_toHub.Reader, _fromHub.Writer), new DuplexPipe(_fromHub.Reader, _toHub.Writer));
         connection.Features.Set<IHttpContextFeature>(this);
         connection.Features.Set<IConnectionUserFeature>(this);
         connection.Features.Set<IConnectionInherentKeepAliveFeature>(this);
+        connection.Features.Set<IResumeRequestFeature>(this);
+        _connection = connection;
         _served = ServeAsync(connection);
         try
         {
@@ -237,11 +266,45 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
         }
 
         _socketId = id;
+        if (!recovery)
+        {
+            // Before anything the hub writes: events wait in the pipe until the client knows its socket.
+            await SendAsync(Concat("40{\"sid\":\""u8, Encoding.ASCII.GetBytes(id), "\"}"u8));
+        }
 
-        // Before anything the hub writes: events wait in the pipe until the client knows its socket.
-        await SendAsync(Concat("40{\"sid\":\""u8, Encoding.ASCII.GetBytes(id), "\"}"u8));
+        // With recovery the hub writes the CONNECT answer itself (rooms.attached), before the socket's events.
         _pumped = PumpAsync();
         return true;
+    }
+
+    /// <summary>
+    /// The <c>pid</c> and <c>offset</c> a recovering client puts in its <c>CONNECT</c> (socket.io-client 4.6+): both
+    /// strings, the offset the number of the last event it processed (none: it processed none). Anything else asks
+    /// for a fresh socket, as socket.io takes it.
+    /// </summary>
+    private static (string? Pid, long Offset) Recovering(ReadOnlyMemory<byte> auth)
+    {
+        if (auth.IsEmpty)
+        {
+            return (null, 0);
+        }
+
+        using var document = JsonDocument.Parse(auth);
+        var root = document.RootElement;
+        if (!root.TryGetProperty("pid"u8, out var pid) || pid.ValueKind != JsonValueKind.String)
+        {
+            return (null, 0);
+        }
+
+        if (!root.TryGetProperty("offset"u8, out var offset))
+        {
+            return (pid.GetString(), 0);
+        }
+
+        return offset.ValueKind == JsonValueKind.String
+            && long.TryParse(offset.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+            ? (pid.GetString(), seq)
+            : (null, 0);
     }
 
     private async Task ServeAsync(DefaultConnectionContext connection)
@@ -449,6 +512,7 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
     /// <summary>Closes the connection for a packet it cannot take, saying why; false, for the receive loop to stop.</summary>
     private bool Refuse(WebSocketCloseStatus status, string reason)
     {
+        _leaving = true;
         LogRefused(_server.Logger, _socketId ?? "-", reason);
         BeginClose(status, reason);
         return false;

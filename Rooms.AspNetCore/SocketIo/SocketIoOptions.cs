@@ -18,6 +18,15 @@ public sealed class SocketIoOptions : ISelfValidatingOptions
     /// <summary>How long a new connection may take to send its Socket.IO <c>CONNECT</c> before it is closed (socket.io's <c>connectTimeout</c>).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>
+    /// socket.io 4.6+'s connection-state recovery (on by default; socket.io's <c>connectionStateRecovery</c>): the
+    /// <c>CONNECT</c> answer names a <c>pid</c>, each event carries its offset as its last argument, and a client that
+    /// reconnects with them within <c>Rooms:ResumeWindow</c> gets the same socket back, with its rooms and the events
+    /// it missed (<c>socket.recovered</c>), on any front end. Off: every connection is a fresh socket, events carry
+    /// their payload only.
+    /// </summary>
+    public bool ConnectionStateRecovery { get; set; } = true;
+
     /// <inheritdoc />
     public string? Validate()
     {

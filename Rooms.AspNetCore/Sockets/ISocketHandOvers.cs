@@ -15,8 +15,11 @@ internal interface ISocketHandOvers
 
     Task AbortHandOver(string socketId, string toFrontEnd);
 
-    /// <summary>Whether this front end holds <paramref name="socketId"/> as a resumable socket.</summary>
-    bool IsResumable(string socketId);
+    /// <summary>
+    /// Whether this front end holds <paramref name="socketId"/> as a resumable socket that the cluster keeps
+    /// (<see cref="ResumableSocket.KeptInCluster"/>): its rooms and the events delivered to it are recorded.
+    /// </summary>
+    bool IsKeptInCluster(string socketId);
 
     /// <summary>Whether it holds any resumable socket.</summary>
     bool HoldsResumable { get; }

@@ -68,7 +68,7 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         return socket;
     }
 
-    public bool IsResumable(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket;
+    public bool IsKeptInCluster(string socketId) => _sockets.TryGetValue(socketId, out var socket) && socket is ResumableSocket { KeptInCluster: true };
 
     public bool HoldsResumable => ResumableCount > 0;
 
@@ -140,6 +140,18 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
         }
 
         caller.Abort();
+    }
+
+    /// <summary>
+    /// The client of the socket that <paramref name="connection"/> serves (a connection this front end made to its own
+    /// hub) leaves for good: a resumable socket is not held when the connection goes.
+    /// </summary>
+    public static void Leaving(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        if (connection.Items.TryGetValue(SocketKey, out var socket) && socket is ResumableSocket resumable)
+        {
+            resumable.Close(connection.ConnectionId);
+        }
     }
 
     /// <summary>The client of a resumable socket has processed every event up to <paramref name="seq"/>.</summary>
@@ -330,6 +342,9 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
     [LoggerMessage(5, LogLevel.Warning, "Socket {SocketId} has {Events} events ({Bytes} bytes) unacknowledged (Rooms:ResumeBufferMaxEvents, Rooms:ResumeBufferMaxBytes); closing it as too slow.")]
     internal static partial void LogBufferFull(ILogger logger, string socketId, int events, long bytes);
+
+    [LoggerMessage(9, LogLevel.Information, "Socket.io socket {SocketId} cannot be recovered from offset {Offset}: events up to {TrimmedThrough} left its buffer unacknowledged (Rooms:ResumeWindow, Rooms:ResumeBufferMaxEvents, Rooms:ResumeBufferMaxBytes); it ends, and its client gets a fresh socket.")]
+    internal static partial void LogUnrecoverable(ILogger logger, string socketId, long offset, long trimmedThrough);
 
     [LoggerMessage(6, LogLevel.Debug, "Socket {SocketId} resumed on connection {ConnectionId}; {Replayed} events replayed.")]
     internal static partial void LogResumed(ILogger logger, string socketId, string connectionId, int replayed);

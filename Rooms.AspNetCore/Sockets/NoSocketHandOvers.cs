@@ -11,7 +11,7 @@ internal sealed class NoSocketHandOvers : ISocketHandOvers
 
     public Task AbortHandOver(string socketId, string toFrontEnd) => Task.CompletedTask;
 
-    public bool IsResumable(string socketId) => false;
+    public bool IsKeptInCluster(string socketId) => false;
 
     public bool HoldsResumable => false;
 }

@@ -16,11 +16,19 @@ namespace Orleans.Rooms.Sockets;
 /// it is made by <see cref="Adopting"/> and starts with <see cref="CompleteAdoption"/>.
 /// </summary>
 /// <remarks>
+/// A socket.io client (<see cref="ResumeRequest.AcksByOffset"/>, socket.io's connection-state recovery) never
+/// acknowledges: the last event it processed, named when it resumes, is its acknowledgement, and its token (its
+/// <c>pid</c>) stays the one it was handed first, since the client tells a recovered socket by that. While it is
+/// connected its buffer keeps what was written within the resume window, up to the buffer's bounds, oldest out
+/// first (as socket.io keeps packets for <c>maxDisconnectionDuration</c>); a resume from before what left the buffer
+/// cannot be served, and ends the socket: the client gets a fresh one, as from socket.io.
+/// <para>
 /// One lock orders everything that touches the connection: numbering and buffering an event and writing it,
 /// a take-over (which writes <c>rooms.attached</c> and the replay before any later event), a detach and the
 /// expiry. So an event is written to exactly one connection, after whatever was written before it, and the
 /// replay covers exactly what the client has not processed. Writes only start under the lock; none is
 /// awaited there, and aborting a connection happens after it is released.
+/// </para>
 /// </remarks>
 internal sealed class ResumableSocket(HubConnectionContext connection, LocalSockets owner, string id, int version) : LocalSocket(id)
 {
@@ -44,10 +52,25 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private ITimer? _hold;
     private long _holds;
 
+    /// <summary>The last event that left the buffer of a socket.io socket unacknowledged (<see cref="TrimLocked"/>): a resume must be from it or later.</summary>
+    private long _trimmedThrough;
+
+    private readonly bool _acksByOffset = connection.Features.Get<IResumeRequestFeature>()?.ResumeRequest.AcksByOffset == true;
+
+    /// <summary>A socket.io socket's live writes not yet taken by its connection: its buffer, trimmed, no longer bounds them.</summary>
+    private int _writing;
+    private long _writingBytes;
+
     public ResumableSocket(HubConnectionContext connection, LocalSockets owner, int version = 1)
         : this(connection, owner, connection.ConnectionId, version)
     {
     }
+
+    /// <summary>
+    /// Whether the cluster keeps its record and the events delivered to it (docs/design.md, "Surviving a front end"):
+    /// not for a socket.io client, which cannot skip an event it processed already and so cannot resume from that record.
+    /// </summary>
+    public bool KeptInCluster => !_acksByOffset;
 
     /// <summary>The version of the resume contract its client speaks (2: events carry their broadcast id).</summary>
     public int Version => version;
@@ -80,7 +103,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     {
         lock (_gate)
         {
-            _nextSecret ??= ResumeToken.NewSecret();
+            _nextSecret ??= NextSecretLocked();
             var next = System.Security.Cryptography.SHA256.HashData(_nextSecret);
             return _secret.Length == 0 ? [next] : [next, System.Security.Cryptography.SHA256.HashData(_secret)];
         }
@@ -128,9 +151,22 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
             var seq = ++_lastSeq;
             var sequenced = message.Sequenced(seq, version >= 2);
-            _buffer.Enqueue(new Buffered(seq, sequenced, message));
+            _buffer.Enqueue(new Buffered(seq, sequenced, message, owner.Time.GetTimestamp()));
             _bufferedBytes += message.Size;
-            if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
+            if (_acksByOffset && _state == State.Attached)
+            {
+                TrimLocked();
+                if (Volatile.Read(ref _writing) >= owner.MaxPendingMessages || Volatile.Read(ref _writingBytes) + message.Size > owner.MaxPendingBytes)
+                {
+                    abort = TooSlowLocked();
+                    queued = false;
+                }
+                else
+                {
+                    WriteCounted(_connection!, sequenced, message.Size);
+                }
+            }
+            else if (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes)
             {
                 abort = OverflowLocked();
                 queued = false;
@@ -160,7 +196,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     /// <summary>
     /// Moves the socket to <paramref name="connection"/> when <paramref name="secret"/> is the one it handed out
     /// last: <c>rooms.attached</c>, then the buffered events after <paramref name="seq"/>, then live ones. The
-    /// previous connection, if still open (half dead), is aborted.
+    /// previous connection, if still open (half dead), is aborted. A socket.io client that resumes from before what
+    /// left its buffer ends the socket (<see cref="UnrecoverableLocked"/>): false, and it gets a fresh one.
     /// </summary>
     public bool TryTakeOver(HubConnectionContext connection, byte[] secret, long seq)
     {
@@ -173,15 +210,28 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 return false;
             }
 
-            previous = _connection;
-            _hold?.Dispose();
-            _hold = null;
-            _holds++;
-            AckLocked(seq);
-            replayed = AttachLocked(connection, resumed: true, afterSeq: seq);
+            if (seq < _trimmedThrough)
+            {
+                previous = UnrecoverableLocked(seq);
+                replayed = -1;
+            }
+            else
+            {
+                previous = _connection;
+                _hold?.Dispose();
+                _hold = null;
+                _holds++;
+                AckLocked(seq);
+                replayed = AttachLocked(connection, resumed: true, afterSeq: seq);
+            }
         }
 
         previous?.Abort();
+        if (replayed < 0)
+        {
+            return false;
+        }
+
         LocalSockets.LogResumed(owner.Logger, Id, connection.ConnectionId, replayed);
         return true;
     }
@@ -204,6 +254,11 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             {
                 EndLocked();
                 return DetachOutcome.Ended;
+            }
+
+            if (_acksByOffset)
+            {
+                TrimLocked(); // before what arrives while it is held, which is bounded as for any client
             }
 
             HoldLocked();
@@ -276,7 +331,9 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     /// </summary>
     public bool BeginMove(byte[] secret, long seq, string toFrontEnd, TimeSpan bound)
     {
-        HubConnectionContext? previous;
+        HubConnectionContext? previous = null;
+        HubConnectionContext? unrecoverable = null;
+        var moving = true;
         lock (_gate)
         {
             if (_state == State.Moving && _movingTo == toFrontEnd && ResumeToken.Matches(_secret, secret))
@@ -289,18 +346,27 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 return false;
             }
 
-            previous = _connection;
-            _connection = null;
-            _state = State.Moving;
-            _movingTo = toFrontEnd;
-            AckLocked(seq);
-            var hold = ++_holds;
-            _hold?.Dispose();
-            _hold = owner.Time.CreateTimer(_ => CallOff(hold), null, bound, Timeout.InfiniteTimeSpan);
+            if (seq < _trimmedThrough)
+            {
+                unrecoverable = UnrecoverableLocked(seq);
+                moving = false;
+            }
+            else
+            {
+                previous = _connection;
+                _connection = null;
+                _state = State.Moving;
+                _movingTo = toFrontEnd;
+                AckLocked(seq);
+                var hold = ++_holds;
+                _hold?.Dispose();
+                _hold = owner.Time.CreateTimer(_ => CallOff(hold), null, bound, Timeout.InfiniteTimeSpan);
+            }
         }
 
         previous?.Abort();
-        return true;
+        unrecoverable?.Abort();
+        return moving;
     }
 
     /// <summary>Completes the move begun by <see cref="BeginMove"/>: the socket ends here, and what it had not had acknowledged is handed over (null when no such move is under way).</summary>
@@ -363,7 +429,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
                 var seq = e.Seq > 0 ? e.Seq : ++_lastSeq;
                 var message = new OutgoingEvent(e.EventName, e.Payload, e.BroadcastId);
-                _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message));
+                _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message, owner.Time.GetTimestamp()));
                 _bufferedBytes += message.Size;
             }
 
@@ -372,7 +438,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 if (seen.Add(message.BroadcastId))
                 {
                     var seq = ++_lastSeq;
-                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message));
+                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message, owner.Time.GetTimestamp()));
                     _bufferedBytes += message.Size;
                 }
             }
@@ -462,6 +528,73 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         return _connection; // its disconnect ends the socket
     }
 
+    /// <summary>The secret of the token handed out next: a new one, but for a socket.io client, whose <c>pid</c> stays the same.</summary>
+    private byte[] NextSecretLocked() => _acksByOffset && _secret.Length > 0 ? _secret : ResumeToken.NewSecret();
+
+    /// <summary>
+    /// A socket.io socket arriving from another front end (<see cref="Adopting"/>) keeps the token its client
+    /// presented: the client tells a recovered socket by its unchanged <c>pid</c>.
+    /// </summary>
+    public void KeepToken(byte[] secret)
+    {
+        lock (_gate)
+        {
+            if (_acksByOffset && _state == State.Adopting)
+            {
+                _nextSecret = secret;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A socket.io socket's buffer, which its client never acknowledges: what was buffered longer ago than the
+    /// resume window leaves it, and the oldest events while it is over its bounds.
+    /// </summary>
+    private void TrimLocked()
+    {
+        while (_buffer.TryPeek(out var head)
+            && (_buffer.Count > owner.Resume.ResumeBufferMaxEvents || _bufferedBytes > owner.Resume.ResumeBufferMaxBytes || owner.Time.GetElapsedTime(head.At) > owner.Resume.ResumeWindow))
+        {
+            _buffer.Dequeue();
+            _bufferedBytes -= head.Size;
+            _trimmedThrough = head.Seq;
+        }
+    }
+
+    /// <summary>
+    /// A socket.io client that does not take its events (<see cref="SocketLimitsOptions.MaxPendingMessagesPerSocket"/>,
+    /// <see cref="SocketLimitsOptions.MaxPendingBytesPerSocket"/> pending): cut as too slow, as a plain socket is; its
+    /// connection, returned, is aborted, which ends the socket.
+    /// </summary>
+    private HubConnectionContext? TooSlowLocked()
+    {
+        _overflowed = true;
+        LocalSockets.LogTooSlow(owner.Logger, Id, Volatile.Read(ref _writing), Volatile.Read(ref _writingBytes));
+        owner.Metrics.SlowDisconnect();
+        _buffer.Clear();
+        _bufferedBytes = 0;
+        return _connection;
+    }
+
+    /// <summary>
+    /// A socket.io client resumes from before what left the buffer: what it missed cannot be given, so the socket
+    /// ends (at once when held, else when its connection is aborted: returned) and the client gets a fresh one.
+    /// </summary>
+    private HubConnectionContext? UnrecoverableLocked(long seq)
+    {
+        _overflowed = true;
+        LocalSockets.LogUnrecoverable(owner.Logger, Id, seq, _trimmedThrough);
+        _buffer.Clear();
+        _bufferedBytes = 0;
+        if (_state == State.Held)
+        {
+            _hold!.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan); // ends it now, through the expiry
+            return null;
+        }
+
+        return _connection;
+    }
+
     private void AckLocked(long seq)
     {
         while (_buffer.TryPeek(out var head) && head.Seq <= seq)
@@ -473,7 +606,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
     private int AttachLocked(HubConnectionContext connection, bool resumed, long afterSeq)
     {
-        _secret = _nextSecret ?? ResumeToken.NewSecret();
+        _secret = _nextSecret ?? NextSecretLocked();
         _nextSecret = null;
         _connection = connection;
         _state = State.Attached;
@@ -502,6 +635,35 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
+    /// <summary>A socket.io socket's live event, counted while its write is pending (the slow-client bound of a plain socket).</summary>
+    private void WriteCounted(HubConnectionContext connection, SerializedHubMessage message, int size)
+    {
+        var write = connection.WriteAsync(message);
+        if (!write.IsCompletedSuccessfully)
+        {
+            Interlocked.Increment(ref _writing);
+            Interlocked.Add(ref _writingBytes, size);
+            _ = AwaitCountedWrite(write, size);
+        }
+    }
+
+    private async Task AwaitCountedWrite(ValueTask write, int size)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex)
+        {
+            LocalSockets.LogWriteFailed(owner.Logger, ex, Id);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writing);
+            Interlocked.Add(ref _writingBytes, -size);
+        }
+    }
+
     private async Task AwaitWrite(ValueTask write)
     {
         try
@@ -514,7 +676,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         }
     }
 
-    private readonly record struct Buffered(long Seq, SerializedHubMessage Message, OutgoingEvent Event)
+    /// <summary>An event in the buffer; <paramref name="At"/>, when it was buffered (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+    private readonly record struct Buffered(long Seq, SerializedHubMessage Message, OutgoingEvent Event, long At)
     {
         public int Size => Event.Size;
     }
@@ -526,8 +689,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         public string Reason { get; } = reason;
     }
 
-    /// <summary>The argument of <c>rooms.attached</c>. A class, not a record: its token must never end up in a log line.</summary>
-    private sealed class Attached(string socketId, string resumeToken, bool resumed, long windowMs)
+    /// <summary>The argument of <c>rooms.attached</c> (on Sails' own wire, the <c>CONNECT</c> answer). A class, not a record: its token must never end up in a log line.</summary>
+    internal sealed class Attached(string socketId, string resumeToken, bool resumed, long windowMs)
     {
         [JsonPropertyName("socketId")]
         public string SocketId { get; } = socketId;

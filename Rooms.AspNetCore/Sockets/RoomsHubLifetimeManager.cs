@@ -92,7 +92,11 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
         if (socket is ResumableSocket resumable)
         {
             // Its record and first token kept in the cluster before the client has the token.
-            await journal.RecordAsync(resumable.Id, [resumable.Id], resumable.NextTokenHashes());
+            if (resumable.KeptInCluster)
+            {
+                await journal.RecordAsync(resumable.Id, [resumable.Id], resumable.NextTokenHashes());
+            }
+
             sockets.Attach(connection);
         }
     }
@@ -105,7 +109,11 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
             return false;
         }
 
-        await journal.RecordAsync(socket.Id, membership.RoomsOf(socket.Id) ?? [socket.Id], socket.NextTokenHashes());
+        if (socket.KeptInCluster)
+        {
+            await journal.RecordAsync(socket.Id, membership.RoomsOf(socket.Id) ?? [socket.Id], socket.NextTokenHashes());
+        }
+
         return sockets.TryResume(connection, token, seq);
     }
 

@@ -59,6 +59,8 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
             return false; // not that front end's socket (any more), or not with that token
         }
 
+        socket.KeepToken(secret);
+
         SocketHandOver? handOver = null;
         try
         {
@@ -92,7 +94,11 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
         await AdoptPresenceAsync(socketId, handOver.Presence ?? []);
 
         // Kept in the cluster by this front end from now on, with the token it hands out next.
-        await journal.RecordAsync(socketId, membership.RoomsOf(socketId) ?? handOver.Rooms, socket.NextTokenHashes(), presence.EntriesOf(socketId));
+        if (socket.KeptInCluster)
+        {
+            await journal.RecordAsync(socketId, membership.RoomsOf(socketId) ?? handOver.Rooms, socket.NextTokenHashes(), presence.EntriesOf(socketId));
+        }
+
         if (!socket.CompleteAdoption(handOver.LastSeq, handOver.Events, seq))
         {
             LogNotMoved(null, socketId, from, "its connection went or too much arrived meanwhile");

@@ -1,10 +1,13 @@
 // Sails' own wire end to end: the real sails.io.js 1.2.1 over socket.io-client 4.8 (and raw WebSockets for what
 // no client sends) against two real front ends of one cluster, A and B. Run by Tests/WebFrontend.Tests
-// (SailsWireTests), which starts them with Rooms:SocketIo:PingInterval 500 ms and PingTimeout 3 s; by hand:
-//   ROOMS_URL=http://127.0.0.1:5000 ROOMS_URL_B=http://127.0.0.1:5001 ROOMS_ADMIN_KEY=k node --test test/sails-wire.test.mjs
+// (SailsWireTests), which starts them with Rooms:SocketIo:PingInterval 500 ms and PingTimeout 3 s, Rooms:ResumeWindow
+// 3 s and Rooms:ResumeBufferMaxBytes 4096; by hand:
+//   ROOMS_URL=http://127.0.0.1:5000 ROOMS_URL_B=http://127.0.0.1:5001 ROOMS_ADMIN_KEY=k ROOMS_RESUME_WINDOW_MS=3000 \
+//   ROOMS_RESUME_BUFFER_MAX_BYTES=4096 node --test test/sails-wire.test.mjs
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 
 const require = createRequire(import.meta.url);
 const ioClient = require('socket.io-client');
@@ -15,6 +18,8 @@ const WebSocket = require('ws');
 const urlA = process.env.ROOMS_URL?.replace(/\/$/, '');
 const urlB = (process.env.ROOMS_URL_B || urlA)?.replace(/\/$/, '');
 const adminKey = process.env.ROOMS_ADMIN_KEY;
+const resumeWindowMs = Number(process.env.ROOMS_RESUME_WINDOW_MS || 15000);
+const resumeBufferMaxBytes = Number(process.env.ROOMS_RESUME_BUFFER_MAX_BYTES || 1024 * 1024);
 assert.ok(urlA, 'ROOMS_URL must name the front end to test against');
 const TIMEOUT = 15000;
 
@@ -225,7 +230,7 @@ async function connected() {
   const handshake = JSON.parse((await c.next('the open packet')).slice(1));
   c.send('40');
   const connect = await c.next('the CONNECT answer');
-  assert.match(connect, /^40\{"sid":"[A-Za-z0-9_-]+"\}$/);
+  assert.match(connect, /^40\{"sid":"[A-Za-z0-9_-]+","pid":"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"\}$/);
   return { ...c, handshake, sid: JSON.parse(connect.slice(2)).sid };
 }
 
@@ -303,4 +308,169 @@ test('bad packets are answered: a 400 JWR, an error for another namespace, or a 
 
   const s = await sails();
   assert.equal((await request(s, 'get', '/socketId')).body, s._raw.id);
+});
+
+// ---------------------------------------------------------------- connection-state recovery (socket.io 4.6+)
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a front end, as a balancer would be: cut() drops every connection and refuses
+ * new ones (the network is gone), resume(url) lets the client in again, to the same front end or another.
+ */
+async function proxy(url) {
+  let target = new URL(url);
+  let refusing = false;
+  const pairs = new Set();
+  const server = net.createServer((client) => {
+    if (refusing) { client.destroy(); return; }
+    const upstream = net.connect(Number(target.port), '127.0.0.1');
+    const pair = [client, upstream];
+    pairs.add(pair);
+    const end = () => { client.destroy(); upstream.destroy(); pairs.delete(pair); };
+    for (const side of pair) { side.on('error', end); side.on('close', end); }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cutAll = () => { for (const [a, b] of pairs) { a.destroy(); b.destroy(); } pairs.clear(); };
+  open.push(() => { cutAll(); server.close(); });
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut() { refusing = true; cutAll(); },
+    resume(to = url) { target = new URL(to); refusing = false; },
+  };
+}
+
+/** socket.io-client 4.8 as it is, reconnecting fast; it recovers by itself once the server handed it a pid. */
+async function recoverable(url) {
+  const socket = ioClient(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+  open.push(() => socket.disconnect());
+  await within(new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('connect_error', reject); }), 'socket.io-client connect');
+  return socket;
+}
+
+/** A virtual request as sails.io.js sends it, over a bare socket.io-client. */
+function ask(socket, method, url, data) {
+  return within(new Promise((resolve) => socket.emit(method, { method, url, data, headers: {} }, resolve)), `${method} ${url}`);
+}
+
+/** Cuts the connection and waits until the client has seen it go. */
+async function cut(socket, p) {
+  const gone = new Promise((resolve) => socket.once('disconnect', resolve));
+  p.cut();
+  await within(gone, 'the disconnect');
+}
+
+/** Lets the client in again (through `to`) and waits for its socket to connect. */
+async function reconnect(socket, p, to) {
+  const back = new Promise((resolve) => socket.once('connect', resolve));
+  p.resume(to);
+  await within(back, 'the reconnect');
+}
+
+async function broadcast(url, roomName, n, extra = {}) {
+  const answer = await admin(url, '/broadcastFunRoom', { roomName, eventName: 'rec', data: { n, ...extra } });
+  assert.equal(answer.status, 200);
+}
+
+async function subscribers(url, roomName) {
+  return fetch(`${url}/funRoomSubscribers?roomName=${roomName}`).then((x) => x.json());
+}
+
+/** A socket.io socket in a fresh room through a proxy to `url`, having processed event 1 (so it holds an offset). */
+async function recoveringSocket(url) {
+  const p = await proxy(url);
+  const s = await recoverable(p.url);
+  assert.equal(s.recovered, false);
+  const roomName = room();
+  assert.equal((await ask(s, 'post', '/joinFunRoom', { roomName })).statusCode, 200);
+  const offsets = [];
+  const events = collect((e, f) => s.on(e, (payload, offset) => { offsets.push(offset); f(payload); }), 'rec');
+  await broadcast(url, roomName, 1);
+  await events.until((x) => x.n === 1, 'event 1');
+  return { p, s, id: s.id, roomName, events, offsets };
+}
+
+test('socket.io-client recovers its socket after a cut: the same id, recovered, its rooms, the missed events once and in order', async () => {
+  const { p, s, id, roomName, events, offsets } = await recoveringSocket(urlA);
+  await cut(s, p);
+  for (const n of [2, 3, 4]) await broadcast(urlB, roomName, n); // from the other front end, while it is away
+  await reconnect(s, p);
+
+  assert.equal(s.id, id);
+  assert.equal(s.recovered, true);
+  await broadcast(urlA, roomName, 5);
+  await events.until((x) => x.n === 5, 'event 5');
+  assert.deepEqual(events.seen.map((x) => x.n), [1, 2, 3, 4, 5]);
+  assert.ok(offsets.every((o) => typeof o === 'string'), 'each event ends with its offset');
+  assert.equal(new Set(offsets).size, offsets.length);
+  assert.deepEqual([...(await ask(s, 'get', '/socketRooms')).body].sort(), [id, roomName].sort());
+  assert.deepEqual(await subscribers(urlB, roomName), [id]);
+
+  // A second cut recovers too: the pid stays the same.
+  await cut(s, p);
+  await broadcast(urlA, roomName, 6);
+  await reconnect(s, p);
+  assert.equal(s.recovered, true);
+  await broadcast(urlA, roomName, 7);
+  await events.until((x) => x.n === 7, 'event 7');
+  assert.deepEqual(events.seen.map((x) => x.n), [1, 2, 3, 4, 5, 6, 7]);
+});
+
+test('a socket.io socket recovers through another front end: it moves there with its rooms and missed events', async () => {
+  const { p, s, id, roomName, events } = await recoveringSocket(urlA);
+  await cut(s, p);
+  for (const n of [2, 3]) await broadcast(urlA, roomName, n);
+  await reconnect(s, p, urlB);
+
+  assert.equal(s.id, id);
+  assert.equal(s.recovered, true);
+  await broadcast(urlB, roomName, 4);
+  await events.until((x) => x.n === 4, 'event 4');
+  assert.deepEqual(events.seen.map((x) => x.n), [1, 2, 3, 4]);
+  assert.deepEqual(await subscribers(urlA, roomName), [id]);
+  assert.equal((await ask(s, 'get', '/socketId')).body, id);
+});
+
+test('sails.io.js 1.2.1 recovers too: its socket.io-client reconnects with the pid, the same socket, the missed events', async () => {
+  const p = await proxy(urlA);
+  const socket = io.sails.connect(p.url, { transports: ['websocket'], reconnection: true, multiplex: false });
+  open.push(() => socket.disconnect());
+  await within(new Promise((resolve, reject) => { socket._raw.once('connect', resolve); socket._raw.once('connect_error', reject); }), 'sails.io.js connect');
+  const id = socket._raw.id;
+  const roomName = room();
+  assert.equal((await request(socket, 'post', '/joinFunRoom', { roomName })).statusCode, 200);
+  const events = collect((e, f) => socket.on(e, f), 'rec');
+  await broadcast(urlA, roomName, 1);
+  await events.until((x) => x.n === 1, 'event 1');
+
+  await cut(socket._raw, p);
+  await broadcast(urlB, roomName, 2);
+  await reconnect(socket._raw, p);
+  assert.equal(socket._raw.recovered, true);
+  assert.equal(socket._raw.id, id);
+  assert.equal((await request(socket, 'get', '/socketId')).body, id);
+  await broadcast(urlA, roomName, 3);
+  await events.until((x) => x.n === 3, 'event 3');
+  assert.deepEqual(events.seen.map((x) => x.n), [1, 2, 3]);
+});
+
+test('past the resume window, or with more missed than its buffer holds, a socket.io client gets a fresh socket (recovered false)', async () => {
+  for (const how of ['window', 'buffer']) {
+    const { p, s, id, roomName } = await recoveringSocket(urlA);
+    await cut(s, p);
+    if (how === 'window') {
+      await broadcast(urlA, roomName, 2);
+      await new Promise((resolve) => setTimeout(resolve, resumeWindowMs + 1500));
+    } else {
+      await broadcast(urlA, roomName, 2, { filler: 'x'.repeat(resumeBufferMaxBytes) });
+    }
+
+    await reconnect(s, p);
+    assert.equal(s.recovered, false, how);
+    assert.notEqual(s.id, id, how);
+    assert.deepEqual([...(await ask(s, 'get', '/socketRooms')).body], [s.id], how);
+    const deadline = Date.now() + TIMEOUT;
+    while ((await subscribers(urlB, roomName)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await subscribers(urlB, roomName), [], `${how}: the lost socket left its rooms`);
+  }
 });
