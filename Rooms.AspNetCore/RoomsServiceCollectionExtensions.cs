@@ -63,7 +63,8 @@ public static class RoomsServiceCollectionExtensions
             sp.GetRequiredService<ISocketHandOvers>(),
             sp.GetRequiredService<SocketJournal>(),
             sp.GetRequiredService<IClusterDoor>(),
-            sp.GetRequiredService<RoomsMetrics>()));
+            sp.GetRequiredService<RoomsMetrics>(),
+            sp.GetRequiredService<ILogger<LocalFrontEnd>>()));
         services.TryAddSingleton<ISocketHandOvers, NoSocketHandOvers>();
         services.TryAddSingleton<SocketJournal>();
         services.TryAddSingleton<FrontEndRouter>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Telemetry;
@@ -15,7 +16,7 @@ namespace Orleans.Rooms.Cluster;
 /// each target socket; it returns once the event is queued on every target, so a sender that awaits its
 /// broadcasts keeps their order. Changes and reads are answered by <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, FrontEndPresence presence, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics) : IFrontEndObserver, IFrontEnd
+internal sealed partial class LocalFrontEnd(string id, FrontEndMembership membership, FrontEndPresence presence, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics, ILogger<LocalFrontEnd> logger) : IFrontEndObserver, IFrontEnd
 {
     public string Id => id;
 
@@ -27,11 +28,42 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, Fr
     Task IFrontEndObserver.Deliver(DeliveryBatch batch)
     {
         DeliverHere(batch);
-        return Task.CompletedTask;
+        return FollowMovedAsync(batch);
     }
 
     /// <summary>A broadcast of this front end's own to its sockets: kept in the cluster when it reached a resumable one (docs/design.md, "Surviving a front end").</summary>
-    Task IFrontEnd.Deliver(DeliveryBatch batch) => DeliverHere(batch) && journal.Enabled ? journal.KeepAsync(batch) : Task.CompletedTask;
+    async Task IFrontEnd.Deliver(DeliveryBatch batch)
+    {
+        if (DeliverHere(batch) && journal.Enabled)
+        {
+            await journal.KeepAsync(batch);
+        }
+
+        await FollowMovedAsync(batch);
+    }
+
+    /// <summary>
+    /// A batch for sockets that moved away a moment ago goes after them, to each by its own-id room, under the same
+    /// broadcast id: the broadcast read this front end as theirs before their new one listed them (their clients skip
+    /// it by that id when it reached them there too). Awaited, so the broadcast is answered once it is passed on.
+    /// </summary>
+    private Task FollowMovedAsync(DeliveryBatch batch)
+    {
+        var moved = handOvers.MovedAwayIn(batch);
+        return moved.Count == 0
+            ? Task.CompletedTask
+            : Task.WhenAll(moved.GroupBy(m => m.ToFrontEnd, StringComparer.Ordinal).Select(async to =>
+            {
+                try
+                {
+                    await door.FrontEnd(to.Key).Deliver(batch with { Rooms = [.. to.Select(m => m.SocketId)], Except = null });
+                }
+                catch (Exception ex)
+                {
+                    LogNotFollowed(ex, to.Count(), to.Key);
+                }
+            }));
+    }
 
     /// <summary>Queues the batch's event on each target socket; true when one of them is resumable.</summary>
     private bool DeliverHere(DeliveryBatch batch)
@@ -153,4 +185,7 @@ internal sealed class LocalFrontEnd(string id, FrontEndMembership membership, Fr
         await door.RelistSocketsAsync([socketId]);
         return true;
     }
+
+    [LoggerMessage(1, LogLevel.Warning, "A batch for {Count} sockets that moved to front end {FrontEndId} a moment ago could not follow them there.")]
+    private partial void LogNotFollowed(Exception exception, int count, string frontEndId);
 }

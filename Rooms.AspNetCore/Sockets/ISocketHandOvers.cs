@@ -21,6 +21,13 @@ internal interface ISocketHandOvers
     /// </summary>
     bool IsKeptInCluster(string socketId);
 
+    /// <summary>
+    /// The sockets that moved away from this front end a moment ago (seconds) and were in any of the batch's rooms (any,
+    /// for a blast), with where they went: a broadcast that read this front end as theirs before the new front end
+    /// listed them, and reached this one after they left, follows them there (docs/design.md, "Moving a socket").
+    /// </summary>
+    IReadOnlyList<(string SocketId, string ToFrontEnd)> MovedAwayIn(DeliveryBatch batch);
+
     /// <summary>Whether it holds any resumable socket.</summary>
     bool HoldsResumable { get; }
 }

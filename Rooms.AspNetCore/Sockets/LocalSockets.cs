@@ -25,12 +25,15 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     /// <summary>How long a completed hand-over is remembered, so that a retry of its last step gets the same answer.</summary>
     private static readonly TimeSpan HandedOverKept = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long after a socket moved away a batch for its rooms that reaches this front end late still follows it.</summary>
+    private static readonly TimeSpan FollowMovedFor = TimeSpan.FromSeconds(5);
+
     /// <summary>The key under which a connection's <c>Items</c> hold the socket it serves.</summary>
     private static readonly object SocketKey = new();
 
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private int _resumable;
-    private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At)> _handedOver = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At, bool Follow)> _handedOver = new(StringComparer.Ordinal);
 
     /// <summary>Told the id of every resumable socket that ended because its window passed (or it overflowed while held).</summary>
     public Action<string>? HoldExpired { get; set; }
@@ -268,9 +271,34 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
         var (rooms, presence) = membership.TakeSocket(socketId) ?? ([socketId], []);
         var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events, Presence: presence);
-        _handedOver[socketId] = (toFrontEnd, handOver, now);
+        // A client of version 2 skips an event it had by its broadcast id, so a late batch may follow it (MovedAwayIn);
+        // a socket.io client cannot, and an older client would see it twice.
+        _handedOver[socketId] = (toFrontEnd, handOver, now, resumable.Version >= 2 && resumable.KeptInCluster);
         LogMoved(socketId, toFrontEnd, moved.Events.Length);
         return Task.FromResult<SocketHandOver?>(handOver);
+    }
+
+    public IReadOnlyList<(string SocketId, string ToFrontEnd)> MovedAwayIn(DeliveryBatch batch)
+    {
+        if (_handedOver.IsEmpty)
+        {
+            return [];
+        }
+
+        List<(string, string)>? moved = null;
+        var now = time.GetTimestamp();
+        foreach (var (id, done) in _handedOver)
+        {
+            if (done.Follow
+                && time.GetElapsedTime(done.At, now) <= FollowMovedFor
+                && (batch.Except is null || Array.IndexOf(batch.Except, id) < 0)
+                && (batch.Rooms is null || batch.Rooms.Any(room => Array.IndexOf(done.HandOver.Rooms, room) >= 0)))
+            {
+                (moved ??= []).Add((id, done.To));
+            }
+        }
+
+        return moved is null ? [] : moved;
     }
 
     public Task AbortHandOver(string socketId, string toFrontEnd)

@@ -13,5 +13,7 @@ internal sealed class NoSocketHandOvers : ISocketHandOvers
 
     public bool IsKeptInCluster(string socketId) => false;
 
+    public IReadOnlyList<(string SocketId, string ToFrontEnd)> MovedAwayIn(DeliveryBatch batch) => [];
+
     public bool HoldsResumable => false;
 }

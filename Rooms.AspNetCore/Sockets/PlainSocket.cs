@@ -12,20 +12,18 @@ namespace Orleans.Rooms.Sockets;
 /// </summary>
 internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets owner) : LocalSocket(connection.ConnectionId)
 {
-    private int _pending;
-    private long _pendingBytes;
+    private readonly PendingWrites _pending = new();
     private int _aborted;
 
-    public override int Pending => Volatile.Read(ref _pending);
+    public override int Pending => _pending.Messages;
 
     public override bool Send(OutgoingEvent message)
     {
         var bytes = message.Size;
-        var pending = Interlocked.Increment(ref _pending);
-        var pendingBytes = Interlocked.Add(ref _pendingBytes, bytes);
+        var (pending, pendingBytes) = _pending.Add(bytes);
         if (pending > owner.MaxPendingMessages || pendingBytes > owner.MaxPendingBytes)
         {
-            Done(bytes);
+            _pending.Remove(bytes);
             if (Interlocked.Exchange(ref _aborted, 1) == 0)
             {
                 LocalSockets.LogTooSlow(owner.Logger, Id, pending - 1, pendingBytes - bytes);
@@ -39,33 +37,11 @@ internal sealed class PlainSocket(HubConnectionContext connection, LocalSockets 
         var write = connection.WriteAsync(message.Shared);
         if (write.IsCompletedSuccessfully)
         {
-            Done(bytes);
+            _pending.Remove(bytes);
             return true;
         }
 
-        _ = AwaitWrite(write, bytes);
+        _ = _pending.CompleteAsync(write, bytes, owner, Id);
         return true;
-    }
-
-    private void Done(int bytes)
-    {
-        Interlocked.Decrement(ref _pending);
-        Interlocked.Add(ref _pendingBytes, -bytes);
-    }
-
-    private async Task AwaitWrite(ValueTask write, int bytes)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception ex)
-        {
-            LocalSockets.LogWriteFailed(owner.Logger, ex, Id);
-        }
-        finally
-        {
-            Done(bytes);
-        }
     }
 }

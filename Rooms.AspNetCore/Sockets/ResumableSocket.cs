@@ -58,8 +58,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private readonly bool _acksByOffset = connection.Features.Get<IResumeRequestFeature>()?.ResumeRequest.AcksByOffset == true;
 
     /// <summary>A socket.io socket's live writes not yet taken by its connection: its buffer, trimmed, no longer bounds them.</summary>
-    private int _writing;
-    private long _writingBytes;
+    private readonly PendingWrites _writing = new();
 
     public ResumableSocket(HubConnectionContext connection, LocalSockets owner, int version = 1)
         : this(connection, owner, connection.ConnectionId, version)
@@ -156,7 +155,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             if (_acksByOffset && _state == State.Attached)
             {
                 TrimLocked();
-                if (Volatile.Read(ref _writing) >= owner.MaxPendingMessages || Volatile.Read(ref _writingBytes) + message.Size > owner.MaxPendingBytes)
+                if (_writing.Messages >= owner.MaxPendingMessages || _writing.Bytes + message.Size > owner.MaxPendingBytes)
                 {
                     abort = TooSlowLocked();
                     queued = false;
@@ -569,7 +568,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private HubConnectionContext? TooSlowLocked()
     {
         _overflowed = true;
-        LocalSockets.LogTooSlow(owner.Logger, Id, Volatile.Read(ref _writing), Volatile.Read(ref _writingBytes));
+        LocalSockets.LogTooSlow(owner.Logger, Id, _writing.Messages, _writing.Bytes);
         owner.Metrics.SlowDisconnect();
         _buffer.Clear();
         _bufferedBytes = 0;
@@ -641,26 +640,8 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         var write = connection.WriteAsync(message);
         if (!write.IsCompletedSuccessfully)
         {
-            Interlocked.Increment(ref _writing);
-            Interlocked.Add(ref _writingBytes, size);
-            _ = AwaitCountedWrite(write, size);
-        }
-    }
-
-    private async Task AwaitCountedWrite(ValueTask write, int size)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception ex)
-        {
-            LocalSockets.LogWriteFailed(owner.Logger, ex, Id);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _writing);
-            Interlocked.Add(ref _writingBytes, -size);
+            _writing.Add(size);
+            _ = _writing.CompleteAsync(write, size, owner, Id);
         }
     }
 
