@@ -32,14 +32,11 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
     }
 
     /// <summary>A broadcast of this front end's own to its sockets: kept in the cluster when it reached a resumable one (docs/design.md, "Surviving a front end").</summary>
-    async Task IFrontEnd.Deliver(DeliveryBatch batch)
+    Task IFrontEnd.Deliver(DeliveryBatch batch)
     {
-        if (DeliverHere(batch) && journal.Enabled)
-        {
-            await journal.KeepAsync(batch);
-        }
-
-        await FollowMovedAsync(batch);
+        var kept = DeliverHere(batch) && journal.Enabled ? journal.KeepAsync(batch) : Task.CompletedTask;
+        var followed = FollowMovedAsync(batch);
+        return kept.IsCompletedSuccessfully ? followed : followed.IsCompletedSuccessfully ? kept : Task.WhenAll(kept, followed);
     }
 
     /// <summary>
@@ -98,12 +95,15 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
         => change.Presence is { } op ? ChangePresenceAsync(socketId, change, op)
             : journal.Enabled ? ChangeAndRecordAsync(socketId, change) : membership.ChangeAsync(socketId, change);
 
-    /// <summary>A track (the room joined first, when needed), a meta update or an untrack of a socket held here; false when it is not.</summary>
+    /// <summary>
+    /// A track (the room joined first, when needed), a meta update or an untrack of a socket held here; false when it
+    /// is not. A resumable socket's record is kept once, with its rooms and entries as the change left them.
+    /// </summary>
     private async Task<bool> ChangePresenceAsync(string socketId, MembershipChange change, PresenceOp op)
     {
         if (op.Key is not null)
         {
-            if (!await Change(socketId, change with { Presence = null }))
+            if (!await membership.ChangeAsync(socketId, change with { Presence = null }))
             {
                 return false;
             }
@@ -113,16 +113,22 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
             return false;
         }
 
-        if (op.Untrack)
+        try
         {
-            await presence.UntrackAsync(socketId, op.Room);
+            if (op.Untrack)
+            {
+                await presence.UntrackAsync(socketId, op.Room);
+            }
+            else
+            {
+                await presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!);
+            }
         }
-        else
+        finally
         {
-            await presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!);
+            await RecordAsync(socketId);
         }
 
-        await RecordAsync(socketId);
         return true;
     }
 

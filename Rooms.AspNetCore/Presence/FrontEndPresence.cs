@@ -149,20 +149,13 @@ internal sealed partial class FrontEndPresence
 
         lock (_lock)
         {
-            if (!_roomsBySocket.TryGetValue(socketId, out var rooms))
+            var taken = EntriesOf(socketId);
+            foreach (var entry in taken)
             {
-                return [];
+                Unset(socketId, entry.Room);
             }
 
-            var taken = new List<PresenceEntry>(rooms.Count);
-            foreach (var room in rooms.ToArray())
-            {
-                var entry = EntryOf(socketId, room)!;
-                taken.Add(new PresenceEntry(room, entry.Key, entry.Meta));
-                Unset(socketId, room);
-            }
-
-            return [.. taken];
+            return taken;
         }
     }
 

@@ -33,7 +33,10 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
     private readonly ConcurrentDictionary<string, LocalSocket> _sockets = new(StringComparer.Ordinal);
     private int _resumable;
-    private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At, bool Follow)> _handedOver = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string To, SocketHandOver HandOver, long At)> _handedOver = new(StringComparer.Ordinal);
+
+    /// <summary>Sockets handed over less than <see cref="FollowMovedFor"/> ago whose late batches follow them (<see cref="MovedAwayIn"/>): every delivery reads it, so it holds only those.</summary>
+    private readonly ConcurrentDictionary<string, (string To, string[] Rooms, long At)> _following = new(StringComparer.Ordinal);
 
     /// <summary>Told the id of every resumable socket that ended because its window passed (or it overflowed while held).</summary>
     public Action<string>? HoldExpired { get; set; }
@@ -271,30 +274,37 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
 
         var (rooms, presence) = membership.TakeSocket(socketId) ?? ([socketId], []);
         var handOver = new SocketHandOver(rooms, moved.LastSeq, moved.Events, Presence: presence);
+        _handedOver[socketId] = (toFrontEnd, handOver, now);
+
         // A client of version 2 skips an event it had by its broadcast id, so a late batch may follow it (MovedAwayIn);
         // a socket.io client cannot, and an older client would see it twice.
-        _handedOver[socketId] = (toFrontEnd, handOver, now, resumable.Version >= 2 && resumable.KeptInCluster);
+        if (resumable.Version >= 2 && resumable.KeptInCluster)
+        {
+            _following[socketId] = (toFrontEnd, rooms, now);
+        }
         LogMoved(socketId, toFrontEnd, moved.Events.Length);
         return Task.FromResult<SocketHandOver?>(handOver);
     }
 
     public IReadOnlyList<(string SocketId, string ToFrontEnd)> MovedAwayIn(DeliveryBatch batch)
     {
-        if (_handedOver.IsEmpty)
+        if (_following.IsEmpty)
         {
             return [];
         }
 
         List<(string, string)>? moved = null;
         var now = time.GetTimestamp();
-        foreach (var (id, done) in _handedOver)
+        foreach (var (id, gone) in _following)
         {
-            if (done.Follow
-                && time.GetElapsedTime(done.At, now) <= FollowMovedFor
-                && (batch.Except is null || Array.IndexOf(batch.Except, id) < 0)
-                && (batch.Rooms is null || batch.Rooms.Any(room => Array.IndexOf(done.HandOver.Rooms, room) >= 0)))
+            if (time.GetElapsedTime(gone.At, now) > FollowMovedFor)
             {
-                (moved ??= []).Add((id, done.To));
+                _following.TryRemove(id, out _);
+            }
+            else if ((batch.Except is null || Array.IndexOf(batch.Except, id) < 0)
+                && (batch.Rooms is null || batch.Rooms.Any(room => Array.IndexOf(gone.Rooms, room) >= 0)))
+            {
+                (moved ??= []).Add((id, gone.To));
             }
         }
 
