@@ -149,9 +149,16 @@ public sealed class SamplesTests(SampleBuilds builds, ITestOutputHelper output) 
     }
 
     private static async Task<T> WithinAsync<T>(Task<T> awaited, string what)
-        => await Task.WhenAny(awaited, Task.Delay(EventLimit)) == awaited
-            ? await awaited
-            : throw new TimeoutException($"Not within {EventLimit.TotalSeconds:F0} s: {what}.");
+    {
+        try
+        {
+            return await awaited.WaitAsync(EventLimit);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Not within {EventLimit.TotalSeconds:F0} s: {what}.");
+        }
+    }
 
     /// <summary>Builds <paramref name="sample"/> and starts it with its silo inside; null when there are no packages (outside CI).</summary>
     private async Task<SampleApp?> StartEmbeddedAsync(string sample)

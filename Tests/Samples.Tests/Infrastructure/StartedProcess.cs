@@ -95,20 +95,32 @@ public sealed class StartedProcess : IAsyncDisposable
             _awaited.Add((regex, seen));
         }
 
-        var first = await Task.WhenAny(seen.Task, _exited.Task, Task.Delay(within));
-        if (first == seen.Task)
+        string why;
+        try
         {
-            return await seen.Task;
+            if (await Task.WhenAny(seen.Task, _exited.Task).WaitAsync(within) == seen.Task)
+            {
+                return await seen.Task;
+            }
+
+            why = $"it exited with code {_process.ExitCode}";
+        }
+        catch (TimeoutException)
+        {
+            why = $"not within {within.TotalSeconds:F0} s";
         }
 
-        var why = first == _exited.Task ? $"it exited with code {_process.ExitCode}" : $"not within {within.TotalSeconds:F0} s";
         throw new TimeoutException($"{Name} printed no line matching /{pattern}/: {why}. Its output:\n{Output}");
     }
 
     /// <summary>Waits, at most <paramref name="within"/>, for it to exit, and returns its exit code.</summary>
     public async Task<int> ExitAsync(TimeSpan within)
     {
-        if (await Task.WhenAny(_exited.Task, Task.Delay(within)) != _exited.Task)
+        try
+        {
+            await _exited.Task.WaitAsync(within);
+        }
+        catch (TimeoutException)
         {
             throw new TimeoutException($"{Name} did not exit within {within.TotalSeconds:F0} s. Its output:\n{Output}");
         }

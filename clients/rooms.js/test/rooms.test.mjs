@@ -222,25 +222,41 @@ test('presence(room): a tracker gets the state, a watcher syncs it, and both see
   const roomName = room();
   await within(watcher.post('/joinFunRoom', { roomName }), 'the watcher joining');
 
+  // What the watcher is told, in order; reached(n) resolves once it was told n changes.
   const seen = [];
+  const waiting = [];
+  const saw = (change) => {
+    seen.push(change);
+    waiting.filter((w) => seen.length >= w.n).forEach((w) => w.resolve());
+  };
+  const reached = (n) => {
+    const d = deferred();
+    waiting.push({ n, resolve: d.resolve });
+    if (seen.length >= n) d.resolve();
+    return d.promise;
+  };
   const watched = watcher.presence(roomName)
-    .onJoin((key, current, joined) => seen.push(`+${key}:${joined.metas.map((m) => m.status).join(',')}`))
-    .onLeave((key, current, left) => seen.push(`-${key}:${left.metas.map((m) => m.status).join(',')}${current ? '' : ' (gone)'}`));
+    .onJoin((key, current, joined) => saw(`+${key}:${joined.metas.map((m) => m.status).join(',')}`))
+    .onLeave((key, current, left) => saw(`-${key}:${left.metas.map((m) => m.status).join(',')}${current ? '' : ' (gone)'}`));
   assert.deepEqual(await within(watched.sync(), 'the watcher syncing'), []);
   const synced = deferred();
-  const mine = tracker.presence(roomName).onSync(() => synced.resolve());
+  const listsItself = deferred();
+  const mine = tracker.presence(roomName).onSync(() => {
+    synced.resolve();
+    if (mine.list().length === 1) listsItself.resolve();
+  });
 
   const tracked = await within(tracker.post('/presence/track', { roomName, key: 'ann', meta: { status: 'online' } }), 'the track');
   assert.equal(tracked.statusCode, 200);
   await within(synced.promise, "the tracker's state");
-  await within(until(() => mine.list().length === 1 && seen.length === 1), "the tracker's own join");
+  await within(Promise.all([listsItself.promise, reached(1)]), "the tracker's own join");
   assert.equal(mine.list()[0].metas[0].ref, tracker.id);
   assert.deepEqual(watched.list((key, p) => `${key}:${p.metas.length}`), ['ann:1']);
 
   await within(tracker.post('/presence/update', { roomName, meta: { status: 'away' } }), 'the update');
-  await within(until(() => seen.length === 3), 'the update as a leave and a join');
+  await within(reached(3), 'the update as a leave and a join');
   await within(tracker.post('/presence/untrack', { roomName }), 'the untrack');
-  await within(until(() => seen.length === 4), 'the leave');
+  await within(reached(4), 'the leave');
   assert.deepEqual(seen, ['+ann:online', '-ann:online', '+ann:away', '-ann:away (gone)']);
   assert.deepEqual(watched.list(), []);
 
@@ -248,17 +264,6 @@ test('presence(room): a tracker gets the state, a watcher syncs it, and both see
   assert.equal(bad.statusCode, 400);
   assert.match(JSON.stringify(bad.body), /JSON object/);
 });
-
-async function until(condition, ms = TIMEOUT) {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) {
-      throw new Error('condition not met');
-    }
-
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function broadcast(roomName, from, count) {
   for (let i = from; i < from + count; i++) {
