@@ -100,7 +100,12 @@ public static class RoomsServiceCollectionExtensions
         configureSignalR?.Invoke(signalR);
         services.AddSingleton<HubLifetimeManager<SocketHub>, RoomsHubLifetimeManager>();
         services.TryAddTransient(sp => new SocketHub(sp.GetRequiredService<VirtualRequestBridge>()));
-        services.TryAddSingleton<LocalSockets>();
+        services.TryAddSingleton(sp =>
+        {
+            var sockets = ActivatorUtilities.CreateInstance<LocalSockets>(sp);
+            sockets.FrontEndId = sp.GetRequiredService<FrontEndIdentity>().Id;
+            return sockets;
+        });
         services.TryAddSingleton<ISocketOutbox>(sp => sp.GetRequiredService<LocalSockets>());
         services.Replace(ServiceDescriptor.Singleton<ISocketHandOvers>(sp => sp.GetRequiredService<LocalSockets>()));
         services.TryAddSingleton<SocketArrivals>();

@@ -25,15 +25,11 @@ internal interface IFrontEndGrain : IGrainWithStringKey
     [Alias("RelistSockets")]
     Task RelistSockets(string[] socketIds);
 
-    /// <summary>Tracks a new socket of this front end and records its location.</summary>
-    [Alias("Connect")]
-    Task Connect(string socketId);
-
     /// <summary>Forgets a socket of this front end and its location; idempotent.</summary>
     [Alias("Disconnect")]
     Task Disconnect(string socketId);
 
-    /// <summary>Asks the front end whether it holds <paramref name="socketId"/>; if so, records its location again.</summary>
+    /// <summary>Asks the front end whether it holds <paramref name="socketId"/> (another front end looks for it); if so, records its location.</summary>
     [Alias("Relist")]
     Task<bool> Relist(string socketId);
 

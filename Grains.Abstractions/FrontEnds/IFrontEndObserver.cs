@@ -38,6 +38,13 @@ internal interface IFrontEndObserver : IGrainObserver
     [Alias("GetSocketRooms"), ResponseTimeout("00:00:02")]
     Task<string[]?> GetSocketRooms(string socketId);
 
+    /// <summary>
+    /// Whether this front end holds <paramref name="socketId"/>; if so, it counts the socket's location as recorded
+    /// in the cluster from now on (its front-end grain records it next), so its disconnect forgets it there.
+    /// </summary>
+    [Alias("Locate"), ResponseTimeout("00:00:02")]
+    Task<bool> Locate(string socketId);
+
     /// <summary>This front end's presence entries in <paramref name="room"/>: a read while the room's presence grain may have lost some.</summary>
     [Alias("GetPresence"), ResponseTimeout("00:00:02")]
     Task<PresenceEntry[]> GetPresence(string room);

@@ -10,7 +10,7 @@ namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
 /// One front end in the cluster: its observer under a lease the front end renews, and the ids of its
-/// sockets, so that a front end that dies without a goodbye can be purged (out of every room through its
+/// sockets whose location is recorded (those another front end looked for, or that moved here), so that a front end that dies without a goodbye can be purged (out of every room through its
 /// front-end rooms grain, its sockets' locations forgotten) at a cost that grows with its own rooms and sockets
 /// only. Reentrant: it forwards and keeps a set; ordering per sender holds because a sender awaits each
 /// delivery before the next. Calls the observer, socket grains, the front-end rooms grain and the registry,
@@ -80,18 +80,6 @@ internal sealed partial class FrontEndGrain(
         }
     }
 
-    public async Task Connect(string socketId)
-    {
-        if (_observer is null)
-        {
-            throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot connect socket '{socketId}'.");
-        }
-
-        // Tracked before the socket grain knows it, so a purge can never miss a socket it registered.
-        _sockets.Add(socketId);
-        await Socket(socketId).Connect(Id);
-    }
-
     public async Task Disconnect(string socketId)
     {
         await Socket(socketId).Disconnect(Id);
@@ -105,11 +93,12 @@ internal sealed partial class FrontEndGrain(
             return false;
         }
 
-        if (await observer.GetSocketRooms(socketId) is null)
+        if (!await observer.Locate(socketId))
         {
             return false;
         }
 
+        // Tracked before the socket grain knows it, so a purge can never miss a socket it recorded.
         _sockets.Add(socketId);
         await Socket(socketId).Connect(Id);
         return true;
@@ -235,7 +224,7 @@ internal sealed partial class FrontEndGrain(
             throw new InvalidOperationException($"Front end '{Id}' is not attached; it cannot take socket '{socketId}' over.");
         }
 
-        // Tracked before the socket grain names it, as in Connect.
+        // Tracked before the socket grain names it, as in Relist.
         _sockets.Add(socketId);
         await Socket(socketId).Move(fromFrontEnd, Id);
     }

@@ -33,8 +33,6 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
 
     public Task DetachAsync(TimeSpan timeout) => Own.Detach().WaitAsync(timeout);
 
-    public Task ConnectAsync(string socketId) => Retry(() => Own.Connect(socketId));
-
     public Task DisconnectAsync(string socketId) => Retry(() => Own.Disconnect(socketId));
 
     public Task RelistSocketsAsync(string[] socketIds) => Retry(() => Own.RelistSockets(socketIds));

@@ -23,13 +23,10 @@ internal interface IClusterDoor
     /// <summary>Takes this front end out of the cluster (a graceful stop); one attempt, bounded by <paramref name="timeout"/>.</summary>
     Task DetachAsync(TimeSpan timeout);
 
-    /// <summary>Records a new socket of this front end: its location.</summary>
-    Task ConnectAsync(string socketId);
-
-    /// <summary>Forgets a socket of this front end and its location.</summary>
+    /// <summary>Forgets a socket of this front end and its recorded location.</summary>
     Task DisconnectAsync(string socketId);
 
-    /// <summary>Records the location of these sockets of this front end again (see <see cref="FrontEndMembership.RelistAllAsync"/>).</summary>
+    /// <summary>Records the location of these sockets of this front end (looked for by another front end, or again: see <see cref="FrontEndMembership.RelistAllAsync"/>).</summary>
     Task RelistSocketsAsync(string[] socketIds);
 
     /// <summary>Keeps this front end's resumable sockets' records and events in the cluster (<see cref="IFrontEndGrain.Commit"/>).</summary>

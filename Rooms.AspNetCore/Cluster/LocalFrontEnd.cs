@@ -160,6 +160,8 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
 
     public Task<string[]?> GetSocketRooms(string socketId) => Task.FromResult(membership.RoomsOf(socketId));
 
+    public Task<bool> Locate(string socketId) => Task.FromResult(membership.TryMarkLocated(socketId));
+
     public Task<PresenceEntry[]> GetPresence(string room) => Task.FromResult(presence.EntriesIn(room));
 
     public Task<string[]> Occupied(string[] rooms) => Task.FromResult(membership.Occupied(rooms));
@@ -181,9 +183,10 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
 
     public Task AbortHandOver(string socketId, string toFrontEnd) => handOvers.AbortHandOver(socketId, toFrontEnd);
 
+    /// <summary>Records where a socket held here is (its socket grain), asked by a front end that looks for it; false when it is not held here.</summary>
     public async Task<bool> Relist(string socketId)
     {
-        if (!membership.Holds(socketId))
+        if (!membership.TryMarkLocated(socketId))
         {
             return false;
         }

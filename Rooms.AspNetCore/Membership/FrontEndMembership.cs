@@ -34,6 +34,9 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     private readonly SocketIndex _index = new();
     private readonly Dictionary<string, RoomListing> _listings = new(StringComparer.Ordinal);
 
+    /// <summary>The sockets whose location is recorded in the cluster (see <see cref="TryMarkLocated"/>), held here or not yet forgotten there.</summary>
+    private readonly HashSet<string> _located = new(StringComparer.Ordinal);
+
     /// <summary>Per socket, its joins in flight: each room with the stamp of the change that decides on undoing it.</summary>
     private readonly Dictionary<string, Dictionary<string, long>> _joining = new(StringComparer.Ordinal);
 
@@ -69,7 +72,11 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// <summary>Asked, outside the lock, for the presence entries of a socket that moves away (<see cref="TakeSocket"/>): they go with it.</summary>
     public Func<string, Presence.PresenceEntry[]>? PresenceTaken { get; set; }
 
-    /// <summary>A socket this front end now holds, in its own-id room (not yet listed: see <see cref="ListSocketAsync"/>).</summary>
+    /// <summary>
+    /// A socket this front end now holds, in its own-id room. Nothing is told to the cluster: its location is
+    /// recorded only once another front end looks for it or it moves (<see cref="TryMarkLocated"/>), and its own-id
+    /// room is listed only once another socket joins it (docs/design.md, "Locating a socket").
+    /// </summary>
     public void AddSocket(string socketId)
     {
         lock (_lock)
@@ -81,15 +88,30 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
     }
 
-    /// <summary>Lists a socket added here (<see cref="AddSocket"/>): its location, and this front end in its own-id room.</summary>
-    public async Task ListSocketAsync(string socketId)
+    /// <summary>
+    /// Marks a socket held here as having its location recorded in the cluster (its socket grain), before that is
+    /// done: so its disconnect forgets it there, and a relisting records it again. False when it is not held here.
+    /// </summary>
+    public bool TryMarkLocated(string socketId)
     {
-        var located = _door.ConnectAsync(socketId);
-        var failed = await EnsureListedAsync([socketId]);
-        await located;
-        if (failed is not null)
+        lock (_lock)
         {
-            throw failed[socketId];
+            if (!_index.Holds(socketId))
+            {
+                return false;
+            }
+
+            _located.Add(socketId);
+            return true;
+        }
+    }
+
+    /// <summary>Whether the socket's location was recorded in the cluster (and is now to be forgotten there); unmarks it.</summary>
+    public bool ForgetLocation(string socketId)
+    {
+        lock (_lock)
+        {
+            return _located.Remove(socketId);
         }
     }
 
@@ -134,6 +156,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
             rooms = [.. held];
             _joining.Remove(socketId);
+            _located.Remove(socketId); // the front end it moves to records its location (AdoptSocketAsync)
             foreach (var room in rooms)
             {
                 Left(room);
@@ -145,20 +168,20 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     }
 
     /// <summary>
-    /// Lists a socket that moves here from <paramref name="fromFrontEnd"/> (added with <see cref="AddSocket"/>):
-    /// its own-id room and <paramref name="rooms"/> list this front end first, so that no read misses it while
-    /// both front ends hold it, then its location moves here.
+    /// Lists a socket that moves here from <paramref name="fromFrontEnd"/> (added with <see cref="AddSocket"/>) in
+    /// <paramref name="rooms"/> first, so that no read misses it while both front ends hold it, then moves its
+    /// location here (recorded in the cluster from now on: whoever looks finds it here, not where it was).
     /// </summary>
     public async Task AdoptSocketAsync(string socketId, string fromFrontEnd, string[] rooms)
     {
-        if (await EnsureListedAsync([socketId]) is { } failed)
-        {
-            throw failed[socketId];
-        }
-
         if (rooms.Where(room => room != socketId).ToArray() is { Length: > 0 } joins)
         {
             await ChangeAsync(socketId, MembershipChange.Joining(joins));
+        }
+
+        if (!TryMarkLocated(socketId))
+        {
+            throw new InvalidOperationException($"Socket '{socketId}' left this front end while it moved here.");
         }
 
         await _door.AdoptAsync(socketId, fromFrontEnd);
@@ -418,7 +441,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     }
 
     /// <summary>
-    /// Lists this front end again in every room it holds, and every socket's location (after a silo was lost,
+    /// Lists this front end again in every room it holds, and the location of every socket recorded in the cluster (after a silo was lost,
     /// or the front-end grain lost its memory or purged this front end while it was alive). Idempotent.
     /// </summary>
     public async Task RelistAllAsync()
@@ -435,7 +458,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
                 }
             }
 
-            sockets = _index.SocketIds();
+            sockets = [.. _located];
         }
 
         var calls = new List<Task>();

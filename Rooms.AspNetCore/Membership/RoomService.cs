@@ -323,16 +323,21 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     /// <summary>
     /// The front ends that hold members of any of <paramref name="rooms"/>, as their grains list them; while a
     /// list may be partial (its grain was activated anew as the cluster heals, docs/design.md, "Healing"), every
-    /// attached front end too: each answers for its own members, so nobody whose join completed is missed.
+    /// attached front end too: each answers for its own members, so nobody whose join completed is missed. A room
+    /// named after a socket adds the socket's front end, which does not list its sockets' own-id rooms
+    /// (docs/design.md, "Locating a socket"), read beside the room grain.
     /// </summary>
     private async Task<string[]> FrontEndsOf(string[] rooms, CancellationToken cancellationToken)
     {
         if (rooms.Length == 1)
         {
+            var holder = router.HolderOfAsync(rooms[0]);
             var only = await door.FrontEndsOfAsync(rooms[0], cancellationToken);
-            return only.Complete ? only.FrontEnds : [.. only.FrontEnds.Union(await door.FrontEndsAsync(cancellationToken), StringComparer.Ordinal)];
+            var listed = only.Complete ? only.FrontEnds : [.. only.FrontEnds.Union(await door.FrontEndsAsync(cancellationToken), StringComparer.Ordinal)];
+            return await holder is { } socketHolder && !listed.Contains(socketHolder, StringComparer.Ordinal) ? [.. listed, socketHolder] : listed;
         }
 
+        var holders = rooms.Select(room => router.HolderOfAsync(room).AsTask()).ToArray();
         var listings = await Task.WhenAll(rooms.Select(room => door.FrontEndsOfAsync(room, cancellationToken)));
         var frontEnds = listings.SelectMany(l => l.FrontEnds);
         if (!listings.All(l => l.Complete))
@@ -340,6 +345,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
             frontEnds = frontEnds.Concat(await door.FrontEndsAsync(cancellationToken));
         }
 
+        frontEnds = frontEnds.Concat((await Task.WhenAll(holders)).OfType<string>());
         return [.. frontEnds.Distinct(StringComparer.Ordinal)];
     }
 

@@ -57,7 +57,7 @@ internal sealed class SocketIoEndpoint(
         : UnlimitedHubMaxPacket;
 
     /// <summary>A new id: 128 random bits, base64url, as SignalR's connection ids.</summary>
-    public string NewId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+    public string NewId() => SocketIds.New();
 
     /// <summary>Engine.IO's open packet: <c>0{"sid","upgrades":[],"pingInterval","pingTimeout","maxPayload"}</c>.</summary>
     public byte[] OpenPacket()

@@ -49,7 +49,7 @@ public sealed class InProcessSocket : IAsyncDisposable
         var protocol = services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
             ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
         var handler = services.GetRequiredService<HubConnectionHandler<SocketHub>>();
-        var socket = new InProcessSocket(protocol, Guid.NewGuid().ToString("N"));
+        var socket = new InProcessSocket(protocol, SocketIds.New());
         var connection = new DefaultConnectionContext(socket.Id, new Duplex(socket._toServer.Reader, socket._toClient.Writer), new Duplex(socket._toClient.Reader, socket._toServer.Writer));
         socket._served = socket.ServeAsync(handler, connection);
         try

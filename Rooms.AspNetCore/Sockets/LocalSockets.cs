@@ -41,6 +41,9 @@ internal sealed partial class LocalSockets(FrontEndMembership membership, IOptio
     /// <summary>Told the id of every resumable socket that ended because its window passed (or it overflowed while held).</summary>
     public Action<string>? HoldExpired { get; set; }
 
+    /// <summary>This front end's id, carried in the resume tokens it hands out (<see cref="ResumeToken"/>); none in tests without a cluster.</summary>
+    public string? FrontEndId { get; set; }
+
     internal int MaxPendingMessages { get; } = limits.Value.MaxPendingMessagesPerSocket;
 
     internal long MaxPendingBytes { get; } = limits.Value.MaxPendingBytesPerSocket;

@@ -45,6 +45,10 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private HubConnectionContext? _connection = connection;
     private byte[] _secret = [];
     private byte[]? _nextSecret;
+
+    /// <summary>The front end named in the tokens handed out: this one, but for a socket.io socket, whose <c>pid</c> keeps the first.</summary>
+    private string? _tokenFrontEnd;
+    private bool _tokenHandedOut;
     private long _lastSeq;
     private long _bufferedBytes;
     private bool _overflowed;
@@ -534,13 +538,15 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     /// A socket.io socket arriving from another front end (<see cref="Adopting"/>) keeps the token its client
     /// presented: the client tells a recovered socket by its unchanged <c>pid</c>.
     /// </summary>
-    public void KeepToken(byte[] secret)
+    public void KeepToken(byte[] secret, string? frontEndId)
     {
         lock (_gate)
         {
             if (_acksByOffset && _state == State.Adopting)
             {
                 _nextSecret = secret;
+                _tokenFrontEnd = frontEndId;
+                _tokenHandedOut = true;
             }
         }
     }
@@ -609,7 +615,13 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         _nextSecret = null;
         _connection = connection;
         _state = State.Attached;
-        var attached = new Attached(Id, ResumeToken.Format(Id, _secret), resumed, (long)owner.Resume.ResumeWindow.TotalMilliseconds);
+        if (!(_acksByOffset && _tokenHandedOut))
+        {
+            _tokenFrontEnd = owner.FrontEndId;
+            _tokenHandedOut = true;
+        }
+
+        var attached = new Attached(Id, ResumeToken.Format(Id, _tokenFrontEnd, _secret), resumed, (long)owner.Resume.ResumeWindow.TotalMilliseconds);
         Write(connection, new SerializedHubMessage(new InvocationMessage(AttachedMethod, [attached])));
         var replayed = 0;
         foreach (var buffered in _buffer)

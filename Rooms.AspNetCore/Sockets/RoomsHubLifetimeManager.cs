@@ -84,11 +84,9 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
             return; // the socket it took over is registered already, under its own id (here, or moved here from another front end)
         }
 
-        // Held here first (in its own-id room), then its location and that room listed in the cluster.
+        // Held here, in its own-id room; the cluster is told nothing until another front end looks for it
+        // (docs/design.md, "Locating a socket"): a socket that joins nothing costs no grain.
         var socket = sockets.Add(connection, request.Resumable, request.Version);
-
-        // No cancellation: a connection that drops meanwhile is cleaned up by OnDisconnectedAsync.
-        await membership.ListSocketAsync(connection.ConnectionId);
         if (socket is ResumableSocket resumable)
         {
             // Its record and first token kept in the cluster before the client has the token.
@@ -181,10 +179,15 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
         }
     }
 
-    /// <summary>Forgets the socket's location (it left its rooms here already); never throws (a failure is retried on each lease renewal).</summary>
+    /// <summary>Forgets the socket's location where it was recorded (it left its rooms here already); never throws (a failure is retried on each lease renewal).</summary>
     private async Task UnregisterAsync(string socketId)
     {
         journal.Forget(socketId);
+        if (!membership.ForgetLocation(socketId))
+        {
+            return; // never looked for from elsewhere: the cluster never knew it
+        }
+
         try
         {
             await door.DisconnectAsync(socketId);

@@ -22,44 +22,51 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
     /// <summary>True when the socket the token names moved here onto <paramref name="connection"/>; false leaves the connection to be a fresh socket.</summary>
     public async Task<bool> TryMoveHereAsync(HubConnectionContext connection, string token, long seq, int version)
     {
-        if (!ResumeToken.TryParse(token, out var socketId, out var secret) || membership.Holds(socketId))
+        if (!ResumeToken.TryParse(token, out var socketId, out var tokenFrontEnd, out var secret) || membership.Holds(socketId))
         {
             return false;
         }
 
-        string from;
-        try
+        // Asked first: the front end that handed the token out, when it is (or was until a moment ago) attached;
+        // it answers from the socket's record in the cluster when it is gone. Then where the cluster says the socket is.
+        string? from = null;
+        string[]? rooms = null;
+        if (tokenFrontEnd is not null && tokenFrontEnd != router.Id && await router.IsAttachedAsync(tokenFrontEnd))
         {
-            from = await door.LocateAsync(socketId);
-        }
-        catch (SocketNotFoundException)
-        {
-            return false; // ended, or never was: a token from another cluster names nothing here
-        }
-
-        if (from == router.Id)
-        {
-            return false;
+            from = tokenFrontEnd;
+            rooms = await TryBeginAsync(from, socketId, secret, seq);
         }
 
-        var old = router.Get(from);
-        string[]? rooms;
-        try
+        if (rooms is null)
         {
-            rooms = await old.BeginHandOver(socketId, secret, seq, router.Id);
-        }
-        catch (Exception ex)
-        {
-            LogNotMoved(ex, socketId, from, "its front end could not be asked");
-            return false;
+            string? located;
+            try
+            {
+                located = await router.FindAsync(socketId);
+            }
+            catch (Exception ex)
+            {
+                LogNotMoved(ex, socketId, from ?? "(unknown)", "it could not be located");
+                return false;
+            }
+
+            if (located is null || located == router.Id || located == from)
+            {
+                return false; // ended, or never was: a token from another cluster names nothing here
+            }
+
+            from = located;
+            rooms = await TryBeginAsync(from, socketId, secret, seq);
         }
 
-        if (rooms is null || sockets.Adopt(connection, socketId, version) is not { } socket)
+        if (rooms is null || from is null || sockets.Adopt(connection, socketId, version) is not { } socket)
         {
             return false; // not that front end's socket (any more), or not with that token
         }
 
-        socket.KeepToken(secret);
+        var old = router.Get(from);
+
+        socket.KeepToken(secret, tokenFrontEnd);
 
         SocketHandOver? handOver = null;
         try
@@ -105,6 +112,20 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
         }
 
         return true;
+    }
+
+    /// <summary>The socket's rooms from the front end that holds it, its move begun there; null when it is not that front end's socket (any more) or could not be asked.</summary>
+    private async Task<string[]?> TryBeginAsync(string from, string socketId, byte[] secret, long seq)
+    {
+        try
+        {
+            return await router.Get(from).BeginHandOver(socketId, secret, seq, router.Id);
+        }
+        catch (Exception ex)
+        {
+            LogNotMoved(ex, socketId, from, "its front end could not be asked");
+            return null;
+        }
     }
 
     /// <summary>The socket's presence entries, held here from now on; their grains hear they belong here (no diff when they had them).</summary>

@@ -126,6 +126,14 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         await using var orleans = await ClusterGrains.ConnectAsync(cluster.Redis.Address);
         var grains = orleans.Grains;
         var lostIds = Ids(lost); // taken now: a client forgets its socket id once its connection is gone
+
+        // Looked for from the survivor, so their locations are recorded in the cluster (docs/design.md, "Locating a socket"):
+        // the purge must forget those too.
+        foreach (var socket in lostIds)
+        {
+            Assert.Contains(victimOnly, await SocketRoomsAsync(survivor, socket));
+        }
+
         var victimId = await grains.GetGrain<ISocketGrain>(lostIds[0]).GetFrontEnd();
         var victimRooms = new[] { shared, pair, victimOnly };
         foreach (var room in victimRooms)

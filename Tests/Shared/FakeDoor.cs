@@ -18,7 +18,7 @@ internal sealed class FakeDoor : IClusterDoor
     private TaskCompletionSource? _hold;
     private Exception? _failNext;
 
-    /// <summary>Every call, in order, as "list a,b", "relist a", "delist a", "connect s", "disconnect s", "relist-sockets s".</summary>
+    /// <summary>Every call, in order, as "list a,b", "relist a", "delist a", "disconnect s", "relist-sockets s".</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
     /// <summary>Thrown by every listing call while set (the call's outcome unknown: it may have listed the rooms).</summary>
@@ -99,13 +99,6 @@ internal sealed class FakeDoor : IClusterDoor
             _listed.ExceptWith(rooms);
             _listedListable.ExceptWith(rooms);
         }
-    }
-
-    public Task ConnectAsync(string socketId)
-    {
-        Calls.Enqueue($"connect {socketId}");
-        Connected[socketId] = 0;
-        return Task.CompletedTask;
     }
 
     public Task DisconnectAsync(string socketId)

@@ -22,7 +22,6 @@ internal sealed class TestFrontEnd : IAsyncDisposable
     private readonly Outbox _outbox;
     private readonly FrontEndCore _core;
     private IFrontEndObserver? _reference;
-    private int _socketCounter;
 
     private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket, bool inboxes)
     {
@@ -57,24 +56,28 @@ internal sealed class TestFrontEnd : IAsyncDisposable
     /// <summary>Connects a new socket to this front end, as the hub does on connect.</summary>
     public async Task<string> ConnectAsync()
     {
-        var id = $"{Id}-s{Interlocked.Increment(ref _socketCounter)}";
+        var id = Sockets.SocketIds.New();
         await ReconnectAsync(id);
         return id;
     }
 
     /// <summary>Connects an existing id again after a disconnect.</summary>
-    public async Task ReconnectAsync(string id)
+    public Task ReconnectAsync(string id)
     {
         _outbox.Open(id);
         _core.Membership.AddSocket(id);
-        await _core.Membership.ListSocketAsync(id);
+        return Task.CompletedTask;
     }
 
     /// <summary>Disconnects a socket as the real front end does: out of its rooms here at once, then its location forgotten.</summary>
     public async Task DisconnectAsync(string id)
     {
         _core.Membership.RemoveSocket(id);
-        await _core.Door.DisconnectAsync(id);
+        if (_core.Membership.ForgetLocation(id))
+        {
+            await _core.Door.DisconnectAsync(id);
+        }
+
         _outbox.Close(id);
     }
 

@@ -38,14 +38,31 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _membership.DisposeAsync();
 
     [Fact]
-    public async Task AConnectingSocketIsLocatedAndItsOwnRoomListedAsNotShownInRooms()
+    public async Task AConnectingSocketCostsNoCallUntilAnotherSocketJoinsItsOwnRoom()
     {
-        await ConnectAsync("s1");
+        await ConnectAsync("s1", "s2");
+        Assert.Empty(_door.Calls);
+        Assert.False(_membership.IsListed("s1"));
 
-        Assert.Equal(["connect s1", "list s1"], _door.Calls.Order());
-        Assert.Equal(["s1"], _door.Listed());
-        Assert.Empty(_door.ListedListable());
-        Assert.True(_membership.IsListed("s1"));
+        await JoinAsync("s2", "s1");
+
+        Assert.Equal(["list s1"], _door.Calls);
+        Assert.Equal(["s1"], _door.ListedListable());
+    }
+
+    [Fact]
+    public async Task ASocketLookedForIsRelistedAndForgottenOnceAndOthersAreNot()
+    {
+        await ConnectAsync("s1", "s2");
+        Assert.True(_membership.TryMarkLocated("s1"));
+        Assert.False(_membership.TryMarkLocated("elsewhere"));
+
+        await _membership.RelistAllAsync().WaitAsync(Bound);
+
+        Assert.Equal(["relist-sockets s1"], _door.Calls.Where(c => c.StartsWith("relist-sockets", StringComparison.Ordinal)));
+        Assert.True(_membership.ForgetLocation("s1"));
+        Assert.False(_membership.ForgetLocation("s1"));
+        Assert.False(_membership.ForgetLocation("s2"));
     }
 
     [Fact]
@@ -112,12 +129,12 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
         _time.Advance(Linger - TimeSpan.FromMilliseconds(1));
         await _membership.SweepAsync();
         Assert.Equal(0, _door.CountOf("delist"));
-        Assert.Equal(["a", "b", "s1"], _door.Listed());
+        Assert.Equal(["a", "b"], _door.Listed());
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
         await _membership.SweepAsync();
         Assert.Equal(["a,b"], _door.Calls.Where(c => c.StartsWith("delist", StringComparison.Ordinal)).Select(c => string.Join(',', c["delist ".Length..].Split(',').Order())));
-        Assert.Equal(["s1"], _door.Listed());
+        Assert.Empty(_door.Listed());
     }
 
     [Fact]
@@ -188,18 +205,20 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task RelistingListsEveryHeldRoomAndEverySocketAgainWithTheRightKind()
+    public async Task RelistingListsEveryListedRoomAndEveryLocatedSocketAgainWithTheRightKind()
     {
-        await ConnectAsync("s1", "s2");
+        await ConnectAsync("s1", "s2", "s3");
         await JoinAsync("s1", "fun");
+        await JoinAsync("s3", "s2"); // another socket in s2's own-id room: listed, and shown in Rooms()
+        Assert.True(_membership.TryMarkLocated("s1"));
         _door.Calls.Clear();
 
         await _membership.RelistAllAsync();
 
-        Assert.Contains(_door.Calls, c => c.StartsWith("relist-sockets ", StringComparison.Ordinal) && c.Contains("s1", StringComparison.Ordinal) && c.Contains("s2", StringComparison.Ordinal));
-        Assert.Contains("relist fun", _door.Calls);
-        Assert.Contains(_door.Calls, c => c.StartsWith("relist s", StringComparison.Ordinal)); // the own-id rooms, as not shown in Rooms()
-        Assert.Equal(2, _door.CountOf("relist"));
+        Assert.Equal(["relist-sockets s1"], _door.Calls.Where(c => c.StartsWith("relist-sockets ", StringComparison.Ordinal)));
+        Assert.Contains("relist fun,s2", _door.Calls.Select(c => c.Replace("relist s2,fun", "relist fun,s2", StringComparison.Ordinal)));
+        Assert.Equal(1, _door.CountOf("relist"));
+        Assert.Equal(["fun", "s2"], _door.ListedListable().Order());
     }
 
     [Fact]
@@ -225,7 +244,6 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
         foreach (var id in ids)
         {
             _membership.AddSocket(id);
-            await _membership.ListSocketAsync(id).WaitAsync(Bound);
         }
     }
 

@@ -320,12 +320,37 @@ public sealed class MembershipTests(ClusterFixture fixture)
         Assert.Equal(1, RoomCallCounter.Locates(socket));
 
         // Gone from its front end: the remembered place answers "unknown", the socket grain is asked again and
-        // says so too.
+        // says so too, and so does every front end; the next request within FreshFor hears "gone" without a call.
         await frontEnd.DisconnectAsync(socket);
         await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(socket, room));
         await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.SocketRoomsAsync(socket));
-        Assert.Equal(3, RoomCallCounter.Locates(socket));
+        Assert.Equal(2, RoomCallCounter.Locates(socket));
         Assert.Empty(await _reader.SubscribersAsync(other));
+    }
+
+    [Fact]
+    public async Task AConnectedSocketThatJoinsNothingCostsNoGrainCallYetIsReachedByIdFromAnotherFrontEnd()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var idle = await frontEnd.ConnectAsync();
+        var addressed = await frontEnd.ConnectAsync();
+
+        // Connected, then disconnected, and never looked for from elsewhere: no grain heard of it.
+        await frontEnd.DisconnectAsync(idle);
+        Assert.Equal(0, RoomCallCounter.CallsTo(idle));
+        Assert.Equal(0, RoomCallCounter.CallsTo(addressed));
+
+        // Another front end broadcasts to its id: found (every front end asked once), recorded, reached.
+        await _writer.BroadcastAsync([addressed], "direct", 1);
+        await frontEnd.InboxOf(addressed).WaitForAsync("direct", "1");
+        Assert.Equal(frontEnd.Id, await fixture.Cluster.Client.GetGrain<ISocketGrain>(addressed).GetFrontEnd());
+
+        // And joined to a room by id from a third: changed on its front end; its disconnect forgets its location.
+        var room = Unique.Room();
+        await _reader.JoinAsync(addressed, room);
+        Assert.Equal([addressed], await _writer.SubscribersAsync(room));
+        await frontEnd.DisconnectAsync(addressed);
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => fixture.Cluster.Client.GetGrain<ISocketGrain>(addressed).GetFrontEnd());
     }
 
     [Fact]

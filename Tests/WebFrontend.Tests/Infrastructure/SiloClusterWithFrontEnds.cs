@@ -133,16 +133,18 @@ public static class Invariants
                 located = null;
             }
 
-            if (located != holder.Id)
+            // Recorded only once another front end looked for it (docs/design.md, "Locating a socket"): named by none, or its holder.
+            if (located is not null && located != holder.Id)
             {
-                problems.Add($"socket {socket}: its socket grain names {located ?? "no front end"}, but {holder.Id} holds it");
+                problems.Add($"socket {socket}: its socket grain names {located}, but {holder.Id} holds it");
             }
         }
 
         var rooms = records.Values.SelectMany(r => r.Rooms).Concat(expected?.Values.SelectMany(r => r) ?? []).ToHashSet(StringComparer.Ordinal);
         foreach (var room in rooms)
         {
-            var holding = records.Values.Where(r => r.Rooms.Contains(room)).Select(r => r.Holder.Id).ToHashSet(StringComparer.Ordinal);
+            // A socket's own-id room is listed only once another socket joins it (docs/design.md, "Locating a socket").
+            var holding = records.Where(r => r.Key != room && r.Value.Rooms.Contains(room)).Select(r => r.Value.Holder.Id).ToHashSet(StringComparer.Ordinal);
             if (holding.Count == 0)
             {
                 continue; // a room may list a front end for a moment after its last member left: nothing to require
