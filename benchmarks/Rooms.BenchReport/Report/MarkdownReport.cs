@@ -6,23 +6,28 @@ using Orleans.Rooms.BenchReport.Results;
 
 namespace Orleans.Rooms.BenchReport.Report;
 
-/// <summary>BENCHMARKS.md: machine, how it was run, issue 8's targets (per round and median), one table per
-/// scenario, the growth curves, what bounds the targets not met (the results folder's analysis.md, written by
-/// whoever profiled that run), and what each number means.</summary>
-internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCharts.Chart> charts, string chartLink, string resultsLink, string? analysis = null)
+/// <summary>BENCHMARKS.md: machine, how it was run, issue 21's targets (per round and median; those measured
+/// elsewhere listed from benchmarks/targets-elsewhere.md), one table per scenario, the growth curves, what bounds
+/// the targets not met (the results folder's analysis.md, written by whoever profiled that run), and what each
+/// number means.</summary>
+internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCharts.Chart> charts, string chartLink, string resultsLink, string? analysis = null, string? elsewhere = null)
 {
+    /// <summary>Where the list of targets checked elsewhere comes from, relative to the repository root.</summary>
+    public const string ElsewhereFile = "benchmarks/targets-elsewhere.md";
+
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>Scenario name as filed by benchmarks/run → what its table shows.</summary>
     private static readonly (string Shape, string Scenario, string Title, Metric[] Metrics)[] Tables =
     [
         ("embedded", "joinleave", "joinleave", [Metric.OpsPerS, Metric.OpLatencyP50, Metric.OpLatencyP99, Metric.CpuPerOp]),
-        ("embedded", "cold", "cold start (ours only: a fresh server, measured from its first /healthz answer)", [Metric.OpsPerS, Metric.OpLatencyP99, Metric.CpuPerOp]),
+        ("embedded", "cold", "cold start (ours only: a fresh server, measured from the moment it is ready)", [Metric.OpsPerS, Metric.OpLatencyP99, Metric.CpuPerOp]),
         ("embedded", "fanout", "fanout", [Metric.DeliveriesPerS, Metric.DeliveryP50, Metric.DeliveryP99, Metric.CpuPerDelivery, Metric.Lost]),
         ("embedded", "fanout5000", "fanout, a 5,000-member room", [Metric.DeliveriesPerS, Metric.DeliveryP50, Metric.DeliveryP99, Metric.CpuPerDelivery, Metric.Lost]),
         ("embedded", "fanout10000", "fanout, a 10,000-member room", [Metric.DeliveriesPerS, Metric.DeliveryP50, Metric.DeliveryP99, Metric.CpuPerDelivery, Metric.Lost]),
         ("embedded", "memberships", "memberships", [Metric.MembershipsPerS, Metric.MembershipJoinP99, Metric.CpuPerMembership, Metric.RssPerMembershipKb, Metric.RssPerSocketKb]),
         ("embedded", "scale", "scale: 10,000 sockets × 10 rooms", [Metric.MembershipsPerS, Metric.MembershipJoinP99, Metric.CpuPerMembership, Metric.RssPerMembershipKb, Metric.RssPerSocketKb]),
+        ("embedded", "idle", "idle sockets: 5,000 connected, nothing joined (a fresh server of each)", [Metric.RssPerSocketKb, Metric.RssBeforeConnectMb, Metric.RssConnectedMb]),
         ("cluster", "joinleave", "joinleave", [Metric.OpsPerS, Metric.OpLatencyP50, Metric.OpLatencyP99, Metric.CpuPerOp]),
         ("cluster", "crossnode", "crossnode", [Metric.CrossDeliveryP99, Metric.CrossLost, Metric.KickP99, Metric.ReceivingAfterKick]),
     ];
@@ -117,22 +122,34 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
     {
         Line("## How it was run");
         Line();
-        Line($"- **Rounds:** {folder.Setting("rounds")}, back to back; each round runs every scenario once per target, in the order sails, signalr, ours.");
-        var cold = folder.Embedded.Where(r => r.Scenario == "cold" && r.Who == HarnessRun.Ours && r.StartedMs is not null && folder.Starts.ContainsKey(r.Round))
+        var embeddedRounds = folder.Setting("rounds");
+        Line($"- **Rounds:** embedded {embeddedRounds}, cluster {folder.Setting("cluster_rounds", embeddedRounds)}, back to back; each round runs every scenario once per target, in the order sails, signalr, ours (sails-redis, signalr-redis, ours in the cluster).");
+        var fromReadyz = folder.Starts.Values.All(s => s.WindowFrom == ColdStart.FromReadyz);
+        var answer = fromReadyz ? "`/readyz` first answers 200" : "`/healthz` first answers (this folder predates issue 21: not the window of its target)";
+        var cold = folder.Embedded.Where(r => r.Scenario == "cold" && r.Who == HarnessRun.Ours && folder.Starts.ContainsKey(r.Round))
             .OrderBy(r => r.Round)
             .Select(r =>
             {
-                var (launched, ready) = folder.Starts[r.Round];
-                var from = (r.StartedMs!.Value + (r.ConnectSeconds * 1000) - launched) / 1000;
-                return $"r{r.Round}: /healthz {(ready - launched) / 1000:0.0} s, measured {from:0.0}–{from + (r.Number("seconds") ?? 0):0.0} s";
+                var start = folder.Starts[r.Round];
+                var window = start.Measured(r) is { } m ? $"measured {Format(m.From, "0.0")}–{Format(m.To, "0.0")} s after /{start.WindowFrom}" : "measured at an unrecorded time";
+                return $"r{r.Round}: /readyz {Format(start.ReadyzSeconds, "0.00")} s after exec, {window}";
             })
             .ToArray();
-        Line("- **Our server** (embedded): a fresh `WebFrontend` process (Release) per round, on a free 127.0.0.1 port. First the **cold start**: "
-            + $"`{folder.Setting("spec.cold")}` started the moment `/healthz` first answers; the harness then connects its sockets and measures "
-            + $"(after launch: {(cold.Length == 0 ? "not recorded" : Join(cold, "; "))}). So the window is the process's first seconds *after it can answer*, not from its exec: "
-            + "start-up itself is not in it. "
+        Line("- **Our server** (embedded): a fresh `WebFrontend` process (published ReadyToRun, Release) per round, on a free 127.0.0.1 port. First the **cold start**: "
+            + $"launched (the time taken just before its exec), then `{folder.Setting("spec.cold")}` started the moment {answer}; the harness then starts, connects its sockets and measures "
+            + $"({(cold.Length == 0 ? "not recorded" : Join(cold, "; "))}). The connect takes the first second or two of the window; the measured seconds are the ones after it. "
+            + "Its ops/s over the same round's warm joinleave of ours (same sockets, D apart) is the *ready* ratio. "
             + "Then the **warm-up**: one short run of each of joinleave, fanout and memberships against it, discarded "
             + $"(`{folder.Setting("warm.joinleave")}`, `{folder.Setting("warm.fanout")}`, `{folder.Setting("warm.memberships")}`). Then the scenarios side by side.");
+        if (folder.Run.ContainsKey("spec.idle") || folder.Embedded.Any(r => r.Scenario == "idle"))
+        {
+            Line($"- **Idle sockets** (`{folder.Setting("spec.idle")}`, side by side): after the round's scenarios, a second fresh server of ours, started as above, "
+                + "as the harness starts each peer fresh for its run: a server whose heap the earlier scenarios grew would take new sockets into memory it already holds. "
+                + "RSS per socket = (the server's VmRSS 1 s after the last socket connected − its VmRSS just before the first connect) / the sockets connected; the harness reads both itself "
+                + "(`rss_kb.idle`, `rss_kb.connected`, the same way for every target, from `/proc/PID/status`), so the pre-connect baseline is the harness's own for peers and ours alike. "
+                + "Nothing is joined before the second read (the scenario's joins of one room each come after it and are not counted here).");
+        }
+
         Line("- **Peers** (`sails`, `signalr`, and `sails-redis`, `signalr-redis` for the cluster): started by the shared harness itself, a fresh process for "
             + "every run, so they are not warmed the way ours is (the harness offers no way to keep a peer running; it is not changed from here).");
         Line("- **Cluster shape:** `scripts/cluster up` (redis-server, 2 silos, 2 front ends) per round, the round's own joinleave run against it until steady and discarded (at least three runs, then until one is within 10 % of the one before, at most six: a .NET server reaches its steady speed only after tens of seconds of load; the cold start is measured on its own, embedded), then one crossnode run, discarded (its kicks take paths joinleave does not), then the scenarios; `pids=` holds the silos and front ends, so server CPU counts all four.");
@@ -149,30 +166,81 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
 
     private void TargetsTable()
     {
-        Line("## Issue 8's targets");
+        Line("## Issue 21's targets");
         Line();
-        Line("Each a ratio ours/peer from the same round (or ours alone where no peer is named), then the median of the rounds; *met* compares the median with the goal.");
+        Line("Each a ratio ours/peer from the same round (ours cold over ours warm for the first seconds after `/readyz`; seconds for `/readyz` itself), then the median of the rounds; *met* compares the median with the goal.");
         Line();
         if (folder.Setting("quick", "0") == "1")
         {
-            Line("**`--quick`: the scenarios were far smaller than these names say** (a \"10,000-member room\" was a few hundred; see the scenario sizes above): this table only shows that every target is computed.");
+            Line("**`--quick`: the scenarios were far smaller than these names say** (a \"10,000-member room\" was a few hundred; see the scenario sizes above): these tables only show that every target is computed.");
             Line();
         }
 
-        var rounds = Rounds(folder.Embedded.Concat(folder.Cluster));
-        Line($"| target | {Join(rounds.Select(r => $"r{r}"), " | ")} | median | goal | met |");
-        Line($"|---|{string.Concat(rounds.Select(_ => "---:|"))}---:|:---:|:---:|");
-        foreach (var target in Target.All)
+        foreach (var (shape, title, runs) in new[] { ("embedded", "Embedded (one front end with its own silo)", folder.Embedded), ("cluster", "Cluster (2 silos + 2 front ends)", folder.Cluster) })
         {
-            var runs = target.Shape == "embedded" ? folder.Embedded : folder.Cluster;
-            var values = target.PerRound(runs, rounds);
-            var median = Stats.Median(values.Select(v => v.Value));
-            var met = median is { } m ? (target.Meets(m) ? "met" : "**not met**") : "not measured";
-            var format = target.Peer is null && target.WarmScenario is null ? $"F{target.Metric.Decimals}" : "F2";
-            Line($"| {target.Label} | {Join(values.Select(v => Format(v.Value, format)), " | ")} | {Format(median, format)} | {target.GoalText} | {met} |");
+            int[] rounds = shape == "embedded" ? [.. runs.Select(r => r.Round).Concat(folder.Starts.Keys).Distinct().Order()] : Rounds(runs);
+            Line($"### {title}: {rounds.Length} round{(rounds.Length == 1 ? "" : "s")}");
+            Line();
+            if (rounds.Length == 0)
+            {
+                Line("Not measured in this run.");
+                Line();
+                continue;
+            }
+
+            Line($"| target | {Join(rounds.Select(r => $"r{r}"), " | ")} | median | goal | met |");
+            Line($"|---|{string.Concat(rounds.Select(_ => "---:|"))}---:|:---:|:---:|");
+            foreach (var target in Target.All.Where(t => t.Shape == shape))
+            {
+                var values = target.PerRound(runs, rounds, folder.Starts);
+                var (median, met) = target.Judge(values);
+                var format = $"F{target.Decimals}";
+                Line($"| {target.Label} | {Join(values.Select(v => Format(v.Value, format)), " | ")} | {Format(median, format)} | {target.GoalText} | {met switch { true => "met", false => "**not met**", null => "not measured" }} |");
+            }
+
+            Line();
+        }
+
+        Line("### Checked elsewhere");
+        Line();
+        Line($"Targets of issue 21 that `benchmarks/run` does not measure, and where each is checked instead (from [`{ElsewhereFile}`]({ElsewhereFile}), kept by hand):");
+        Line();
+        var items = ElsewhereItems(elsewhere);
+        if (items.Count == 0)
+        {
+            Line($"*`{ElsewhereFile}` is missing or lists nothing.*");
+        }
+
+        foreach (var item in items)
+        {
+            Line(item);
         }
 
         Line();
+    }
+
+    /// <summary>The lines of benchmarks/targets-elsewhere.md that the report prints: everything but its heading
+    /// lines and its HTML comments (which say how to edit it), blank lines at either end dropped.</summary>
+    internal static IReadOnlyList<string> ElsewhereItems(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        var body = Regex.Replace(text.Replace("\r\n", "\n"), "<!--.*?-->", "", RegexOptions.Singleline);
+        var lines = body.Split('\n').Select(l => l.TrimEnd()).Where(l => !l.StartsWith('#')).ToList();
+        while (lines.Count > 0 && lines[0].Length == 0)
+        {
+            lines.RemoveAt(0);
+        }
+
+        while (lines.Count > 0 && lines[^1].Length == 0)
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+
+        return lines;
     }
 
     private void ScenarioTable(IReadOnlyList<HarnessRun> runs, string scenario, string title, Metric[] metrics)
@@ -288,14 +356,15 @@ internal sealed class MarkdownReport(ResultsFolder folder, IReadOnlyList<CurveCh
         {
             Metric.OpsPerS, Metric.OpLatencyP50, Metric.OpLatencyP99, Metric.CpuPerOp, Metric.DeliveriesPerS, Metric.DeliveryP50, Metric.DeliveryP99,
             Metric.CpuPerDelivery, Metric.Lost, Metric.MembershipsPerS, Metric.MembershipJoinP99, Metric.CpuPerMembership, Metric.RssPerMembershipKb,
-            Metric.RssPerSocketKb, Metric.CrossDeliveryP99, Metric.CrossLost, Metric.KickP99, Metric.ReceivingAfterKick,
+            Metric.RssPerSocketKb, Metric.RssBeforeConnectMb, Metric.RssConnectedMb, Metric.CrossDeliveryP99, Metric.CrossLost, Metric.KickP99, Metric.ReceivingAfterKick,
         })
         {
             Line($"- **{metric.Label}**: {metric.Meaning}.");
         }
 
         Line("- **checks**: `ok` when the harness counted no errors (failed or wrong answers, failed connects) and no failures (lost, leaked or duplicate deliveries, wrong subscriber lists); otherwise the counts (the raw line's `counts` and `notes` say which).");
-        Line("- **cold start ratio**: ours' ops/s in the cold run over ours' ops/s in the warm joinleave of the same round (same sockets and duration except D).");
+        Line("- **ready: /readyz after exec**: seconds from the launch of our fresh server (just before its exec) to the first 200 of its `/readyz`, polled every 50 ms.");
+        Line("- **ready: ops/s in the first 10 s after /readyz vs warm**: ours' ops/s in the cold run (started when `/readyz` first answered 200) over ours' ops/s in the warm joinleave of the same round (same sockets; D apart).");
         Line("- **ratio**: ours divided by the peer's number from the same round; above 1 is better for rates, below 1 for latencies, CPU and memory.");
         Line();
     }

@@ -32,6 +32,10 @@ internal sealed record Metric(string Label, string Meaning, Func<HarnessRun, dou
     public static readonly Metric RssPerSocketKb = new("RSS KB/socket",
         "growth of the server's resident memory from idle to all sockets connected (nothing joined), divided by the sockets",
         r => PerUnit(r.Number("rss_delta_kb.connect"), r.Number("sockets")), 2);
+    public static readonly Metric RssBeforeConnectMb = new("RSS before connect MB",
+        "the server's resident memory (VmRSS, all its processes) read by the harness just before its first connect", r => Mb(r.Number("rss_kb.idle")), 1);
+    public static readonly Metric RssConnectedMb = new("RSS connected MB",
+        "the same 1 s after the last socket connected, nothing joined yet", r => Mb(r.Number("rss_kb.connected")), 1);
     public static readonly Metric CrossDeliveryP99 = At("delivery_latency_ms.B.p99", "A→B delivery p99 ms",
         "99th percentile delivery time of a broadcast sent on server A to members on server B", 2);
     public static readonly Metric CrossLost = new("lost", "deliveries lost on either side, both directions",
@@ -39,6 +43,8 @@ internal sealed record Metric(string Label, string Meaning, Func<HarnessRun, dou
     public static readonly Metric KickP99 = At("kick.latency_ms.p99", "kick p99 ms", "99th percentile answer time of a kick by id of a socket on the other server", 2);
     public static readonly Metric ReceivingAfterKick = At("kick.sockets_receiving_after_kick_answer", "receiving after kick",
         "kicked sockets that still got a broadcast sent after their kick was answered", 0);
+
+    private static double? Mb(double? kb) => kb / 1024;
 
     /// <summary>A delta per unit; negative deltas stay (RSS can shrink while measuring), shown as measured.</summary>
     private static double? PerUnit(double? delta, double? units) => delta is { } d && units is > 0 ? d / units!.Value : null;

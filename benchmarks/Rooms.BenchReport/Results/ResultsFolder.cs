@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Orleans.Rooms.BenchReport.Results;
@@ -16,8 +15,8 @@ internal sealed partial class ResultsFolder
 
     public required IReadOnlyList<HarnessRun> Cluster { get; init; }
 
-    /// <summary>Per round: when our server was launched and when its /healthz first answered (Unix ms).</summary>
-    public required IReadOnlyDictionary<int, (double LaunchedMs, double ReadyMs)> Starts { get; init; }
+    /// <summary>Per round: when the cold start's server was launched and when it first answered (Unix ms).</summary>
+    public required IReadOnlyDictionary<int, ColdStart> Starts { get; init; }
 
     public required IReadOnlyList<CurvePoint> Curves { get; init; }
 
@@ -80,9 +79,9 @@ internal sealed partial class ResultsFolder
         return runs;
     }
 
-    private static Dictionary<int, (double, double)> ReadStarts(string folder)
+    public static Dictionary<int, ColdStart> ReadStarts(string folder)
     {
-        var starts = new Dictionary<int, (double, double)>();
+        var starts = new Dictionary<int, ColdStart>();
         if (!Directory.Exists(folder))
         {
             return starts;
@@ -90,9 +89,8 @@ internal sealed partial class ResultsFolder
 
         foreach (var file in Directory.EnumerateFiles(folder, "r*-cold.start.json"))
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(file));
-            var root = document.RootElement;
-            starts[root.GetProperty("round").GetInt32()] = (root.GetProperty("launched_ms").GetDouble(), root.GetProperty("ready_ms").GetDouble());
+            var start = ColdStart.Parse(File.ReadAllText(file));
+            starts[start.Round] = start;
         }
 
         return starts;
