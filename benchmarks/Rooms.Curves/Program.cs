@@ -15,17 +15,25 @@ using Orleans.Rooms.Curves;
 // CPU per delivery (from /proc/PID/stat).
 //   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
 //              server's CPU per join and per track (the diffs to every member included), and the diffs per member.
+//   hot_room:  S senders broadcast to one room of a few members, each as fast as its broadcasts are acknowledged
+//              (docs/cost-model.md, "Where it stops scaling": one room grain takes every broadcast to its room):
+//              broadcasts a second, ack latency, the server's CPU per broadcast, deliveries the members saw.
 // Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]
+//        [--hot-room SENDERS [--seconds S] [--members M]]
 var options = CurveOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]");
+    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N] [--hot-room SENDERS [--seconds S] [--members M]]");
     return 2;
 }
 
 await using var output = new StreamWriter(options.Out, append: false) { AutoFlush = true };
 await using var bench = new CurveBench(options, output);
-if (options.PresenceSockets is { } presenceSockets)
+if (options.HotRoomSenders is { } senders)
+{
+    await bench.HotRoomAxis(senders, options.HotRoomMembers, options.HotRoomSeconds);
+}
+else if (options.PresenceSockets is { } presenceSockets)
 {
     await bench.PresenceAxis(presenceSockets);
 }
@@ -39,7 +47,7 @@ return bench.Errors == 0 ? 0 : 1;
 
 namespace Orleans.Rooms.Curves
 {
-    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null)
+    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null, int? HotRoomSenders = null, int HotRoomMembers = 4, int HotRoomSeconds = 10)
     {
         public int[] RoomSizes => Quick ? [10, 100, 300] : [10, 100, 1_000, 3_000, 10_000];
 
@@ -61,7 +69,8 @@ namespace Orleans.Rooms.Curves
             string? url = null, output = null;
             int? pid = null;
             var quick = false;
-            int? presence = null;
+            int? presence = null, hotRoom = null;
+            int members = 4, seconds = 10;
             for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -71,11 +80,16 @@ namespace Orleans.Rooms.Curves
                     case "--out" when i + 1 < args.Length: output = args[++i]; break;
                     case "--quick": quick = true; break;
                     case "--presence" when i + 1 < args.Length: presence = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--hot-room" when i + 1 < args.Length: hotRoom = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--members" when i + 1 < args.Length: members = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--seconds" when i + 1 < args.Length: seconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     default: return null;
                 }
             }
 
-            return url is null || pid is null || output is null ? null : new CurveOptions(new Uri(url), pid.Value, output, quick, presence);
+            return url is null || pid is null || output is null || hotRoom < 1 || members < 1 || seconds < 1
+                ? null
+                : new CurveOptions(new Uri(url), pid.Value, output, quick, presence, hotRoom, members, seconds);
         }
     }
 
@@ -239,6 +253,83 @@ namespace Orleans.Rooms.Curves
             await DisconnectAll();
         }
 
+        /// <summary>
+        /// <paramref name="senders"/> sockets broadcast to one room of <paramref name="members"/> (not senders), each
+        /// its next broadcast as soon as the last is acknowledged, for <paramref name="seconds"/> after a warm-up of 2 s.
+        /// </summary>
+        public async Task HotRoomAxis(int senders, int members, int seconds)
+        {
+            const string room = "hot-room";
+            var listeners = await Connect(members);
+            long seen = 0;
+            foreach (var listener in listeners)
+            {
+                listener.On<JsonElement>("tick", _ => Interlocked.Increment(ref seen));
+            }
+
+            await ForEach(listeners, c => Join(c, room));
+            var sending = await Connect(senders);
+
+            async Task<List<double>> Run(TimeSpan length)
+            {
+                var latencies = new List<double>[senders];
+                var until = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
+                await Task.WhenAll(sending.Select(async (sender, i) =>
+                {
+                    var mine = latencies[i] = [];
+                    for (var b = 0; Stopwatch.GetTimestamp() < until; b++)
+                    {
+                        // Only a broadcast answered 200 counts: one refused (a socket past Rooms:Limits:RequestsPerSecondPerSocket,
+                        // 1,000 a second) is an error, and the run's errors say so.
+                        var t0 = Stopwatch.GetTimestamp();
+                        if (await Request(sender, "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { s = b } }))
+                        {
+                            mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                        }
+                    }
+                }));
+                return [.. latencies.SelectMany(l => l)];
+            }
+
+            await Run(TimeSpan.FromSeconds(2));
+            await Task.Delay(Settle);
+            var seenBefore = Interlocked.Read(ref seen);
+            var errorsBefore = Errors;
+            var cpu = ServerCpuSeconds();
+            var t0 = Stopwatch.GetTimestamp();
+            var acks = await Run(TimeSpan.FromSeconds(seconds));
+            var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            cpu = ServerCpuSeconds() - cpu;
+
+            // The last broadcasts' deliveries may still be on their way: wait (bounded) for every one acknowledged.
+            var expected = seenBefore + ((long)acks.Count * members);
+            var waited = Stopwatch.GetTimestamp();
+            while (Interlocked.Read(ref seen) < expected && Stopwatch.GetElapsedTime(waited) < Timeout)
+            {
+                await Task.Delay(10);
+            }
+
+            var line = JsonSerializer.Serialize(new
+            {
+                axis = "hot_room",
+                senders,
+                members,
+                seconds = Math.Round(elapsed, 2),
+                broadcasts = acks.Count,
+                broadcasts_per_s = Math.Round(acks.Count / elapsed),
+                ack_ms = Summary(acks),
+                server_cpu_s = Math.Round(cpu, 2),
+                server_cpu_us_per_broadcast = acks.Count > 0 ? Math.Round(cpu * 1e6 / acks.Count, 1) : (double?)null,
+                server_cores_busy = Math.Round(cpu / elapsed, 2),
+                deliveries_expected = expected - seenBefore,
+                deliveries_seen = Interlocked.Read(ref seen) - seenBefore,
+                errors = Errors - errorsBefore,
+            });
+            await output.WriteLineAsync(line);
+            Log("  " + line);
+            await DisconnectAll();
+        }
+
         private async Task Measure(string axis, int x, int members, HubConnection probe, Func<int, string> probeRoom, HubConnection sender, string broadcastRoom, int expected)
         {
             // The growth just before is a burst of joins; what the server does after answering them (collections,
@@ -299,7 +390,8 @@ namespace Orleans.Rooms.Curves
             return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
 
-        private async Task Request(HubConnection connection, string url, object data)
+        /// <summary>A request; true when answered 200. Errors are counted, and the first 20 logged.</summary>
+        private async Task<bool> Request(HubConnection connection, string url, object data)
         {
             try
             {
@@ -307,14 +399,24 @@ namespace Orleans.Rooms.Curves
                 var status = reply.GetProperty("statusCode").GetInt32();
                 if (status != 200)
                 {
-                    Interlocked.Increment(ref _errors);
-                    Log($"  {url} answered {status}: {reply.GetProperty("body").GetRawText()}");
+                    Error($"  {url} answered {status}: {reply.GetProperty("body").GetRawText()}");
+                    return false;
                 }
+
+                return true;
             }
             catch (Exception e) when (e is TimeoutException or HubException or InvalidOperationException)
             {
-                Interlocked.Increment(ref _errors);
-                Log($"  {url} failed: {e.Message}");
+                Error($"  {url} failed: {e.Message}");
+                return false;
+            }
+        }
+
+        private void Error(string text)
+        {
+            if (Interlocked.Increment(ref _errors) <= 20)
+            {
+                Log(text);
             }
         }
 

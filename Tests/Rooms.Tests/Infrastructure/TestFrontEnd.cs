@@ -23,15 +23,21 @@ internal sealed class TestFrontEnd : IAsyncDisposable
     private readonly FrontEndCore _core;
     private IFrontEndObserver? _reference;
 
-    private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket, bool inboxes)
+    private TestFrontEnd(IClusterClient client, int maxRoomsPerSocket, bool inboxes, IReadOnlyDictionary<string, string?>? settings)
     {
         _client = client;
         _outbox = new Outbox(inboxes);
-        _core = FrontEndCore.Create(client, _outbox, new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Rooms:FrontEnd:Id"] = "fe-" + Guid.NewGuid().ToString("N")[..8],
             ["Rooms:MaxRoomsPerSocket"] = maxRoomsPerSocket.ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        _core = FrontEndCore.Create(client, _outbox, configuration);
     }
 
     public string Id => _core.Id;
@@ -43,9 +49,10 @@ internal sealed class TestFrontEnd : IAsyncDisposable
     public IReadOnlyCollection<DeliveredBatch> Batches => _outbox.Batches;
 
     /// <param name="inboxes">Record each socket's events (decoded); false: only the batches, as a cost measurement needs.</param>
-    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket, bool inboxes = true)
+    /// <param name="settings">More configuration (<c>Rooms:...</c> keys), e.g. a shorter <c>Rooms:FrontEnd:EmptyRoomLinger</c>.</param>
+    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket, bool inboxes = true, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket, inboxes);
+        var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket, inboxes, settings);
         frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd._core.Local);
         await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
