@@ -106,6 +106,15 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether the socket's location is recorded in the cluster (see <see cref="TryMarkLocated"/>).</summary>
+    public bool IsLocated(string socketId)
+    {
+        lock (_lock)
+        {
+            return _located.Contains(socketId);
+        }
+    }
+
     /// <summary>Whether the socket's location was recorded in the cluster (and is now to be forgotten there); unmarks it.</summary>
     public bool ForgetLocation(string socketId)
     {

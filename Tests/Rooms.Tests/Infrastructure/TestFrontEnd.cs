@@ -100,6 +100,9 @@ internal sealed class TestFrontEnd : IAsyncDisposable
     /// <summary>The rooms of a socket, or null when this front end does not hold it.</summary>
     public string[]? RecordOf(string socketId) => _core.Membership.RoomsOf(socketId);
 
+    /// <summary>Whether the socket's location is recorded in the cluster (another front end looked for it).</summary>
+    public bool IsLocated(string socketId) => _core.Membership.IsLocated(socketId);
+
     public IReadOnlyCollection<string> SocketIds => _core.Membership.SocketIds();
 
     /// <summary>Stops answering without a goodbye, as a crashed front end does: its lease then lapses.</summary>
