@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
@@ -40,6 +41,9 @@ public sealed class InProcessSocket : IAsyncDisposable
     /// <summary>The socket's id, as a client's negotiation would report it.</summary>
     public string Id { get; }
 
+    /// <summary>How many requests the socket has sent.</summary>
+    internal long RequestsSent => Interlocked.Read(ref _nextInvocation);
+
     /// <summary>
     /// Connects a new socket to this front end's hub (<c>MapRooms</c>) and completes once the hub has answered
     /// its handshake. The hub runs its first request only once the socket is registered in the cluster.
@@ -55,6 +59,51 @@ public sealed class InProcessSocket : IAsyncDisposable
         try
         {
             await HubHandshake.RunAsync(socket._toServer.Writer, socket._toClient.Reader, protocol, "in-process socket", cancellationToken);
+        }
+        catch
+        {
+            await socket.DisposeAsync();
+            throw;
+        }
+
+        socket._reading = socket.ReadAsync();
+        return socket;
+    }
+
+    /// <summary>
+    /// Connects a new socket to this front end's hub as a client does, over loopback: negotiation over HTTP, then a
+    /// WebSocket to <paramref name="server"/> (its origin, e.g. <c>http://127.0.0.1:5000</c>) at
+    /// <paramref name="hubPath"/>, so Kestrel, SignalR's transport and the negotiation run too. Completes once the hub
+    /// has answered its handshake. Made for the warm-up at start (<see cref="WarmUp.StartupWarmUp"/>).
+    /// </summary>
+    internal static async Task<InProcessSocket> ConnectOverLoopbackAsync(IServiceProvider services, Uri server, string hubPath = "/sockets", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var protocol = services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
+            ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(10) };
+        using var negotiation = await http.PostAsync($"{hubPath}/negotiate?negotiateVersion=1", content: null, cancellationToken);
+        negotiation.EnsureSuccessStatusCode();
+        using var answer = JsonDocument.Parse(await negotiation.Content.ReadAsStreamAsync(cancellationToken));
+        var id = answer.RootElement.GetProperty("connectionId").GetString()!;
+        var token = answer.RootElement.GetProperty("connectionToken").GetString()!;
+        var webSocket = new ClientWebSocket();
+        try
+        {
+            var ws = new UriBuilder(server) { Scheme = server.Scheme == Uri.UriSchemeHttps ? "wss" : "ws", Path = hubPath, Query = "id=" + Uri.EscapeDataString(token) }.Uri;
+            await webSocket.ConnectAsync(ws, cancellationToken);
+        }
+        catch
+        {
+            webSocket.Dispose();
+            throw;
+        }
+
+        var socket = new InProcessSocket(protocol, id);
+        socket._served = socket.PumpAsync(webSocket);
+        try
+        {
+            await HubHandshake.RunAsync(socket._toServer.Writer, socket._toClient.Reader, protocol, "loopback socket", cancellationToken);
         }
         catch
         {
@@ -126,6 +175,77 @@ public sealed class InProcessSocket : IAsyncDisposable
         finally
         {
             await _toClient.Writer.CompleteAsync(error);
+        }
+    }
+
+    // The transport's part over a WebSocket: what the socket writes goes out as text frames, what arrives is the
+    // hub's side; the hub's close (or this socket's) ends both.
+    private async Task PumpAsync(ClientWebSocket webSocket)
+    {
+        using var _ = webSocket;
+        var sending = SendAsync(webSocket);
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var memory = _toClient.Writer.GetMemory(4096);
+                var received = await webSocket.ReceiveAsync(memory, CancellationToken.None);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                _toClient.Writer.Advance(received.Count);
+                if (received.EndOfMessage)
+                {
+                    await _toClient.Writer.FlushAsync();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await _toClient.Writer.CompleteAsync(error);
+            _toServer.Reader.CancelPendingRead();
+            await sending;
+        }
+    }
+
+    private async Task SendAsync(ClientWebSocket webSocket)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _toServer.Reader.ReadAsync();
+                foreach (var segment in result.Buffer)
+                {
+                    await webSocket.SendAsync(segment, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                }
+
+                _toServer.Reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            if (webSocket.State == WebSocketState.Open)
+            {
+                await webSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+        }
+        catch (Exception)
+        {
+            webSocket.Abort(); // the receive side ends with it
+        }
+        finally
+        {
+            await _toServer.Reader.CompleteAsync();
         }
     }
 

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,6 +25,7 @@ internal sealed partial class StartupWarmUp(
     FrontEndLease lease,
     IHostApplicationLifetime lifetime,
     IOptions<WarmUpOptions> options,
+    IOptions<SocketLimitsOptions> limits,
     TimeProvider time,
     ILogger<StartupWarmUp> logger) : BackgroundService
 {
@@ -30,6 +34,9 @@ internal sealed partial class StartupWarmUp(
 
     /// <summary>Completes when the warm-up is over, whether it succeeded, failed or is switched off.</summary>
     public Task Done => _done.Task;
+
+    /// <summary>The address its sockets connected to over loopback; null while it has not started, or when they connected in-process.</summary>
+    internal Uri? Loopback { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,12 +57,13 @@ internal sealed partial class StartupWarmUp(
 
             await lease.WhenAttached.WaitAsync(stoppingToken);
             var began = time.GetTimestamp();
+            var loopback = Loopback = _options.OverLoopback ? LoopbackAddress() : null;
             using var timeout = new CancellationTokenSource(_options.Timeout, time);
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
             try
             {
-                await Task.WhenAll(Enumerable.Range(0, _options.Sockets).Select(_ => RunSocketAsync(cancel.Token)));
-                LogWarmedUp(_options.Sockets, _options.Cycles, (long)time.GetElapsedTime(began).TotalMilliseconds);
+                await Task.WhenAll(Enumerable.Range(0, _options.Sockets).Select(_ => RunSocketAsync(loopback, began, cancel.Token)));
+                LogWarmedUp(_options.Sockets, loopback?.ToString() ?? "in-process", (long)time.GetElapsedTime(began).TotalMilliseconds);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
             {
@@ -76,17 +84,56 @@ internal sealed partial class StartupWarmUp(
         }
     }
 
-    private async Task RunSocketAsync(CancellationToken cancellationToken)
+    private async Task RunSocketAsync(Uri? loopback, long began, CancellationToken cancellationToken)
     {
-        await using var socket = await InProcessSocket.ConnectAsync(services, cancellationToken);
-        for (var i = 0; i < _options.Cycles; i++)
+        await using var socket = loopback is null
+            ? await InProcessSocket.ConnectAsync(services, cancellationToken)
+            : await InProcessSocket.ConnectOverLoopbackAsync(services, loopback, cancellationToken: cancellationToken);
+        // Paced below the per-socket request limit a client has (Rooms:Limits:RequestsPerSecondPerSocket, a token
+        // bucket that size): half the bucket at once, then 80 % of its rate.
+        var connected = time.GetTimestamp();
+        var rate = 0.8 * limits.Value.RequestsPerSecondPerSocket;
+        var burst = 0.5 * limits.Value.RequestsPerSecondPerSocket;
+        for (var i = 0; i < _options.Cycles || time.GetElapsedTime(began) < _options.Duration; i++)
         {
             await cycle(socket, i, cancellationToken);
+            var ahead = (socket.RequestsSent - burst) / rate - time.GetElapsedTime(connected).TotalSeconds;
+            if (ahead > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(ahead), time, cancellationToken);
+            }
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} in-process sockets, {Cycles} cycles each.")]
-    private partial void LogWarmedUp(int sockets, int cycles, long elapsedMs);
+    /// <summary>This server's own plain-HTTP address, as a client on this machine reaches it; null when it has none.</summary>
+    private Uri? LoopbackAddress()
+    {
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        foreach (var address in addresses)
+        {
+            if (!address.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            // Wildcards (http://+:80, http://*:80, http://0.0.0.0:80, http://[::]:80) are reached on loopback.
+            var rest = address["http://".Length..];
+            var colon = rest.LastIndexOf(':');
+            if (colon < 0 || !int.TryParse(rest[(colon + 1)..].TrimEnd('/'), out var port))
+            {
+                continue;
+            }
+
+            var host = rest[..colon];
+            host = host is "+" or "*" or "0.0.0.0" or "[::]" or "localhost" ? "127.0.0.1" : host;
+            return new Uri($"http://{host}:{port}");
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} sockets connected over {Transport}.")]
+    private partial void LogWarmedUp(int sockets, string transport, long elapsedMs);
 
     [LoggerMessage(2, LogLevel.Warning, "The warm-up took longer than {Timeout} (Rooms:WarmUp:Timeout); ready without it.")]
     private partial void LogTimedOut(TimeSpan timeout);

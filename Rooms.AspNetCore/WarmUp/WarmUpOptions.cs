@@ -2,7 +2,7 @@ namespace Orleans.Rooms.WarmUp;
 
 /// <summary>
 /// The warm-up a front end runs at start (<see cref="RoomsServiceCollectionExtensions.AddRoomsWarmUp"/>), bound
-/// from section <c>Rooms:WarmUp</c>: <c>Enabled</c>, <c>Sockets</c>, <c>Cycles</c>, <c>Timeout</c>.
+/// from section <c>Rooms:WarmUp</c>: <c>Enabled</c>, <c>Sockets</c>, <c>Cycles</c>, <c>Duration</c>, <c>OverLoopback</c>, <c>Timeout</c>.
 /// </summary>
 public sealed class WarmUpOptions : ISelfValidatingOptions
 {
@@ -21,6 +21,19 @@ public sealed class WarmUpOptions : ISelfValidatingOptions
     /// <summary>Cycles each socket runs.</summary>
     public int Cycles { get; set; } = 50;
 
+    /// <summary>
+    /// The least time the sockets run cycles (more than <see cref="Cycles"/> if need be): long enough for the runtime
+    /// to recompile the hot methods with their profile (tiered compilation), so the first clients meet optimized code.
+    /// </summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// Whether the sockets connect as clients do, over loopback to this server's own HTTP address (negotiation,
+    /// WebSocket, Kestrel: the whole path a client's request takes), rather than in-process. In-process when the
+    /// server listens on no plain-HTTP address.
+    /// </summary>
+    public bool OverLoopback { get; set; } = true;
+
     /// <summary>The longest the warm-up may take once the front end is attached; past it, it reports ready without.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
 
@@ -35,6 +48,11 @@ public sealed class WarmUpOptions : ISelfValidatingOptions
         if (Cycles is < 1 or > MaxCycles)
         {
             return $"Rooms:WarmUp:Cycles must be from 1 to {MaxCycles} (was {Cycles}).";
+        }
+
+        if (Duration < TimeSpan.Zero || Duration > TimeSpan.FromMinutes(1))
+        {
+            return $"Rooms:WarmUp:Duration must be from 00:00:00 to 00:01:00 (was {Duration}).";
         }
 
         if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(5))

@@ -10,8 +10,8 @@ using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 namespace Orleans.Rooms.WebFrontend.Tests;
 
 /// <summary>
-/// The warm-up at start (Rooms:WarmUp): the example app's cycle on in-process sockets, run once the front end
-/// is attached. The process answers /healthz all along; /readyz waits for the warm-up, which leaves no socket
+/// The warm-up at start (Rooms:WarmUp): the example app's cycle on sockets connected over loopback as clients are,
+/// run once the front end is attached. The process answers /healthz all along; /readyz waits for the warm-up, which leaves no socket
 /// and no room behind.
 /// </summary>
 public sealed class WarmUpTests
@@ -54,6 +54,32 @@ public sealed class WarmUpTests
     }
 
     [Fact]
+    public async Task TheWarmUpConnectsOverLoopbackAsAClientDoesAndRunsCyclesForItsDuration()
+    {
+        var transports = new System.Collections.Concurrent.ConcurrentBag<string?>();
+        var cycles = 0;
+        await using var server = await StartAsync(
+            async (socket, cycle, cancellationToken) =>
+            {
+                // The id the negotiation gave is the socket's id, as for any client.
+                var connected = (JsonElement)(await socket.RequestAsync("GET", "/socketId", cancellationToken: cancellationToken)).Body!;
+                Assert.Equal(socket.Id, connected.GetString());
+                await ExampleAppWarmUp.CycleAsync(socket, cycle, cancellationToken);
+                Interlocked.Increment(ref cycles);
+            },
+            duration: "00:00:01");
+        var warmUp = server.Services.GetRequiredService<StartupWarmUp>();
+        await warmUp.Done.WaitAsync(TestSocket.Timeout);
+
+        Assert.NotNull(warmUp.Loopback);
+        Assert.Equal("127.0.0.1", warmUp.Loopback!.Host);
+        Assert.True(cycles > Sockets * Cycles, $"{cycles} cycles: the sockets stopped before the 1 s duration ({Sockets * Cycles} is the least)");
+        Assert.Equal(0, server.Services.GetRequiredService<LocalSockets>().Count);
+        using var http = server.Http();
+        Assert.Empty(await ListedRoomsAsync(http));
+    }
+
+    [Fact]
     public async Task AWarmUpThatFailsLeavesTheFrontEndReadyAndServing()
     {
         await using var server = await StartAsync((_, _, _) => throw new InvalidOperationException("The cycle failed."));
@@ -89,7 +115,7 @@ public sealed class WarmUpTests
         Assert.Empty(await ListedRoomsAsync(http));
     }
 
-    private static Task<FrontEndServer> StartAsync(WarmUpCycle? cycle, bool waitForWarmUp = true)
+    private static Task<FrontEndServer> StartAsync(WarmUpCycle? cycle, bool waitForWarmUp = true, string? duration = null)
         => FrontEndServer.StartAsync(
             "warm-up-" + Guid.NewGuid().ToString("N")[..8],
             configure: builder =>
@@ -105,6 +131,7 @@ public sealed class WarmUpTests
                 ["Rooms:WarmUp:Enabled"] = "true",
                 ["Rooms:WarmUp:Sockets"] = Sockets.ToString(),
                 ["Rooms:WarmUp:Cycles"] = Cycles.ToString(),
+                ["Rooms:WarmUp:Duration"] = duration ?? "00:00:00",
             },
             waitForWarmUp: waitForWarmUp);
 
