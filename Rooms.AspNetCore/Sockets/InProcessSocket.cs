@@ -50,24 +50,11 @@ public sealed class InProcessSocket : IAsyncDisposable
     /// </summary>
     public static async Task<InProcessSocket> ConnectAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        var protocol = services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
-            ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
         var handler = services.GetRequiredService<HubConnectionHandler<SocketHub>>();
-        var socket = new InProcessSocket(protocol, SocketIds.New());
+        var socket = new InProcessSocket(JsonProtocol(services), SocketIds.New());
         var connection = new DefaultConnectionContext(socket.Id, new Duplex(socket._toServer.Reader, socket._toClient.Writer), new Duplex(socket._toClient.Reader, socket._toServer.Writer));
         socket._served = socket.ServeAsync(handler, connection);
-        try
-        {
-            await HubHandshake.RunAsync(socket._toServer.Writer, socket._toClient.Reader, protocol, "in-process socket", cancellationToken);
-        }
-        catch
-        {
-            await socket.DisposeAsync();
-            throw;
-        }
-
-        socket._reading = socket.ReadAsync();
-        return socket;
+        return await socket.HandshakeAsync("in-process socket", cancellationToken);
     }
 
     /// <summary>
@@ -79,8 +66,7 @@ public sealed class InProcessSocket : IAsyncDisposable
     internal static async Task<InProcessSocket> ConnectOverLoopbackAsync(IServiceProvider services, Uri server, string hubPath = "/sockets", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var protocol = services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
-            ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
+        var protocol = JsonProtocol(services);
         using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(10) };
         using var negotiation = await http.PostAsync($"{hubPath}/negotiate?negotiateVersion=1", content: null, cancellationToken);
         negotiation.EnsureSuccessStatusCode();
@@ -101,18 +87,28 @@ public sealed class InProcessSocket : IAsyncDisposable
 
         var socket = new InProcessSocket(protocol, id);
         socket._served = socket.PumpAsync(webSocket);
+        return await socket.HandshakeAsync("loopback socket", cancellationToken);
+    }
+
+    private static IHubProtocol JsonProtocol(IServiceProvider services)
+        => services.GetRequiredService<IHubProtocolResolver>().GetProtocol(Protocol, null)
+            ?? throw new InvalidOperationException("The hub has no JSON protocol, which an in-process socket speaks.");
+
+    /// <summary>The hub's handshake over the socket's transport (already started); then its reads. Disposed when it fails.</summary>
+    private async Task<InProcessSocket> HandshakeAsync(string what, CancellationToken cancellationToken)
+    {
         try
         {
-            await HubHandshake.RunAsync(socket._toServer.Writer, socket._toClient.Reader, protocol, "loopback socket", cancellationToken);
+            await HubHandshake.RunAsync(_toServer.Writer, _toClient.Reader, _protocol, what, cancellationToken);
         }
         catch
         {
-            await socket.DisposeAsync();
+            await DisposeAsync();
             throw;
         }
 
-        socket._reading = socket.ReadAsync();
-        return socket;
+        _reading = ReadAsync();
+        return this;
     }
 
     /// <summary>Sends a request envelope (docs/protocol.md) and returns the answer, as hub method <c>Request</c> does for any socket.</summary>
