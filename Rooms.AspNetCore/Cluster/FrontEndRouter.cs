@@ -9,13 +9,14 @@ namespace Orleans.Rooms.Cluster;
 /// call (this one in memory, any other through its grain); for a socket id, the front end that holds it.
 /// </summary>
 /// <remarks>
-/// A socket's location is recorded in the cluster (its socket grain) only once some front end looks for it
-/// there and finds nothing: then every attached front end is asked, and the one that holds it records it
-/// (docs/design.md, "Locating a socket"). So a socket nobody looks for from elsewhere costs the cluster nothing.
-/// Where another front end's socket is, once found, is kept (<see cref="LocatedSocketsKept"/>, least recently
-/// used forgotten first): the next change or read of it goes straight there, and only an "unknown" answer from
-/// there sends it to its socket grain again. A socket found nowhere is remembered as such for
-/// <see cref="FreshFor"/>, so a stream of requests for a socket that is gone costs one search.
+/// A change or read of another front end's socket goes to the front end it was last found on; the first time (or when
+/// that one no longer holds it), to every other attached front end at once, with the call itself: the holder answers,
+/// and is remembered (<see cref="LocatedSocketsKept"/>, least recently used forgotten first). No socket grain is on
+/// that path. A broadcast to a socket's own-id room and a resume elsewhere need its front end without a call to make
+/// there: they read its socket grain, which knows a socket once some front end looked for it that way or it moved (the
+/// holder records it when asked, <see cref="IFrontEnd.Relist"/>). A socket found nowhere is remembered as such for
+/// <see cref="FreshFor"/>, so a stream of requests for a socket that is gone costs one search (docs/design.md,
+/// "Locating a socket").
 /// </remarks>
 internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, TimeProvider time) : IDisposable
 {
@@ -41,9 +42,8 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     /// <summary>
     /// Calls the front end that holds socket <paramref name="socketId"/> and returns its answer, once an answer
     /// shows (by <paramref name="holds"/>) that it holds it: this front end first, then the one it was last found
-    /// on, then the one the cluster names (then remembered). An answer that does not hold it from the one the
-    /// cluster named is returned as is, and so is this front end's when no front end holds it. An error of a
-    /// remembered front end is the answer: the cluster could only name the same one.
+    /// on, then every other attached front end at once (the holder then remembered). This front end's answer when no
+    /// front end holds it. An error of a remembered front end is the answer.
     /// </summary>
     public async Task<T> OnFrontEndOf<T>(string socketId, Func<IFrontEnd, Task<T>> call, Func<T, bool> holds)
     {
@@ -74,19 +74,47 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
             _located.Remove(socketId);
         }
 
-        var frontEnd = await LocateAsync(socketId);
-        if (frontEnd is null || frontEnd == local.Id)
+        // Not remembered: every other attached front end is asked with the call itself. The holder answers it (a change
+        // is applied there only), the others answer that they do not hold the socket: one round of calls, in parallel,
+        // and no socket grain on the way (docs/design.md, "Locating a socket").
+        var (frontEnd, result) = await OnHolderAsync(socketId, call, holds);
+        Remember(socketId, frontEnd);
+        return frontEnd is null ? here : result;
+    }
+
+    /// <summary>The call on every other attached front end (the registry's list, read at most <see cref="FreshFor"/> ago, then fresh); the one that holds the socket and its answer.</summary>
+    private async Task<(string? FrontEnd, T Answer)> OnHolderAsync<T>(string socketId, Func<IFrontEnd, Task<T>> call, Func<T, bool> holds)
+    {
+        var asked = new HashSet<string>(StringComparer.Ordinal) { local.Id };
+        Exception? unanswered = null;
+        foreach (var fresh in (bool[])[false, true])
         {
-            return here; // held nowhere, or its grain names this front end, which does not hold it (it just ended)
+            var frontEnds = (await AttachedAsync(fresh)).Where(asked.Add).ToArray();
+            var answers = await Task.WhenAll(frontEnds.Select(async id =>
+            {
+                try
+                {
+                    return (Id: id, Held: true, Answer: await call(Get(id)));
+                }
+                catch (Exception ex)
+                {
+                    unanswered = ex;
+                    return (Id: id, Held: false, Answer: default(T)!);
+                }
+            }));
+
+            foreach (var (id, answered, answer) in answers)
+            {
+                if (answered && holds(answer))
+                {
+                    return (id, answer);
+                }
+            }
         }
 
-        var result = await call(Get(frontEnd));
-        if (holds(result))
-        {
-            Remember(socketId, frontEnd);
-        }
-
-        return result;
+        // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
+        // that is not a "no", and the caller hears the error rather than a live socket called unknown.
+        return unanswered is null ? (null, default!) : throw unanswered;
     }
 
     /// <summary>
@@ -124,21 +152,20 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     /// <see cref="FreshFor"/> while the id is known): a front end named by a client is asked only when it is one.
     /// </summary>
     public async ValueTask<bool> IsAttachedAsync(string frontEndId)
-    {
-        if (frontEndId == local.Id || (_attached is { } known && known.Ids.Contains(frontEndId)))
-        {
-            return true;
-        }
+        => frontEndId == local.Id || (_attached is { } known && known.Ids.Contains(frontEndId)) || (await AttachedAsync(fresh: false)).Contains(frontEndId);
 
-        if (_attached is { } recent && IsFresh(recent.At))
+    /// <summary>The attached front ends: the registry's list as read less than <see cref="FreshFor"/> ago, or read now (always, when <paramref name="fresh"/>).</summary>
+    private async ValueTask<HashSet<string>> AttachedAsync(bool fresh)
+    {
+        if (!fresh && _attached is { } recent && IsFresh(recent.At))
         {
-            return false;
+            return recent.Ids;
         }
 
         var ids = await door.FrontEndsAsync(CancellationToken.None);
         var read = new AttachedFrontEnds(new HashSet<string>(ids, StringComparer.Ordinal), time.GetTimestamp());
         _attached = read;
-        return read.Ids.Contains(frontEndId);
+        return read.Ids;
     }
 
     public void Dispose() => _located.Dispose();
