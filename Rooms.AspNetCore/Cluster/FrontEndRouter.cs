@@ -32,6 +32,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
 
     private readonly MemoryCache _located = new(new MemoryCacheOptions { SizeLimit = LocatedSocketsKept, CompactionPercentage = 0.25 });
     private volatile AttachedFrontEnds? _attached;
+    private Task<AttachedFrontEnds>? _reading;
 
     /// <summary>This front end's id.</summary>
     public string Id => local.Id;
@@ -154,7 +155,11 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     public async ValueTask<bool> IsAttachedAsync(string frontEndId)
         => frontEndId == local.Id || (_attached is { } known && known.Ids.Contains(frontEndId)) || (await AttachedAsync(fresh: false)).Contains(frontEndId);
 
-    /// <summary>The attached front ends: the registry's list as read less than <see cref="FreshFor"/> ago, or read now (always, when <paramref name="fresh"/>).</summary>
+    /// <summary>
+    /// The attached front ends: the registry's list as read less than <see cref="FreshFor"/> ago, or read now (always,
+    /// when <paramref name="fresh"/>). Callers that need it at the same time share one read: a burst of requests for
+    /// sockets not found yet (a kick of every member of a room, say) costs the registry one call, not one each.
+    /// </summary>
     private async ValueTask<HashSet<string>> AttachedAsync(bool fresh)
     {
         if (!fresh && _attached is { } recent && IsFresh(recent.At))
@@ -162,10 +167,30 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
             return recent.Ids;
         }
 
-        var ids = await door.FrontEndsAsync(CancellationToken.None);
-        var read = new AttachedFrontEnds(new HashSet<string>(ids, StringComparer.Ordinal), time.GetTimestamp());
-        _attached = read;
-        return read.Ids;
+        var reading = Volatile.Read(ref _reading);
+        if (reading is null || reading.IsCompleted)
+        {
+            var started = ReadAttachedAsync();
+            reading = Interlocked.CompareExchange(ref _reading, started, reading) == reading ? started : Volatile.Read(ref _reading)!;
+        }
+
+        return (await reading).Ids;
+    }
+
+    private async Task<AttachedFrontEnds> ReadAttachedAsync()
+    {
+        try
+        {
+            var ids = await door.FrontEndsAsync(CancellationToken.None);
+            var read = new AttachedFrontEnds(new HashSet<string>(ids, StringComparer.Ordinal), time.GetTimestamp());
+            _attached = read;
+            return read;
+        }
+        finally
+        {
+            // The next caller that finds the list old starts the next read (a finished one is never awaited again).
+            _reading = null;
+        }
     }
 
     public void Dispose() => _located.Dispose();
