@@ -127,11 +127,11 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var grains = orleans.Grains;
         var lostIds = Ids(lost); // taken now: a client forgets its socket id once its connection is gone
 
-        // Looked for from the survivor, so their locations are recorded in the cluster (docs/design.md, "Locating a socket"):
-        // the purge must forget those too.
+        // Broadcast to by id from the survivor, so their locations are recorded in the cluster (docs/design.md, "Locating a
+        // socket"): the purge must forget those too.
         foreach (var socket in lostIds)
         {
-            Assert.Contains(victimOnly, await SocketRoomsAsync(survivor, socket));
+            Ok(await kept[0].RequestAsync("POST", "/broadcastFunRoom", new { roomName = socket, eventName = "located", data = 1 }));
         }
 
         var victimId = await grains.GetGrain<ISocketGrain>(lostIds[0]).GetFrontEnd();
