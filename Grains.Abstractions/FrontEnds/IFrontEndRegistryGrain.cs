@@ -22,4 +22,11 @@ internal interface IFrontEndRegistryGrain : IGrainWithIntegerKey
 
     [Alias("GetFrontEnds")]
     Task<string[]> GetFrontEnds();
+
+    /// <summary>
+    /// Whether the front end is listed: true at once when it is; a "no" from a registry just activated waits, as
+    /// <see cref="GetFrontEnds"/> does, until every live front end has had time to register again.
+    /// </summary>
+    [Alias("IsAttached")]
+    Task<bool> IsAttached(string frontEndId);
 }

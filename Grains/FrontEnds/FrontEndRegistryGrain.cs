@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Orleans.Placement;
 
 namespace Orleans.Rooms.FrontEnds;
@@ -10,6 +11,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// blast and every lookup of an unknown socket a call to a grain that first waits for a renewal that never comes.
 /// </summary>
 [KeepAlive]
+[Reentrant] // a young registry's read waits out a renewal period; the renewals it waits for (and a listed front end's check) must not queue behind it
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
 internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEndRegistryGrain
 {
@@ -45,6 +47,26 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
 
     public async Task<string[]> GetFrontEnds()
     {
+        await SettleAsync();
+        DropLapsed();
+        return _snapshot ??= [.. _leaseEnds.Keys];
+    }
+
+    public async Task<bool> IsAttached(string frontEndId)
+    {
+        // A front end listed is attached whatever the registry's age: only a "no" has to wait for the renewals.
+        if (_leaseEnds.TryGetValue(frontEndId, out var ends) && ends >= time.GetUtcNow())
+        {
+            return true;
+        }
+
+        await SettleAsync();
+        DropLapsed();
+        return _leaseEnds.ContainsKey(frontEndId);
+    }
+
+    private async Task SettleAsync()
+    {
         // Just activated (the silo that had the list went): every live front end registers again within
         // one renewal period, so a list asked for sooner would miss some. Wait out the rest of it.
         if (!_settled)
@@ -57,9 +79,6 @@ internal sealed class FrontEndRegistryGrain(TimeProvider time) : Grain, IFrontEn
 
             _settled = true;
         }
-
-        DropLapsed();
-        return _snapshot ??= [.. _leaseEnds.Keys];
     }
 
     /// <summary>Drops the entries whose lease passed (a handful of front ends: a scan per read costs nothing).</summary>

@@ -61,6 +61,8 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
 
     public Task<string[]> FrontEndsAsync(CancellationToken cancellationToken) => Retry(() => Registry.GetFrontEnds(), cancellationToken);
 
+    public Task<bool> IsAttachedAsync(string frontEndId) => Retry(() => Registry.IsAttached(frontEndId));
+
     public Task<string> LocateAsync(string socketId) => Retry(() => grains.GetGrainByKey<ISocketGrain>(socketId).GetFrontEnd());
 
     public IFrontEnd FrontEnd(string frontEndId) => new RemoteFrontEnd(frontEndId, this);

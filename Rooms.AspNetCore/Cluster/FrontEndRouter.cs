@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
@@ -33,6 +34,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     private readonly MemoryCache _located = new(new MemoryCacheOptions { SizeLimit = LocatedSocketsKept, CompactionPercentage = 0.25 });
     private volatile AttachedFrontEnds? _attached;
     private Task<AttachedFrontEnds>? _reading;
+    private readonly ConcurrentDictionary<string, Task<bool>> _checking = new(StringComparer.Ordinal);
 
     /// <summary>This front end's id.</summary>
     public string Id => local.Id;
@@ -149,11 +151,34 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     public Task<string?> FindAsync(string socketId) => LocateAsync(socketId);
 
     /// <summary>
-    /// Whether <paramref name="frontEndId"/> is attached to the cluster (the registry, read at most once per
-    /// <see cref="FreshFor"/> while the id is known): a front end named by a client is asked only when it is one.
+    /// Whether <paramref name="frontEndId"/> is attached to the cluster: in the registry's list as last read, or, when
+    /// that list is older than <see cref="FreshFor"/> and does not name it, the registry asked about that one front
+    /// end (concurrent checks of one id share the call). A front end named by a client is asked only when it is one.
+    /// Not the whole list: a registry just activated holds a list back for a renewal period, but a listed front end
+    /// it names at once, so a resume elsewhere right after a silo loss (or a cluster's start) is not held up.
     /// </summary>
     public async ValueTask<bool> IsAttachedAsync(string frontEndId)
-        => frontEndId == local.Id || (_attached is { } known && known.Ids.Contains(frontEndId)) || (await AttachedAsync(fresh: false)).Contains(frontEndId);
+    {
+        if (frontEndId == local.Id)
+        {
+            return true;
+        }
+
+        if (_attached is { } known && (known.Ids.Contains(frontEndId) || IsFresh(known.At)))
+        {
+            return known.Ids.Contains(frontEndId);
+        }
+
+        var check = _checking.GetOrAdd(frontEndId, door.IsAttachedAsync);
+        try
+        {
+            return await check;
+        }
+        finally
+        {
+            _checking.TryRemove(new KeyValuePair<string, Task<bool>>(frontEndId, check));
+        }
+    }
 
     /// <summary>
     /// The attached front ends: the registry's list as read less than <see cref="FreshFor"/> ago, or read now (always,

@@ -59,6 +59,9 @@ internal interface IClusterDoor
     /// <summary>The ids of every attached front end.</summary>
     Task<string[]> FrontEndsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether the front end is attached (the registry: a listed one answers at once, even while the registry is young).</summary>
+    Task<bool> IsAttachedAsync(string frontEndId);
+
     /// <summary>The front end that holds a socket, from its socket grain; throws <see cref="SocketNotFoundException"/> when it knows none.</summary>
     Task<string> LocateAsync(string socketId);
 

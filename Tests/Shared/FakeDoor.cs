@@ -148,6 +148,8 @@ internal sealed class FakeDoor : IClusterDoor
 
     public Task<string[]> FrontEndsAsync(CancellationToken cancellationToken) => throw NotHere();
 
+    public Task<bool> IsAttachedAsync(string frontEndId) => throw NotHere();
+
     public Task<string> LocateAsync(string socketId) => throw NotHere();
 
     public IFrontEnd FrontEnd(string frontEndId) => throw NotHere();

@@ -3,6 +3,7 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Orleans.Core.Internal;
 using Orleans.Rooms.FrontEnds;
 
 namespace Orleans.Rooms.Tests.Faults;
@@ -82,6 +83,31 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         await Assert.ThrowsAsync<SocketNotFoundException>(() => api.SocketRoomsAsync(Unique.Room()));
         output.WriteLine($"unknown socket answered in {lookup.ElapsedMilliseconds} ms once the ghost lapsed");
         Assert.True(lookup.Elapsed < FrontEndRenewal.MaxPeriod / 2, $"an unknown socket took {lookup.Elapsed} to answer");
+    }
+
+    [Fact]
+    public async Task ARegistryJustActivatedNamesAListedFrontEndAtOnceAndTakesRenewalsWhileAReadWaits()
+    {
+        await using var frontEnd = await fixture.FrontEnd();
+        var registry = fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
+
+        // As after the loss of its silo: a new activation, empty until the front ends renew.
+        await registry.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var young = Stopwatch.StartNew();
+        var list = registry.GetFrontEnds();
+
+        // The list waits out a renewal period (a front end that has not renewed yet would be missing from it); the
+        // renewal it waits for, and the check of a front end already listed, do not queue behind it.
+        await frontEnd.RenewAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await registry.IsAttached(frontEnd.Id));
+        var answered = young.Elapsed;
+        Assert.False(list.IsCompleted, $"the young registry's list answered after {young.Elapsed}");
+        Assert.True(answered < FrontEndRenewal.MaxPeriod / 2, $"a renewal and a check of a listed front end took {answered}");
+
+        Assert.Contains(frontEnd.Id, await list);
+        Assert.True(young.Elapsed >= FrontEndRenewal.MaxPeriod - TimeSpan.FromSeconds(1), $"the list answered after {young.Elapsed}");
+        Assert.False(await registry.IsAttached("nobody-" + Unique.Room()));
+        output.WriteLine($"listed front end named {answered.TotalMilliseconds:F0} ms after the registry's activation; its list after {young.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
