@@ -97,12 +97,12 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
             {
                 try
                 {
-                    return (Id: id, Held: true, Answer: await call(Get(id)));
+                    return (Id: id, Answered: true, Answer: await call(Get(id)));
                 }
                 catch (Exception ex)
                 {
                     unanswered = ex;
-                    return (Id: id, Held: false, Answer: default(T)!);
+                    return (Id: id, Answered: false, Answer: default(T)!);
                 }
             }));
 
@@ -240,10 +240,10 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
         return frontEnd;
     }
 
-    /// <summary>Asks every other attached front end whether it holds the socket (the one that does records its location); which one did, or null.</summary>
+    /// <summary>Asks every other attached front end (the registry read now, shared with concurrent readers) whether it holds the socket (the one that does records its location); which one did, or null.</summary>
     private async Task<string?> FindAnywhereAsync(string socketId)
     {
-        var frontEnds = await door.FrontEndsAsync(CancellationToken.None);
+        var frontEnds = await AttachedAsync(fresh: true);
         Exception? unanswered = null;
         var answers = await Task.WhenAll(frontEnds.Where(id => id != local.Id).Select(async id =>
         {
