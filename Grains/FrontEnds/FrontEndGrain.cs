@@ -32,6 +32,7 @@ internal sealed partial class FrontEndGrain(
     private bool _unreachable;
     private Guid _incarnation = Guid.NewGuid();
     private IFrontEndObserver? _observer;
+    private IGrainTimer? _leaving;
     private DateTimeOffset _leaseEnds;
     private bool _purging;
     private bool _purged;
@@ -54,6 +55,8 @@ internal sealed partial class FrontEndGrain(
         ArgumentNullException.ThrowIfNull(observer);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         _observer = observer;
+        _leaving?.Dispose();
+        _leaving = null;
         _leaseEnds = time.GetUtcNow() + lease;
         _unreachable = false;
         _purged = false;
@@ -108,8 +111,16 @@ internal sealed partial class FrontEndGrain(
     {
         await Purge("detached");
         _observer = null;
+
+        // Gone for good, and said so: a call that comes in the next moments (another front end's list of attached
+        // front ends is up to 3 s old) answers at once that the front end is not there, rather than waiting, as a
+        // new activation would, a renewal period for a front end that might be coming back. A renewal after this
+        // (the same front end attaching again) meets a new incarnation, so it lists everything again.
+        _firstRenewal.TrySetResult();
+        _incarnation = Guid.NewGuid();
         AllowCollection();
-        DeactivateOnIdle();
+        _leaving?.Dispose();
+        _leaving = this.RegisterGrainTimer(() => { DeactivateOnIdle(); return Task.CompletedTask; }, new GrainTimerCreationOptions(FrontEndRenewal.MaxPeriod, Timeout.InfiniteTimeSpan));
     }
 
     public async Task Deliver(DeliveryBatch batch)

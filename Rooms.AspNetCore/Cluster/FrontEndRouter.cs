@@ -92,32 +92,55 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
         Exception? unanswered = null;
         foreach (var fresh in (bool[])[false, true])
         {
-            var frontEnds = (await AttachedAsync(fresh)).Where(asked.Add).ToArray();
-            var answers = await Task.WhenAll(frontEnds.Select(async id =>
+            var (frontEnd, answer, error) = await FirstHolderAsync((await AttachedAsync(fresh)).Where(asked.Add), id => call(Get(id)), holds);
+            if (frontEnd is not null)
             {
-                try
-                {
-                    return (Id: id, Answered: true, Answer: await call(Get(id)));
-                }
-                catch (Exception ex)
-                {
-                    unanswered = ex;
-                    return (Id: id, Answered: false, Answer: default(T)!);
-                }
-            }));
-
-            foreach (var (id, answered, answer) in answers)
-            {
-                if (answered && holds(answer))
-                {
-                    return (id, answer);
-                }
+                return (frontEnd, answer!);
             }
+
+            unanswered ??= error;
         }
 
         // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
         // that is not a "no", and the caller hears the error rather than a live socket called unknown.
         return unanswered is null ? (null, default!) : throw unanswered;
+    }
+
+    /// <summary>
+    /// Asks every one of <paramref name="frontEnds"/> at once and returns as soon as one answers that it holds the socket
+    /// (by <paramref name="holds"/>): a front end that is slow to say no (a dead one's grain, just activated, waits out a
+    /// renewal period before it answers) must not hold up the answer of the one that has the socket. With no holder, it
+    /// returns once every one has answered, with the error of one that could not be asked, if any.
+    /// </summary>
+    private static async Task<(string? FrontEnd, T? Answer, Exception? Unanswered)> FirstHolderAsync<T>(IEnumerable<string> frontEnds, Func<string, Task<T>> ask, Func<T, bool> holds)
+    {
+        var pending = frontEnds.Select(async id =>
+        {
+            try
+            {
+                return (Id: id, Answer: await ask(id), Error: (Exception?)null);
+            }
+            catch (Exception ex)
+            {
+                return (Id: id, Answer: default(T), Error: ex);
+            }
+        }).ToList();
+
+        Exception? unanswered = null;
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            var (id, answer, error) = await done;
+            if (error is null && holds(answer!))
+            {
+                return (id, answer, null);
+            }
+
+            unanswered ??= error;
+        }
+
+        return (null, default, unanswered);
     }
 
     /// <summary>
@@ -243,24 +266,12 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     /// <summary>Asks every other attached front end (the registry read now, shared with concurrent readers) whether it holds the socket (the one that does records its location); which one did, or null.</summary>
     private async Task<string?> FindAnywhereAsync(string socketId)
     {
-        var frontEnds = await AttachedAsync(fresh: true);
-        Exception? unanswered = null;
-        var answers = await Task.WhenAll(frontEnds.Where(id => id != local.Id).Select(async id =>
-        {
-            try
-            {
-                return await Get(id).Relist(socketId) ? id : null;
-            }
-            catch (Exception ex)
-            {
-                unanswered = ex;
-                return null;
-            }
-        }));
+        var others = (await AttachedAsync(fresh: true)).Where(id => id != local.Id);
+        var (frontEnd, _, unanswered) = await FirstHolderAsync(others, id => Get(id).Relist(socketId), held => held);
 
         // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
         // that is not a "no", and the caller hears the error rather than a live socket called unknown.
-        return answers.FirstOrDefault(id => id is not null) ?? (unanswered is null ? null : throw unanswered);
+        return frontEnd ?? (unanswered is null ? null : throw unanswered);
     }
 
     private void Remember(string socketId, string? frontEnd)

@@ -111,6 +111,44 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AFirstChangeByIdWaitsNeitherForAFrontEndSlowToSayNoNorForOneThatJustDetached()
+    {
+        var registry = fixture.Cluster.Client.GetGrain<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key);
+        await registry.GetFrontEnds(); // a registry activated just now answers its first read a renewal period later
+        await using var holder = await fixture.FrontEnd();
+        await using var asker = await fixture.FrontEnd();
+        var leaving = await fixture.FrontEnd();
+        var socket = await holder.ConnectAsync();
+
+        // The asker reads the list of attached front ends with its first change of another front end's socket, and uses
+        // it for 3 s. A front end that detaches meanwhile is still on it: asked, its grain says no at once.
+        await asker.Api.JoinAsync(socket, Unique.Room());
+        await leaving.DisposeAsync();
+        var unknown = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => asker.Api.SocketRoomsAsync("nobody-" + Unique.Room()));
+        Assert.True(unknown.Elapsed < FrontEndRenewal.MaxPeriod / 2, $"an unknown socket took {unknown.Elapsed} to answer with a front end that just detached on the list");
+
+        // A listed front end whose grain is new and hears from nobody (as after the silo of a dead front end's grain went)
+        // says no only after a renewal period: the holder's answer does not wait for it.
+        var ghost = "ghost-" + Unique.Room();
+        await registry.Register(ghost, TimeSpan.FromSeconds(30));
+        try
+        {
+            await using var fresh = await fixture.FrontEnd();
+            var room = Unique.Room();
+            var change = Stopwatch.StartNew();
+            await fresh.Api.JoinAsync(socket, room);
+            Assert.True(change.Elapsed < FrontEndRenewal.MaxPeriod / 2, $"a first change by id took {change.Elapsed} with a slow front end on the list");
+            Assert.Contains(room, holder.RecordOf(socket)!);
+            output.WriteLine($"unknown socket: {unknown.ElapsedMilliseconds} ms with a detached front end listed; first change by id: {change.ElapsedMilliseconds} ms with a slow one listed");
+        }
+        finally
+        {
+            await registry.Unregister(ghost);
+        }
+    }
+
+    [Fact]
     public async Task AFrontEndPurgedWhileAliveSeesANewIncarnationAndRestoresEveryMembership()
     {
         var api = fixture.Api(1);
