@@ -178,6 +178,7 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
                     Interlocked.Increment(ref failed);
                 }
 
+                // A rate (a numbered broadcast every 50 ms through the fault), not a wait for a state.
                 await Task.Delay(50);
             }
         });

@@ -249,6 +249,8 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
             Ok(await sender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = $"load-{sent}" }));
             sent++;
             Interlocked.Increment(ref progress.Value);
+
+            // A rate (20 broadcasts a second through the restarts), not a wait for a state.
             await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
 

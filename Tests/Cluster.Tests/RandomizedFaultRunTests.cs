@@ -193,6 +193,8 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
             else
             {
                 failures.AddOrUpdate(failure, 1, (_, n) => n + 1);
+
+                // A client's back-off after a failed request.
                 await Task.Delay(100, CancellationToken.None);
             }
         }

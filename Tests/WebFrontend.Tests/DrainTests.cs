@@ -45,6 +45,7 @@ public sealed class DrainTests(ITestOutputHelper output)
                     Interlocked.Increment(ref unlisted);
                 }
 
+                // A rate (the load keeps coming while the socket moves), not a wait for a state.
                 await Task.Delay(50);
             }
         });

@@ -259,6 +259,7 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
             readings.Add((await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings);
             try
             {
+                // A rate: back to back, the reads and the broadcasts on the same socket would pass its request limit.
                 await Task.Delay(100, stop);
             }
             catch (OperationCanceledException)

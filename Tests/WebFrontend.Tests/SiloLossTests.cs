@@ -118,6 +118,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                         Interlocked.Increment(ref failed);
                         failures.Enqueue((DateTime.UtcNow, $"{DateTime.UtcNow:HH:mm:ss.fff} {(join ? "join" : "leave")} {entry.Socket.Id} {room}: {problem}", problem == RetryableAnswer));
                         output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {(join ? "join" : "leave")} {entry.Socket.Id} {room} failed (attempt {attempt}): {problem}");
+                        // A client's back-off before it retries a request the healing cluster failed.
                         await Task.Delay(200);
                     }
 

@@ -248,15 +248,18 @@ public sealed class CostModelTests(ITestOutputHelper output)
             }
 
             // Orleans counts a request when an activation receives it, the filters when it runs: under load, one received
-            // just before this point (a renewal, a call from a timer) may not have run yet. Wait, bounded, for the two
-            // to agree before judging them.
-            var settling = System.Diagnostics.Stopwatch.StartNew();
+            // just before this point (a renewal, a call from a timer) may not have run yet. Nothing announces that it
+            // has: wait, bounded, for the two counts to agree before judging them.
             var (orleans, counted) = Measure(before, orleansBefore);
-            while (!Agree(orleans, counted, frontEndCalls, firstTouchFrom) && settling.Elapsed < SettleWithin)
-            {
-                await Task.Delay(20);
-                (orleans, counted) = Measure(before, orleansBefore);
-            }
+            await Eventually.UntilAsync(
+                () =>
+                {
+                    (orleans, counted) = Measure(before, orleansBefore);
+                    return Task.FromResult(Agree(orleans, counted, frontEndCalls, firstTouchFrom));
+                },
+                () => $"{what}: Orleans' counts agreeing with the filters' ({orleans}; filters: {Incoming(counted)} to grains, {Observer(counted)} to front ends)",
+                SettleWithin,
+                TimeSpan.FromMilliseconds(20));
 
             var clientUpkeep = ClientUpkeep(counted);
             var incoming = Incoming(counted);
