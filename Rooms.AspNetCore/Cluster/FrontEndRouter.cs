@@ -80,17 +80,21 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
         // Not remembered: every other attached front end is asked with the call itself. The holder answers it (a change
         // is applied there only), the others answer that they do not hold the socket: one round of calls, in parallel,
         // and no socket grain on the way (docs/design.md, "Locating a socket").
-        var (frontEnd, result) = await OnHolderAsync(socketId, call, holds);
+        var (frontEnd, result) = await OnHolderAsync(call, holds, listedLately: true);
         Remember(socketId, frontEnd);
         return frontEnd is null ? here : result;
     }
 
-    /// <summary>The call on every other attached front end (the registry's list, read at most <see cref="FreshFor"/> ago, then fresh); the one that holds the socket and its answer.</summary>
-    private async Task<(string? FrontEnd, T Answer)> OnHolderAsync<T>(string socketId, Func<IFrontEnd, Task<T>> call, Func<T, bool> holds)
+    /// <summary>
+    /// The call on every other attached front end: those of the registry's list read at most <see cref="FreshFor"/> ago
+    /// (when <paramref name="listedLately"/>), then those of a list read now that were not asked yet. The one that holds
+    /// the socket and its answer; no front end when none does.
+    /// </summary>
+    private async Task<(string? FrontEnd, T Answer)> OnHolderAsync<T>(Func<IFrontEnd, Task<T>> call, Func<T, bool> holds, bool listedLately)
     {
         var asked = new HashSet<string>(StringComparer.Ordinal) { local.Id };
         Exception? unanswered = null;
-        foreach (var fresh in (bool[])[false, true])
+        foreach (var fresh in listedLately ? (bool[])[false, true] : [true])
         {
             var (frontEnd, answer, error) = await FirstHolderAsync((await AttachedAsync(fresh)).Where(asked.Add), id => call(Get(id)), holds);
             if (frontEnd is not null)
@@ -265,14 +269,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
 
     /// <summary>Asks every other attached front end (the registry read now, shared with concurrent readers) whether it holds the socket (the one that does records its location); which one did, or null.</summary>
     private async Task<string?> FindAnywhereAsync(string socketId)
-    {
-        var others = (await AttachedAsync(fresh: true)).Where(id => id != local.Id);
-        var (frontEnd, _, unanswered) = await FirstHolderAsync(others, id => Get(id).Relist(socketId), held => held);
-
-        // A front end that could not be asked (its grain's silo is going) may be the one holding the socket:
-        // that is not a "no", and the caller hears the error rather than a live socket called unknown.
-        return frontEnd ?? (unanswered is null ? null : throw unanswered);
-    }
+        => (await OnHolderAsync(frontEnd => frontEnd.Relist(socketId), held => held, listedLately: false)).FrontEnd;
 
     private void Remember(string socketId, string? frontEnd)
         => _located.Set(socketId, new Location(frontEnd, time.GetTimestamp()), new MemoryCacheEntryOptions { Size = 1 });
