@@ -14,7 +14,8 @@ using Orleans.Rooms.Curves;
 // At each point: join latency of an extra socket, time to deliver a broadcast to every member, and the server's
 // CPU per delivery (from /proc/PID/stat).
 //   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
-//              server's CPU per join and per track (the diffs to every member included), and the diffs per member.
+//              server's CPU per join and per track (the diffs to every member included), and the diffs per member;
+//              then each socket joins and tracks in rooms of its own (no fan-out), three rounds, the median ratio.
 //   hot_room:  S senders broadcast to one room of a few members, each as fast as its broadcasts are acknowledged
 //              (docs/cost-model.md, "Where it stops scaling": one room grain takes every broadcast to its room):
 //              broadcasts a second, ack latency, the server's CPU per broadcast, deliveries the members saw.
@@ -156,6 +157,7 @@ namespace Orleans.Rooms.Curves
             var seen = Enumerable.Range(0, count).Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
             var joinsSeen = new int[count];
             var diffsSeen = new int[count];
+            var ownDiffs = 0;
             string? measured = null;
             for (var i = 0; i < count; i++)
             {
@@ -180,10 +182,15 @@ namespace Orleans.Rooms.Curves
                 });
                 sockets[i].On<JsonElement>("presence_diff", diff =>
                 {
-                    if (diff.GetProperty("room").GetString() == Volatile.Read(ref measured))
+                    var room = diff.GetProperty("room").GetString();
+                    if (room == Volatile.Read(ref measured))
                     {
                         Saw(diff.GetProperty("joins"));
                         Interlocked.Increment(ref diffsSeen[k]);
+                    }
+                    else if (room?.StartsWith("presence-own-track-", StringComparison.Ordinal) == true)
+                    {
+                        Interlocked.Increment(ref ownDiffs);
                     }
                 });
             }
@@ -191,7 +198,7 @@ namespace Orleans.Rooms.Curves
             for (var round = 0; round < 2; round++)
             {
                 await ForEach(sockets, c => Join(c, $"presence-warm-join-{round}"));
-                await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = $"presence-warm-track-{round}", key = c.ConnectionId }));
+                await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = $"presence-warm-track-{round}" }));
             }
 
             await Task.Delay(Settle);
@@ -203,7 +210,7 @@ namespace Orleans.Rooms.Curves
             Volatile.Write(ref measured, "presence-measured-track");
             cpu = ServerCpuSeconds();
             var t0 = Stopwatch.GetTimestamp();
-            await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = measured, key = c.ConnectionId }));
+            await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = measured }));
             var acked = Stopwatch.GetElapsedTime(t0);
             while (joinsSeen.Any(n => Volatile.Read(ref n) < count) && Stopwatch.GetElapsedTime(t0) < Timeout)
             {
@@ -231,23 +238,45 @@ namespace Orleans.Rooms.Curves
                 Interlocked.Increment(ref _errors);
             }
 
-            // Without the fan-out: each socket joins a room of its own, then tracks in another of its own.
-            await Task.Delay(Settle);
-            cpu = ServerCpuSeconds();
-            await ForEach(sockets, c => Join(c, $"presence-own-join-{c.ConnectionId}"));
-            var ownJoinCpu = ServerCpuSeconds() - cpu;
-            await Task.Delay(Settle);
-            cpu = ServerCpuSeconds();
-            await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = $"presence-own-track-{c.ConnectionId}", key = c.ConnectionId }));
-            var ownTrackCpu = ServerCpuSeconds() - cpu;
-            Log($"presence {count}, a room each: join {ownJoinCpu * 1e6 / count:F0} µs CPU, track {ownTrackCpu * 1e6 / count:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
+            // Without the fan-out: each socket joins a room of its own, then tracks in another of its own, until each
+            // has the diff of its own join (the client's ConnectionId is null without a negotiation: rooms by index).
+            // Three rounds, each with new rooms (a join and a track that create their room grain); the median ratio.
+            var own = new List<(double Join, double Track)>();
+            for (var round = 0; round < 3; round++)
+            {
+                await Task.Delay(Settle);
+                cpu = ServerCpuSeconds();
+                await ForEach(Enumerable.Range(0, count).ToArray(), i => Join(sockets[i], $"presence-own-join-{round}-{i}"));
+                var ownJoinCpu = ServerCpuSeconds() - cpu;
+                await Task.Delay(Settle);
+                Volatile.Write(ref ownDiffs, 0);
+                cpu = ServerCpuSeconds();
+                t0 = Stopwatch.GetTimestamp();
+                await ForEach(Enumerable.Range(0, count).ToArray(), i => Request(sockets[i], "/presence/track", new { roomName = $"presence-own-track-{round}-{i}" }));
+                while (Volatile.Read(ref ownDiffs) < count && Stopwatch.GetElapsedTime(t0) < Timeout)
+                {
+                    await Task.Delay(10);
+                }
+
+                var ownTrackCpu = ServerCpuSeconds() - cpu;
+                if (Volatile.Read(ref ownDiffs) < count)
+                {
+                    Error($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {count} sockets were sent the diff of their own track");
+                }
+
+                own.Add((ownJoinCpu, ownTrackCpu));
+                Log($"presence {count}, a room each, round {round + 1}: join {ownJoinCpu * 1e6 / count:F0} µs CPU, track {ownTrackCpu * 1e6 / count:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
+            }
+
+            var median = own.OrderBy(r => r.Track / r.Join).ElementAt(own.Count / 2);
             await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
                 axis = "presence_own_rooms",
                 x = count,
-                join_cpu_us = Math.Round(ownJoinCpu * 1e6 / count, 1),
-                track_cpu_us = Math.Round(ownTrackCpu * 1e6 / count, 1),
-                ratio = Math.Round(ownTrackCpu / ownJoinCpu, 2),
+                join_cpu_us = Math.Round(median.Join * 1e6 / count, 1),
+                track_cpu_us = Math.Round(median.Track * 1e6 / count, 1),
+                ratio = Math.Round(median.Track / median.Join, 2),
+                ratios = own.Select(r => Math.Round(r.Track / r.Join, 2)).ToArray(),
             }));
 
             await DisconnectAll();
