@@ -66,6 +66,8 @@ internal sealed partial class RoomsHubLifetimeManager : HubLifetimeManager<Socke
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
+        WholeMessagePipe.Install(connection);
+
         // At the start of a graceful stop, before SignalR closes the connections, each resumable client is told to
         // move (it resumes through the balancer on another front end, which takes its socket over from this one).
         // Registered on the first connection made over HTTP, which SignalR's connection manager (which closes them

@@ -27,6 +27,36 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
     }
 
     [Fact]
+    public async Task ALargeEventGoesToItsMemberAsOneWebSocketFrame()
+    {
+        // A pipe keeps a message in segments of 4 KB, and SignalR's transport sends each segment as a frame of its
+        // own, one write to the socket each (WholeMessagePipe): 20 KB would be five frames.
+        await using var member = await FrameSocket.ConnectAsync(fixture.Server.BaseAddress);
+        await using var sender = await fixture.Server.ConnectAsync();
+        var room = Unique.Room();
+        await member.SendAsync($$$"""{"type":1,"invocationId":"1","target":"Request","arguments":[{"method":"POST","url":"/joinFunRoom","data":{"roomName":"{{{room}}}"}}]}""");
+        for (var frame = await member.ReadFrameAsync(); !frame.Text.Contains("\"invocationId\":\"1\"", StringComparison.Ordinal); frame = await member.ReadFrameAsync())
+        {
+        }
+
+        var data = new string('x', 20_000);
+        await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "big", data });
+
+        for (var i = 0; i < 100; i++)
+        {
+            var frame = await member.ReadFrameAsync();
+            if (frame.Text.Contains("\"target\":\"big\"", StringComparison.Ordinal))
+            {
+                Assert.True(frame.Final);
+                Assert.Contains(data + "\"]}\u001e", frame.Text, StringComparison.Ordinal);
+                return;
+            }
+        }
+
+        Assert.Fail("The event did not arrive within 100 frames.");
+    }
+
+    [Fact]
     public async Task ExceptSelfLeavesOutTheSenderOnly()
     {
         await using var sender = await fixture.Server.ConnectAsync();
