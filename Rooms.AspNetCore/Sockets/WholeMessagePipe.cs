@@ -8,7 +8,7 @@ namespace Orleans.Rooms.Sockets;
 /// A connection's output that keeps each message SignalR writes whole in one buffer segment. SignalR hands a
 /// pre-serialized message to <see cref="PipeWriter.WriteAsync"/>, and a pipe copies it into segments of 4 KB; the
 /// WebSocket transport then sends each segment as a frame of its own, and each frame is one write to the socket:
-/// a 20 KB event cost its receiver six system calls, one per member of a room. Here a message larger than what the
+/// a 20 KB event cost five or six system calls for each member of a room. Here a message larger than what the
 /// pipe's current segment holds asks for one segment of its whole size (the pipe rents one that large), so it goes
 /// out as one frame and one write. Writes of every other kind pass through unchanged.
 /// </summary>
