@@ -35,25 +35,15 @@ public sealed class DeliveryTests(FrontEndFixture fixture)
         await using var sender = await fixture.Server.ConnectAsync();
         var room = Unique.Room();
         await member.SendAsync($$$"""{"type":1,"invocationId":"1","target":"Request","arguments":[{"method":"POST","url":"/joinFunRoom","data":{"roomName":"{{{room}}}"}}]}""");
-        for (var frame = await member.ReadFrameAsync(); !frame.Text.Contains("\"invocationId\":\"1\"", StringComparison.Ordinal); frame = await member.ReadFrameAsync())
-        {
-        }
+        await member.ReadUntilAsync(text => text.Contains("\"invocationId\":\"1\"", StringComparison.Ordinal));
 
         var data = new string('x', 20_000);
         await sender.OkAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "big", data });
 
-        for (var i = 0; i < 100; i++)
-        {
-            var frame = await member.ReadFrameAsync();
-            if (frame.Text.Contains("\"target\":\"big\"", StringComparison.Ordinal))
-            {
-                Assert.True(frame.Final);
-                Assert.Contains(data + "\"]}\u001e", frame.Text, StringComparison.Ordinal);
-                return;
-            }
-        }
+        var first = await member.ReadUntilAsync(text => text.Contains("\"target\":\"big\"", StringComparison.Ordinal));
 
-        Assert.Fail("The event did not arrive within 100 frames.");
+        Assert.True(first.Final);
+        Assert.Contains(data + "\"]}\u001e", first.Text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -92,6 +92,21 @@ public sealed class FrameSocket : IAsyncDisposable
         return ((head[0] & 0x80) != 0, Encoding.UTF8.GetString(payload));
     }
 
+    /// <summary>Reads frames until one whose text matches, at most 100 (pings and other messages come between).</summary>
+    public async Task<(bool Final, string Text)> ReadUntilAsync(Func<string, bool> match)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var frame = await ReadFrameAsync();
+            if (match(frame.Text))
+            {
+                return frame;
+            }
+        }
+
+        throw new InvalidOperationException("No matching frame among 100.");
+    }
+
     public ValueTask DisposeAsync()
     {
         _tcp.Dispose();
