@@ -17,7 +17,7 @@ public sealed class PresenceCostTests(FrontEndFixture fixture, ITestOutputHelper
     private const int Sockets = 400;
 
     [Fact]
-    public async Task ATrackCostsAboutAJoinAndItsDiffsAreFew()
+    public async Task ManyTracksAtOnceReachEveryMemberInFewDiffsWithTheirCostNextToAJoinPrinted()
     {
         var services = fixture.Server.Services;
         var sockets = await Task.WhenAll(Enumerable.Range(0, Sockets).Select(_ => InProcessSocket.ConnectAsync(services)));

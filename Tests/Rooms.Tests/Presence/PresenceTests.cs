@@ -105,7 +105,7 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task AThousandSocketsTrackingOneRoomAtOnceGetFewDiffsAndCostLittleMoreThanJoins()
+    public async Task AThousandSocketsTrackingOneRoomAtOnceReachBothFrontEndsInFewDiffsWithTheirCostNextToAJoinPrinted()
     {
         const int Sockets = 1000;
         await using var a = await fixture.FrontEnd(inboxes: false);
