@@ -19,12 +19,15 @@ using Orleans.Rooms.Curves;
 //   hot_room:  S senders broadcast to one room of a few members, each as fast as its broadcasts are acknowledged
 //              (docs/cost-model.md, "Where it stops scaling": one room grain takes every broadcast to its room):
 //              broadcasts a second, ack latency, the server's CPU per broadcast, deliveries the members saw.
+//   resumable_fanout: M plain sockets, then M resumable ones (rooms.js' default, ?resumable=2: each event is
+//              rooms.event with the socket's own number), in one room, are sent 100 events of about 100 bytes, 3
+//              rounds, twice each, alternating: the server's CPU per delivery of each kind.
 // Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]
-//        [--hot-room SENDERS [--seconds S] [--members M]]
+//        [--hot-room SENDERS [--seconds S] [--members M]] [--resumable-fanout M]
 var options = CurveOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N] [--hot-room SENDERS [--seconds S] [--members M]]");
+    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N] [--hot-room SENDERS [--seconds S] [--members M]] [--resumable-fanout M]");
     return 2;
 }
 
@@ -38,6 +41,10 @@ else if (options.PresenceSockets is { } presenceSockets)
 {
     await bench.PresenceAxis(presenceSockets);
 }
+else if (options.ResumableFanoutMembers is { } fanoutMembers)
+{
+    await bench.ResumableFanoutAxis(fanoutMembers);
+}
 else
 {
     await bench.RoomSizeAxis();
@@ -48,7 +55,7 @@ return bench.Errors == 0 ? 0 : 1;
 
 namespace Orleans.Rooms.Curves
 {
-    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null, int? HotRoomSenders = null, int HotRoomMembers = 4, int HotRoomSeconds = 10)
+    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null, int? HotRoomSenders = null, int HotRoomMembers = 4, int HotRoomSeconds = 10, int? ResumableFanoutMembers = null)
     {
         public int[] RoomSizes => Quick ? [10, 100, 300] : [10, 100, 1_000, 3_000, 10_000];
 
@@ -70,7 +77,7 @@ namespace Orleans.Rooms.Curves
             string? url = null, output = null;
             int? pid = null;
             var quick = false;
-            int? presence = null, hotRoom = null;
+            int? presence = null, hotRoom = null, resumableFanout = null;
             int members = 4, seconds = 10;
             for (var i = 0; i < args.Length; i++)
             {
@@ -82,15 +89,16 @@ namespace Orleans.Rooms.Curves
                     case "--quick": quick = true; break;
                     case "--presence" when i + 1 < args.Length: presence = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--hot-room" when i + 1 < args.Length: hotRoom = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--resumable-fanout" when i + 1 < args.Length: resumableFanout = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--members" when i + 1 < args.Length: members = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--seconds" when i + 1 < args.Length: seconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     default: return null;
                 }
             }
 
-            return url is null || pid is null || output is null || hotRoom < 1 || members < 1 || seconds < 1
+            return url is null || pid is null || output is null || hotRoom < 1 || members < 1 || seconds < 1 || resumableFanout < 1
                 ? null
-                : new CurveOptions(new Uri(url), pid.Value, output, quick, presence, hotRoom, members, seconds);
+                : new CurveOptions(new Uri(url), pid.Value, output, quick, presence, hotRoom, members, seconds, resumableFanout);
         }
     }
 
@@ -98,6 +106,9 @@ namespace Orleans.Rooms.Curves
     {
         private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
         private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
+        /// <summary>The client method a resumable socket's events come as (docs/protocol.md, "Resuming").</summary>
+        private const string OutgoingEventMethod = "rooms.event";
         private readonly List<HubConnection> _all = [];
         private BroadcastWait? _current;
 
@@ -280,6 +291,85 @@ namespace Orleans.Rooms.Curves
             }));
 
             await DisconnectAll();
+        }
+
+        /// <summary>
+        /// <paramref name="members"/> sockets in one room, plain or resumable (<c>?resumable=2</c>), are sent 100 events of
+        /// about 100 bytes, each broadcast after the last is answered, until every member has every one; 3 rounds a kind,
+        /// each kind twice, alternating, on one server. The resumable sockets never acknowledge (their buffer stays at
+        /// its bound, as a client's that acknowledges late would).
+        /// </summary>
+        public async Task ResumableFanoutAxis(int members)
+        {
+            const int Events = 100;
+            var cpuPerDelivery = new Dictionary<string, List<double>> { ["plain"] = [], ["resumable"] = [] };
+            foreach (var kind in new[] { "plain", "resumable", "plain", "resumable" })
+            {
+                var got = 0;
+                var sockets = new HubConnection[members];
+                await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (i, _) =>
+                {
+                    var connection = new HubConnectionBuilder()
+                        .WithUrl(new Uri(options.Url, kind == "plain" ? "/sockets" : "/sockets?resumable=2"), o =>
+                        {
+                            o.Transports = HttpTransportType.WebSockets;
+                            o.SkipNegotiation = true;
+                        })
+                        .Build();
+                    connection.On<JsonElement>("tick", _ => Interlocked.Increment(ref got));
+                    connection.On<long, string, JsonElement, string>(OutgoingEventMethod, (_, _, _, _) => Interlocked.Increment(ref got));
+                    connection.On<JsonElement>("rooms.attached", _ => { });
+                    await connection.StartAsync().WaitAsync(Timeout);
+                    sockets[i] = connection;
+                });
+                lock (_all)
+                {
+                    _all.AddRange(sockets);
+                }
+
+                var room = $"resumable-fanout-{kind}-{Guid.NewGuid():N}";
+                await ForEach(sockets, c => Join(c, room));
+                var sender = (await Connect(1))[0];
+                for (var round = 0; round < 3; round++)
+                {
+                    await Task.Delay(Settle);
+                    Volatile.Write(ref got, 0);
+                    var cpu = ServerCpuSeconds();
+                    for (var e = 0; e < Events; e++)
+                    {
+                        await Request(sender, "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { e, pad = new string('x', 80) } });
+                    }
+
+                    var t0 = Stopwatch.GetTimestamp();
+                    while (Volatile.Read(ref got) < Events * members && Stopwatch.GetElapsedTime(t0) < Timeout)
+                    {
+                        await Task.Delay(5);
+                    }
+
+                    var perDelivery = (ServerCpuSeconds() - cpu) * 1e6 / (Events * members);
+                    if (Volatile.Read(ref got) < Events * members)
+                    {
+                        Error($"  resumable_fanout {kind}: {Volatile.Read(ref got)} of {Events * members} delivered");
+                    }
+
+                    cpuPerDelivery[kind].Add(perDelivery);
+                    Log($"resumable_fanout {members}, {kind}, round {round + 1}: {perDelivery:F2} µs server CPU per delivery");
+                }
+
+                await DisconnectAll();
+            }
+
+            double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+            var ratio = Median(cpuPerDelivery["resumable"]) / Median(cpuPerDelivery["plain"]);
+            Log($"resumable_fanout {members}: plain {Median(cpuPerDelivery["plain"]):F2} µs, resumable {Median(cpuPerDelivery["resumable"]):F2} µs per delivery (medians of 6 rounds): {ratio:F2}×");
+            await output.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                axis = "resumable_fanout",
+                x = members,
+                plain_cpu_us = cpuPerDelivery["plain"].Select(v => Math.Round(v, 2)).ToArray(),
+                resumable_cpu_us = cpuPerDelivery["resumable"].Select(v => Math.Round(v, 2)).ToArray(),
+                ratio = Math.Round(ratio, 2),
+            }));
         }
 
         /// <summary>
