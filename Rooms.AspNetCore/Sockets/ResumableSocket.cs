@@ -43,10 +43,6 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
     private State _state = State.Pending;
     private string? _movingTo;
     private HubConnectionContext? _connection = connection;
-
-    // The hub protocol its events are written in (each connection of a socket speaks its client's; one that resumes
-    // in another is sent its buffer written again). None known: each message is written by the protocol at hand.
-    private readonly string _protocol = connection.Protocol?.Name ?? string.Empty;
     private byte[] _secret = [];
     private byte[]? _nextSecret;
 
@@ -157,7 +153,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
             }
 
             var seq = ++_lastSeq;
-            var sequenced = message.Sequenced(seq, version >= 2, _protocol);
+            var sequenced = message.Sequenced(seq, version >= 2);
             _buffer.Enqueue(new Buffered(seq, sequenced, message, owner.Time.GetTimestamp()));
             _bufferedBytes += message.Size;
             if (_acksByOffset && _state == State.Attached)
@@ -436,7 +432,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
 
                 var seq = e.Seq > 0 ? e.Seq : ++_lastSeq;
                 var message = new OutgoingEvent(e.EventName, e.Payload, e.BroadcastId);
-                _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2, _protocol), message, owner.Time.GetTimestamp()));
+                _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message, owner.Time.GetTimestamp()));
                 _bufferedBytes += message.Size;
             }
 
@@ -445,7 +441,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
                 if (seen.Add(message.BroadcastId))
                 {
                     var seq = ++_lastSeq;
-                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2, _protocol), message, owner.Time.GetTimestamp()));
+                    _buffer.Enqueue(new Buffered(seq, message.Sequenced(seq, version >= 2), message, owner.Time.GetTimestamp()));
                     _bufferedBytes += message.Size;
                 }
             }
@@ -632,7 +628,7 @@ internal sealed class ResumableSocket(HubConnectionContext connection, LocalSock
         {
             if (buffered.Seq > afterSeq)
             {
-                Write(connection, connection.Protocol?.Name == _protocol ? buffered.Message : buffered.Event.Sequenced(buffered.Seq, version >= 2, connection.Protocol?.Name ?? string.Empty));
+                Write(connection, buffered.Message);
                 replayed++;
             }
         }
