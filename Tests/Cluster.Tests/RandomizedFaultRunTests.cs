@@ -22,9 +22,18 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
     private const int RoomCount = 24;
     private const int Faults = 3;
     private static readonly TimeSpan BroadcastEvery = TimeSpan.FromMilliseconds(150);
-    private static readonly TimeSpan LoadBeforeFirstFault = TimeSpan.FromSeconds(5);
 
-    /// <summary>After each fault (its add-silo included), load runs this long before the next one.</summary>
+    /// <summary>Before the first fault, each socket has this many changes answered (so it holds memberships to lose).</summary>
+    private const int ChangesBeforeFirstFault = 12;
+
+    /// <summary>Before the first fault, this many broadcasts have been answered (so deliveries are under way).</summary>
+    private const int BroadcastsBeforeFirstFault = 10;
+
+    /// <summary>
+    /// After each fault (its add-silo included), load runs this long before the next one: a schedule, not a wait for a
+    /// state. It is longer than the cluster's heal window (10 s, <c>GrainLimits.HealWindow</c>), which no process
+    /// announces the end of, so that each fault heals on its own, as the faults SPEC names come.
+    /// </summary>
     private static readonly TimeSpan BetweenFaults = TimeSpan.FromSeconds(12);
 
     /// <summary>An operation slower than this counts as the cluster not having recovered yet.</summary>
@@ -63,7 +72,17 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
         // The faults, in the seed's order: each kind once.
         var faults = new List<(string Kind, TimeSpan At)>();
         string[] kinds = ["kill -9 a silo, then add-silo", "SIGTERM a silo, then add-silo", "restart-redis (empty)"];
-        await Task.Delay(LoadBeforeFirstFault);
+        int FewestAnswered()
+        {
+            var answered = log.Where(c => c.AckedAt is not null).CountBy(c => c.Socket).ToDictionary(StringComparer.Ordinal);
+            return _sockets.Min(socket => answered.GetValueOrDefault(socket.Id));
+        }
+
+        await Eventually.UntilAsync(
+            () => Task.FromResult(broadcasts.Count >= BroadcastsBeforeFirstFault && FewestAnswered() >= ChangesBeforeFirstFault),
+            () => $"load under way before the first fault: {broadcasts.Count} broadcasts answered, at least {FewestAnswered()} changes answered to each socket",
+            TimeSpan.FromSeconds(60),
+            TimeSpan.FromMilliseconds(100));
         foreach (var kind in kinds.OrderBy(_ => random.Next()).Take(Faults))
         {
             var at = clock.Elapsed;
