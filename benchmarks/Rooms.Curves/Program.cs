@@ -306,25 +306,12 @@ namespace Orleans.Rooms.Curves
             foreach (var kind in new[] { "plain", "resumable", "plain", "resumable" })
             {
                 var got = 0;
-                var sockets = new HubConnection[members];
-                await Parallel.ForEachAsync(Enumerable.Range(0, members), new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (i, _) =>
+                var sockets = await Connect(members, query: kind == "plain" ? null : "resumable=2");
+                foreach (var socket in sockets)
                 {
-                    var connection = new HubConnectionBuilder()
-                        .WithUrl(new Uri(options.Url, kind == "plain" ? "/sockets" : "/sockets?resumable=2"), o =>
-                        {
-                            o.Transports = HttpTransportType.WebSockets;
-                            o.SkipNegotiation = true;
-                        })
-                        .Build();
-                    connection.On<JsonElement>("tick", _ => Interlocked.Increment(ref got));
-                    connection.On<long, string, JsonElement, string>(OutgoingEventMethod, (_, _, _, _) => Interlocked.Increment(ref got));
-                    connection.On<JsonElement>("rooms.attached", _ => { });
-                    await connection.StartAsync().WaitAsync(Timeout);
-                    sockets[i] = connection;
-                });
-                lock (_all)
-                {
-                    _all.AddRange(sockets);
+                    // Registered before the sockets join: no event comes to them until then.
+                    socket.On<JsonElement>("tick", _ => Interlocked.Increment(ref got));
+                    socket.On<long, string, JsonElement, string>(OutgoingEventMethod, (_, _, _, _) => Interlocked.Increment(ref got));
                 }
 
                 var room = $"resumable-fanout-{kind}-{Guid.NewGuid():N}";
@@ -539,7 +526,8 @@ namespace Orleans.Rooms.Curves
             }
         }
 
-        private async Task<HubConnection[]> Connect(int count, bool listen = false)
+        /// <param name="query">Added to the hub's URL (<c>resumable=2</c>: sockets that follow the resume contract).</param>
+        private async Task<HubConnection[]> Connect(int count, bool listen = false, string? query = null)
         {
             var connections = new HubConnection[Math.Max(0, count)];
             var t0 = Stopwatch.GetTimestamp();
@@ -548,7 +536,7 @@ namespace Orleans.Rooms.Curves
                 // WebSockets straight away: a negotiation would leave an idle pooled HTTP connection per socket, two
                 // open files each where 10,000 sockets must fit in this process's ~20,000.
                 var connection = new HubConnectionBuilder()
-                    .WithUrl(new Uri(options.Url, "/sockets"), o =>
+                    .WithUrl(new Uri(options.Url, query is null ? "/sockets" : $"/sockets?{query}"), o =>
                     {
                         o.Transports = HttpTransportType.WebSockets;
                         o.SkipNegotiation = true;
