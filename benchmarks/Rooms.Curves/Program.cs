@@ -14,8 +14,10 @@ using Orleans.Rooms.Curves;
 // At each point: join latency of an extra socket, time to deliver a broadcast to every member, and the server's
 // CPU per delivery (from /proc/PID/stat).
 //   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
-//              server's CPU per join and per track (the diffs to every member included), and the diffs per member;
-//              then each socket joins and tracks in rooms of its own (no fan-out), three rounds, the median ratio.
+//              server's CPU per join and per track (the diffs to every member included), the diffs per member and the
+//              bytes of state and diffs delivered per track, then the same bytes broadcast to the room as plain 8 KB
+//              events (what delivering them costs without presence); then each socket joins and tracks in three
+//              rooms of its own a round (no fan-out), a warm round and five measured, the median ratio.
 //   hot_room:  S senders broadcast to one room of a few members, each as fast as its broadcasts are acknowledged
 //              (docs/cost-model.md, "Where it stops scaling": one room grain takes every broadcast to its room):
 //              broadcasts a second, ack latency, the server's CPU per broadcast, deliveries the members saw.
@@ -169,6 +171,8 @@ namespace Orleans.Rooms.Curves
             var joinsSeen = new int[count];
             var diffsSeen = new int[count];
             var ownDiffs = 0;
+            long presenceBytes = 0;
+            long bulkSeen = 0;
             string? measured = null;
             for (var i = 0; i < count; i++)
             {
@@ -188,6 +192,7 @@ namespace Orleans.Rooms.Curves
                 {
                     if (state.GetProperty("room").GetString() == Volatile.Read(ref measured))
                     {
+                        Interlocked.Add(ref presenceBytes, state.GetRawText().Length);
                         Saw(state.GetProperty("state"));
                     }
                 });
@@ -196,6 +201,7 @@ namespace Orleans.Rooms.Curves
                     var room = diff.GetProperty("room").GetString();
                     if (room == Volatile.Read(ref measured))
                     {
+                        Interlocked.Add(ref presenceBytes, diff.GetRawText().Length);
                         Saw(diff.GetProperty("joins"));
                         Interlocked.Increment(ref diffsSeen[k]);
                     }
@@ -204,6 +210,7 @@ namespace Orleans.Rooms.Curves
                         Interlocked.Increment(ref ownDiffs);
                     }
                 });
+                sockets[i].On<JsonElement>("bulk", _ => Interlocked.Increment(ref bulkSeen));
             }
 
             for (var round = 0; round < 2; round++)
@@ -231,7 +238,31 @@ namespace Orleans.Rooms.Curves
             var allSeen = Stopwatch.GetElapsedTime(t0);
             var trackCpu = ServerCpuSeconds() - cpu;
             var complete = joinsSeen.Count(n => n >= count);
-            Log($"presence {count}: join {joinCpu * 1e6 / count:F0} µs CPU, track {trackCpu * 1e6 / count:F0} µs CPU ({trackCpu / joinCpu:F2}×); tracks acked in {acked.TotalMilliseconds:F0} ms, every join seen by {complete} of {count} in {allSeen.TotalMilliseconds:F0} ms; diffs per member {diffsSeen.Min()}..{diffsSeen.Max()}");
+            var presenceKb = Volatile.Read(ref presenceBytes) / 1024.0;
+            Log($"presence {count}: join {joinCpu * 1e6 / count:F0} µs CPU, track {trackCpu * 1e6 / count:F0} µs CPU ({trackCpu / joinCpu:F2}×); tracks acked in {acked.TotalMilliseconds:F0} ms, every join seen by {complete} of {count} in {allSeen.TotalMilliseconds:F0} ms; diffs per member {diffsSeen.Min()}..{diffsSeen.Max()}; {presenceKb / count:F0} KB of state and diffs delivered per track");
+
+            // The same bytes as plain broadcasts to the same room (all of them are members): what delivering them costs
+            // without presence. A track in this room costs its join and the delivery of what it must send.
+            const int BulkBytes = 8 * 1024;
+            var bulks = Math.Max(1, (int)Math.Round(presenceKb * 1024 / ((double)BulkBytes * count)));
+            await Task.Delay(Settle);
+            var bulkSender = (await Connect(1))[0];
+            cpu = ServerCpuSeconds();
+            for (var e = 0; e < bulks; e++)
+            {
+                await Request(bulkSender, "/broadcastFunRoom", new { roomName = measured, eventName = "bulk", data = new { pad = new string('x', BulkBytes - 16) } });
+            }
+
+            t0 = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref bulkSeen) < (long)bulks * count && Stopwatch.GetElapsedTime(t0) < Timeout)
+            {
+                await Task.Delay(5);
+            }
+
+            var bulkCpu = ServerCpuSeconds() - cpu;
+            var bulkCpuPerKb = bulkCpu * 1e6 / (bulks * (BulkBytes / 1024.0) * count);
+            var deliveryFloor = (joinCpu * 1e6 / count) + (bulkCpuPerKb * presenceKb / count);
+            Log($"presence {count}: the same bytes as plain broadcasts ({bulks} of {BulkBytes / 1024} KB to {count}): {bulkCpuPerKb:F2} µs CPU per KB delivered; a join and the delivery of a track's bytes: {deliveryFloor:F0} µs, the track {trackCpu * 1e6 / count / deliveryFloor:F2}× that");
             await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
                 axis = "presence",
@@ -243,40 +274,53 @@ namespace Orleans.Rooms.Curves
                 all_joins_seen_ms = Math.Round(allSeen.TotalMilliseconds),
                 members_complete = complete,
                 diffs_per_member_max = diffsSeen.Max(),
+                kb_delivered_per_track = Math.Round(presenceKb / count, 1),
+                broadcast_cpu_us_per_kb = Math.Round(bulkCpuPerKb, 2),
+                join_and_delivery_us = Math.Round(deliveryFloor, 1),
+                track_over_join_and_delivery = Math.Round(trackCpu * 1e6 / count / deliveryFloor, 2),
             }));
             if (complete < count)
             {
                 Interlocked.Increment(ref _errors);
             }
 
-            // Without the fan-out: each socket joins a room of its own, then tracks in another of its own, until each
-            // has the diff of its own join (the client's ConnectionId is null without a negotiation: rooms by index).
-            // Three rounds, each with new rooms (a join and a track that create their room grain); the median ratio.
+            // Without the fan-out: each socket joins rooms of its own, then tracks in others of its own, until each has the
+            // diff of its own tracks (the client's ConnectionId is null without a negotiation: rooms by index). Three rooms a
+            // socket a round, so that a window holds enough CPU ticks (1/100 s) to measure. A warm round, then five, each
+            // with new rooms (a join and a track that create their room grain); the median ratio.
+            const int OwnRounds = 5;
+            const int OwnRoomsPerSocket = 3;
+            var ops = count * OwnRoomsPerSocket;
             var own = new List<(double Join, double Track)>();
-            for (var round = 0; round < 3; round++)
+            for (var round = -1; round < OwnRounds; round++)
             {
                 await Task.Delay(Settle);
                 cpu = ServerCpuSeconds();
-                await ForEach(Enumerable.Range(0, count).ToArray(), i => Join(sockets[i], $"presence-own-join-{round}-{i}"));
-                var ownJoinCpu = ServerCpuSeconds() - cpu;
+                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Join(sockets[i % count], $"presence-own-join-{round}-{i}"));
+                var ownJoinCpu = (ServerCpuSeconds() - cpu) / ops;
                 await Task.Delay(Settle);
                 Volatile.Write(ref ownDiffs, 0);
                 cpu = ServerCpuSeconds();
                 t0 = Stopwatch.GetTimestamp();
-                await ForEach(Enumerable.Range(0, count).ToArray(), i => Request(sockets[i], "/presence/track", new { roomName = $"presence-own-track-{round}-{i}" }));
-                while (Volatile.Read(ref ownDiffs) < count && Stopwatch.GetElapsedTime(t0) < Timeout)
+                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Request(sockets[i % count], "/presence/track", new { roomName = $"presence-own-track-{round}-{i}" }));
+                while (Volatile.Read(ref ownDiffs) < ops && Stopwatch.GetElapsedTime(t0) < Timeout)
                 {
                     await Task.Delay(10);
                 }
 
-                var ownTrackCpu = ServerCpuSeconds() - cpu;
-                if (Volatile.Read(ref ownDiffs) < count)
+                var ownTrackCpu = (ServerCpuSeconds() - cpu) / ops;
+                if (Volatile.Read(ref ownDiffs) < ops)
                 {
-                    Error($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {count} sockets were sent the diff of their own track");
+                    Error($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {ops} tracks were sent their own diff");
+                }
+
+                if (round < 0)
+                {
+                    continue; // the warm round
                 }
 
                 own.Add((ownJoinCpu, ownTrackCpu));
-                Log($"presence {count}, a room each, round {round + 1}: join {ownJoinCpu * 1e6 / count:F0} µs CPU, track {ownTrackCpu * 1e6 / count:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
+                Log($"presence {count}, a room each ({OwnRoomsPerSocket} a socket), round {round + 1}: join {ownJoinCpu * 1e6:F0} µs CPU, track {ownTrackCpu * 1e6:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
             }
 
             var median = own.OrderBy(r => r.Track / r.Join).ElementAt(own.Count / 2);
@@ -284,8 +328,8 @@ namespace Orleans.Rooms.Curves
             {
                 axis = "presence_own_rooms",
                 x = count,
-                join_cpu_us = Math.Round(median.Join * 1e6 / count, 1),
-                track_cpu_us = Math.Round(median.Track * 1e6 / count, 1),
+                join_cpu_us = Math.Round(median.Join * 1e6, 1),
+                track_cpu_us = Math.Round(median.Track * 1e6, 1),
                 ratio = Math.Round(median.Track / median.Join, 2),
                 ratios = own.Select(r => Math.Round(r.Track / r.Join, 2)).ToArray(),
             }));
