@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Rooms.Directory;
 using Orleans.Rooms.FrontEnds;
@@ -6,11 +5,10 @@ using Orleans.Rooms.FrontEnds;
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// Which front ends hold members of one room, and the room's presence (RoomGrain.Presence.cs). Changed by front-end
-/// rooms grains, and by its silo's <see cref="GoneFrontEndSweeper"/> for a front end that is gone (each front end it
-/// lists is noted in <see cref="FrontEndHoldings"/> while listed). While a caller waits it calls only the room
-/// directory (when the room appears or empties); presence diffs go to front-end grains from a loop no caller waits
-/// on, which keeps the call graph acyclic (docs/design.md, "Call graph").
+/// Which front ends hold members of one room. Changed by front-end rooms grains, and by its silo's
+/// <see cref="GoneFrontEndSweeper"/> for a front end that is gone (each front end it lists is noted in
+/// <see cref="FrontEndHoldings"/> while listed); it calls only the room directory (when the room appears or
+/// empties), never a front end, which keeps the call graph acyclic.
 /// </summary>
 /// <remarks>
 /// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
@@ -20,7 +18,7 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, ILogger<RoomGrain> logger) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private RoomFrontEnds? _listing;
@@ -31,7 +29,6 @@ internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healin
     private long _emptiedAt;
     private IGrainTimer? _emptyCheck;
     private long? _incompleteUntil;
-    private long _activatedAt;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -39,7 +36,6 @@ internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healin
     {
         // Activated while the cluster heals: this may be a room whose grain was lost with its silo, and the
         // front ends that hold its members may not have listed it here again yet.
-        _activatedAt = time.GetTimestamp();
         _incompleteUntil = healing.WindowEnds();
         return Task.CompletedTask;
     }
@@ -59,8 +55,8 @@ internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healin
         {
             // Pinned while it lists front ends (the listing lives in memory and must outlive idleness), and
             // until it has been empty for a while.
+            KeepActive();
             _pinned = true;
-            KeepOrAllowCollection();
         }
 
         // A rebuild re-lists the room too, in case the directory shard was the part that was lost; each front
@@ -129,7 +125,6 @@ internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healin
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        ReleasePresenceHoldings();
         foreach (var frontEndId in _frontEnds)
         {
             holdings.ReleaseRoom(frontEndId, Name);
@@ -175,20 +170,7 @@ internal sealed partial class RoomGrain(TimeProvider time, ClusterHealing healin
             _delistChecked = true;
         }
 
+        AllowCollection();
         _pinned = false;
-        KeepOrAllowCollection();
-    }
-
-    /// <summary>Kept while it lists front ends (and a while after) or holds presence; otherwise collected when idle.</summary>
-    private void KeepOrAllowCollection()
-    {
-        if (_pinned || PresenceHolds)
-        {
-            KeepActive();
-        }
-        else
-        {
-            AllowCollection();
-        }
     }
 }

@@ -141,10 +141,9 @@ public sealed class CostModelTests(ITestOutputHelper output)
                 frontEndCalls: 1 + k + k, firstTouchFrom: k);
 
             // A track in a room listed here already: the change and its diff, sent to both front ends of the room
-            // through their grains (the tracker's own too: a diff leaves the room grain, not a front end). The room grain
-            // keeps the presence too, so the diff reads the room's front ends without a call.
+            // through their grains (the tracker's own too: a diff leaves the presence grain, not a front end).
             await meter.Window("presence: a track in a room listed here and on 1 other front end", () => api.TrackAsync(sockets[0][0], one, "k0"),
-                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IPresenceGrain.Apply"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
+                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IPresenceGrain.Apply"] = 1, ["IRoomGrain.GetFrontEnds"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
                 frontEndCalls: 1, asyncTail: true);
 
             var lingering = Unique.Room();

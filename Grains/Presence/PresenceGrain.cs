@@ -1,0 +1,325 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
+using Orleans.Rooms.Membership;
+
+namespace Orleans.Rooms.Presence;
+
+/// <summary>
+/// One room's presence (docs/presence.md): per socket that tracks itself, its key, its meta and the front end
+/// that holds it. Changes are numbered and sent as one <c>presence_diff</c> per <see cref="PresenceBatch.DiffDelay"/>
+/// to every front end that holds members of the room (one batch each, through its front-end grain, in order).
+/// A batch holds at most one leave and one join per socket, the leave first, so that a client that applies a
+/// diff's leaves before its joins ends where the room is; a change that would break that sends the batch first.
+/// </summary>
+/// <remarks>
+/// The state it answers has every acknowledged change in it, with the number of the last diff sent: the diffs after
+/// that number are what a client applies on top of it; the first of them may repeat changes the state has already,
+/// which a client skips (a join of a meta it has, a leave of a meta it does not have: docs/presence.md, "Clients").
+/// It sends from its own timer, never while a caller waits, so no call chain comes back to it (docs/design.md, "Call graph").
+/// </remarks>
+[CollectionAgeLimit(Minutes = 2)]
+[RandomPlacement] // called from front-end rooms grains: spread over every silo, as room grains are
+[Immovable] // its state lives in memory only: a migration would lose it
+internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, ILogger<PresenceGrain> logger) : InMemoryGrain, IPresenceGrain
+{
+    private static readonly TimeSpan MaxDiffDelay = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _entriesByFrontEnd = new(StringComparer.Ordinal);
+    private readonly List<Transition> _pending = [];
+    private readonly Dictionary<string, (bool Left, bool Joined)> _pendingBySocket = new(StringComparer.Ordinal);
+    private readonly Queue<DeliveryBatch> _outbox = new();
+    private readonly string _epoch = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6));
+    private long _seq;
+    private PresenceState? _state;
+    private IGrainTimer? _flushTimer;
+    private TimeSpan _diffDelay = TimeSpan.FromMilliseconds(50);
+    private bool _sending;
+    private long? _incompleteUntil;
+    private long _activatedAt;
+    private bool _applied;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    private string Version => $"{_epoch}.{_seq}";
+
+    /// <summary>
+    /// Activated while the cluster heals: the front ends may not have listed their entries again yet. This silo may
+    /// learn of a silo's loss a moment after this activation (each silo reads the membership on its own), so while
+    /// the activation is younger than the window a loss noticed since counts too, and so does having heard from no
+    /// front end yet: an empty new activation may be a lost one whose loss this silo has not seen.
+    /// </summary>
+    private bool Incomplete
+    {
+        get
+        {
+            if (_incompleteUntil is null && time.GetElapsedTime(_activatedAt) < GrainLimits.HealWindow)
+            {
+                _incompleteUntil = healing.WindowEnds();
+                if (_incompleteUntil is null && !_applied)
+                {
+                    return true;
+                }
+            }
+
+            if (_incompleteUntil is { } until && time.GetTimestamp() >= until)
+            {
+                _incompleteUntil = null;
+            }
+
+            return _incompleteUntil is not null;
+        }
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _activatedAt = time.GetTimestamp();
+        _incompleteUntil = healing.WindowEnds();
+        return Task.CompletedTask;
+    }
+
+    public Task<PresenceState?> Apply(string frontEndId, PresenceBatch batch)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(frontEndId);
+        _diffDelay = batch.DiffDelay < TimeSpan.Zero ? TimeSpan.Zero : batch.DiffDelay > MaxDiffDelay ? MaxDiffDelay : batch.DiffDelay;
+        var silent = batch.Relist && Incomplete;
+        _applied = true;
+        foreach (var change in batch.Changes)
+        {
+            if (change.Tracked)
+            {
+                Track(frontEndId, change, silent);
+            }
+            else if (_entries.TryGetValue(change.SocketId, out var entry))
+            {
+                Remove(change.SocketId, entry);
+            }
+            else if (Incomplete)
+            {
+                // Tracked before this activation and not listed again yet: the room's members still have it.
+                Add(new Transition(Join: false, change.SocketId, change.Key, change.Meta));
+            }
+        }
+
+        Settle();
+        return Task.FromResult(batch.WantState ? State() : null);
+    }
+
+    public Task<PresenceState> GetState() => Task.FromResult(State());
+
+    public Task RemoveFrontEnd(string frontEndId)
+    {
+        foreach (var (socketId, entry) in _entries.Where(e => e.Value.FrontEnd == frontEndId).ToArray())
+        {
+            Remove(socketId, entry);
+        }
+
+        Settle();
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveGone(string frontEndId, long heldUpTo)
+        => holdings.PresenceHeldUpTo(frontEndId, Name, heldUpTo) ? RemoveFrontEnd(frontEndId) : Task.CompletedTask;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        foreach (var frontEndId in _entriesByFrontEnd.Keys)
+        {
+            holdings.ReleasePresence(frontEndId, Name);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Track(string frontEndId, PresenceChange change, bool silent)
+    {
+        var entry = new Entry(change.Key, change.Meta, frontEndId);
+        _state = null;
+        if (_entries.TryGetValue(change.SocketId, out var existing))
+        {
+            if (existing.FrontEnd != frontEndId)
+            {
+                Release(existing.FrontEnd);
+                Hold(frontEndId);
+            }
+            else
+            {
+                holdings.HoldPresence(frontEndId, Name); // every change: newer than any sweep's decision
+            }
+
+            _entries[change.SocketId] = entry;
+            if (silent || (existing.Key == change.Key && existing.Meta.AsSpan().SequenceEqual(change.Meta)))
+            {
+                return; // the same entry listed again, or moved with its socket: nobody sees a change
+            }
+
+            Add(new Transition(Join: false, change.SocketId, existing.Key, existing.Meta));
+        }
+        else
+        {
+            _entries[change.SocketId] = entry;
+            Hold(frontEndId);
+            if (silent)
+            {
+                return; // it was in the room's state before this activation
+            }
+        }
+
+        Add(new Transition(Join: true, change.SocketId, change.Key, change.Meta));
+    }
+
+    private void Remove(string socketId, Entry entry)
+    {
+        _entries.Remove(socketId);
+        _state = null;
+        Release(entry.FrontEnd);
+        Add(new Transition(Join: false, socketId, entry.Key, entry.Meta));
+    }
+
+    private void Hold(string frontEndId)
+    {
+        _entriesByFrontEnd[frontEndId] = _entriesByFrontEnd.GetValueOrDefault(frontEndId) + 1;
+        holdings.HoldPresence(frontEndId, Name);
+    }
+
+    private void Release(string frontEndId)
+    {
+        var count = _entriesByFrontEnd.GetValueOrDefault(frontEndId) - 1;
+        if (count > 0)
+        {
+            _entriesByFrontEnd[frontEndId] = count;
+            return;
+        }
+
+        _entriesByFrontEnd.Remove(frontEndId);
+        holdings.ReleasePresence(frontEndId, Name);
+    }
+
+    /// <summary>Adds a transition to the pending diff; one this diff cannot hold in order (a second join, a leave after a join) sends the diff first.</summary>
+    private void Add(Transition transition)
+    {
+        var (left, joined) = _pendingBySocket.GetValueOrDefault(transition.SocketId);
+        if (joined || (!transition.Join && left))
+        {
+            Flush();
+            (left, joined) = (false, false);
+        }
+
+        _pending.Add(transition);
+        _pendingBySocket[transition.SocketId] = transition.Join ? (left, true) : (true, joined);
+    }
+
+    /// <summary>After a call's changes: the pending diff goes on the timer (or now, with no delay), and the grain stays while it holds anything.</summary>
+    private void Settle()
+    {
+        if (_pending.Count > 0)
+        {
+            if (_diffDelay == TimeSpan.Zero)
+            {
+                Flush();
+            }
+            else
+            {
+                _flushTimer ??= this.RegisterGrainTimer(OnFlushDue, new GrainTimerCreationOptions(_diffDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+            }
+        }
+
+        if (_entries.Count > 0 || _pending.Count > 0 || _sending)
+        {
+            KeepActive();
+        }
+        else
+        {
+            AllowCollection();
+        }
+    }
+
+    private Task OnFlushDue(CancellationToken cancellationToken)
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        Flush();
+        Settle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Numbers the pending diff and queues it for every front end of the room.</summary>
+    private void Flush()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        _seq++;
+        var joins = new List<(string, byte[])>();
+        var leaves = new List<(string, byte[])>();
+        foreach (var t in _pending)
+        {
+            (t.Join ? joins : leaves).Add((t.Key, t.Meta));
+        }
+
+        _pending.Clear();
+        _pendingBySocket.Clear();
+        _state = null;
+        var payload = PresenceJson.DiffEvent(Name, joins, leaves, Version);
+        _outbox.Enqueue(new DeliveryBatch(PresenceEvents.Diff, payload, [Name], null, Guid.NewGuid()));
+        if (!_sending)
+        {
+            _sending = true;
+            _ = SendAsync();
+        }
+    }
+
+    /// <summary>
+    /// Sends the queued diffs one after the other (so every front end gets them in order), each to every front end
+    /// the room grain lists (every attached one while its list may be partial). Runs between the grain's turns: no caller waits on it.
+    /// </summary>
+    private async Task SendAsync()
+    {
+        try
+        {
+            while (_outbox.TryDequeue(out var batch))
+            {
+                try
+                {
+                    var listed = await GrainFactory.GetGrainByKey<IRoomGrain>(Name).GetFrontEnds();
+                    var frontEnds = listed.Complete
+                        ? listed.FrontEnds
+                        : listed.FrontEnds.Union(await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds(), StringComparer.Ordinal).ToArray();
+                    await Task.WhenAll(frontEnds.Select(id => GrainFactory.GetGrainByKey<IFrontEndGrain>(id).Deliver(batch)));
+                }
+                catch (Exception ex)
+                {
+                    LogDiffFailed(ex, Name);
+                }
+            }
+        }
+        finally
+        {
+            _sending = false;
+            Settle();
+        }
+    }
+
+    /// <summary>Every acknowledged entry, with the number of the last diff sent (made once per change).</summary>
+    private PresenceState State()
+    {
+        var complete = !Incomplete;
+        if (_state is null || _state.Complete != complete)
+        {
+            _state = new PresenceState(PresenceJson.State(_entries.Values.Select(e => (e.Key, e.Meta))), Version, complete);
+        }
+
+        return _state;
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "A presence diff of room {Room} could not be sent to every front end of the room.")]
+    private partial void LogDiffFailed(Exception exception, string room);
+
+    private sealed record Entry(string Key, byte[] Meta, string FrontEnd);
+
+    private readonly record struct Transition(bool Join, string SocketId, string Key, byte[] Meta);
+}
