@@ -16,8 +16,9 @@ using Orleans.Rooms.Curves;
 //   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
 //              server's CPU per join and per track (the diffs to every member included), the diffs per member and the
 //              bytes of state and diffs delivered per track, then the same bytes broadcast to the room as plain 8 KB
-//              events (what delivering them costs without presence); then each socket joins and tracks in three
-//              rooms of its own a round (no fan-out), a warm round and five measured, the median ratio.
+//              events (what delivering them costs without presence); then each socket joins three rooms of its own
+//              a round, tracks in three new ones, and tracks in the three it joined (no fan-out), a warm round and
+//              five measured, the median ratios.
 //   hot_room:  S senders broadcast to one room of a few members, each as fast as its broadcasts are acknowledged
 //              (docs/cost-model.md, "Where it stops scaling": one room grain takes every broadcast to its room):
 //              broadcasts a second, ack latency, the server's CPU per broadcast, deliveries the members saw.
@@ -284,54 +285,66 @@ namespace Orleans.Rooms.Curves
                 Interlocked.Increment(ref _errors);
             }
 
-            // Without the fan-out: each socket joins rooms of its own, then tracks in others of its own, until each has the
-            // diff of its own tracks (the client's ConnectionId is null without a negotiation: rooms by index). Three rooms a
-            // socket a round, so that a window holds enough CPU ticks (1/100 s) to measure. A warm round, then five, each
-            // with new rooms (a join and a track that create their room grain); the median ratio.
+            // Without the fan-out: each socket joins rooms of its own, then tracks in others of its own (the track joins
+            // them), then tracks in the rooms it joined; each track until every socket has the diffs of its own tracks (the
+            // client's ConnectionId is null without a negotiation: rooms by index). Three rooms a socket a round, so that
+            // a window holds enough CPU ticks (1/100 s) to measure. A warm round, then five, each with new rooms (a join
+            // and a track in a new room create its room grain); the median ratios.
             const int OwnRounds = 5;
             const int OwnRoomsPerSocket = 3;
             var ops = count * OwnRoomsPerSocket;
-            var own = new List<(double Join, double Track)>();
-            for (var round = -1; round < OwnRounds; round++)
+            var own = new List<(double Join, double Track, double TrackJoined)>();
+
+            // Server CPU per track, the tracks' own diffs awaited.
+            async Task<double> Tracks(Func<int, string> roomOf)
             {
                 await Task.Delay(Settle);
-                cpu = ServerCpuSeconds();
-                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Join(sockets[i % count], $"presence-own-join-{round}-{i}"));
-                var ownJoinCpu = (ServerCpuSeconds() - cpu) / ops;
-                await Task.Delay(Settle);
                 Volatile.Write(ref ownDiffs, 0);
-                cpu = ServerCpuSeconds();
-                t0 = Stopwatch.GetTimestamp();
-                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Request(sockets[i % count], "/presence/track", new { roomName = $"presence-own-track-{round}-{i}" }));
-                while (Volatile.Read(ref ownDiffs) < ops && Stopwatch.GetElapsedTime(t0) < Timeout)
+                var before = ServerCpuSeconds();
+                var start = Stopwatch.GetTimestamp();
+                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Request(sockets[i % count], "/presence/track", new { roomName = roomOf(i) }));
+                while (Volatile.Read(ref ownDiffs) < ops && Stopwatch.GetElapsedTime(start) < Timeout)
                 {
                     await Task.Delay(10);
                 }
 
-                var ownTrackCpu = (ServerCpuSeconds() - cpu) / ops;
                 if (Volatile.Read(ref ownDiffs) < ops)
                 {
                     Error($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {ops} tracks were sent their own diff");
                 }
 
+                return (ServerCpuSeconds() - before) / ops;
+            }
+
+            for (var round = -1; round < OwnRounds; round++)
+            {
+                await Task.Delay(Settle);
+                cpu = ServerCpuSeconds();
+                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Join(sockets[i % count], $"presence-own-track-{round}-joined-{i}"));
+                var ownJoinCpu = (ServerCpuSeconds() - cpu) / ops;
+                var ownTrackCpu = await Tracks(i => $"presence-own-track-{round}-new-{i}");
+                var joinedTrackCpu = await Tracks(i => $"presence-own-track-{round}-joined-{i}");
                 if (round < 0)
                 {
                     continue; // the warm round
                 }
 
-                own.Add((ownJoinCpu, ownTrackCpu));
-                Log($"presence {count}, a room each ({OwnRoomsPerSocket} a socket), round {round + 1}: join {ownJoinCpu * 1e6:F0} µs CPU, track {ownTrackCpu * 1e6:F0} µs CPU ({ownTrackCpu / ownJoinCpu:F2}×)");
+                own.Add((ownJoinCpu, ownTrackCpu, joinedTrackCpu));
+                Log($"presence {count}, a room each ({OwnRoomsPerSocket} a socket), round {round + 1}: join {ownJoinCpu * 1e6:F0} µs CPU; track in a new room {ownTrackCpu * 1e6:F0} µs ({ownTrackCpu / ownJoinCpu:F2}×), in a room joined {joinedTrackCpu * 1e6:F0} µs ({joinedTrackCpu / ownJoinCpu:F2}×)");
             }
 
-            var median = own.OrderBy(r => r.Track / r.Join).ElementAt(own.Count / 2);
+            double Median(IEnumerable<double> values) => values.Order().ElementAt(own.Count / 2);
             await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
                 axis = "presence_own_rooms",
                 x = count,
-                join_cpu_us = Math.Round(median.Join * 1e6, 1),
-                track_cpu_us = Math.Round(median.Track * 1e6, 1),
-                ratio = Math.Round(median.Track / median.Join, 2),
+                join_cpu_us = Math.Round(Median(own.Select(r => r.Join)) * 1e6, 1),
+                track_new_room_cpu_us = Math.Round(Median(own.Select(r => r.Track)) * 1e6, 1),
+                track_joined_room_cpu_us = Math.Round(Median(own.Select(r => r.TrackJoined)) * 1e6, 1),
+                ratio = Math.Round(Median(own.Select(r => r.Track / r.Join)), 2),
+                ratio_joined = Math.Round(Median(own.Select(r => r.TrackJoined / r.Join)), 2),
                 ratios = own.Select(r => Math.Round(r.Track / r.Join, 2)).ToArray(),
+                ratios_joined = own.Select(r => Math.Round(r.TrackJoined / r.Join, 2)).ToArray(),
             }));
 
             await DisconnectAll();
