@@ -261,6 +261,11 @@ namespace Orleans.Rooms.Curves
             }
 
             var bulkCpu = ServerCpuSeconds() - cpu;
+            if (Volatile.Read(ref bulkSeen) < (long)bulks * count)
+            {
+                Error($"  presence: {Volatile.Read(ref bulkSeen)} of {(long)bulks * count} plain broadcasts delivered");
+            }
+
             var bulkCpuPerKb = bulkCpu * 1e6 / (bulks * (BulkBytes / 1024.0) * count);
             var deliveryFloor = (joinCpu * 1e6 / count) + (bulkCpuPerKb * presenceKb / count);
             Log($"presence {count}: the same bytes as plain broadcasts ({bulks} of {BulkBytes / 1024} KB to {count}): {bulkCpuPerKb:F2} µs CPU per KB delivered; a join and the delivery of a track's bytes: {deliveryFloor:F0} µs, the track {trackCpu * 1e6 / count / deliveryFloor:F2}× that");
