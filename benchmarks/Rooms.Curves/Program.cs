@@ -231,11 +231,7 @@ namespace Orleans.Rooms.Curves
             var t0 = Stopwatch.GetTimestamp();
             await ForEach(sockets, c => Request(c, "/presence/track", new { roomName = measured }));
             var acked = Stopwatch.GetElapsedTime(t0);
-            while (joinsSeen.Any(n => Volatile.Read(ref n) < count) && Stopwatch.GetElapsedTime(t0) < Timeout)
-            {
-                await Task.Delay(10);
-            }
-
+            await UntilAsync(() => joinsSeen.All(n => Volatile.Read(ref n) >= count));
             var allSeen = Stopwatch.GetElapsedTime(t0);
             var trackCpu = ServerCpuSeconds() - cpu;
             var complete = joinsSeen.Count(n => n >= count);
@@ -248,24 +244,8 @@ namespace Orleans.Rooms.Curves
             var bulks = Math.Max(1, (int)Math.Round(presenceKb * 1024 / ((double)BulkBytes * count)));
             await Task.Delay(Settle);
             var bulkSender = (await Connect(1))[0];
-            cpu = ServerCpuSeconds();
-            for (var e = 0; e < bulks; e++)
-            {
-                await Request(bulkSender, "/broadcastFunRoom", new { roomName = measured, eventName = "bulk", data = new { pad = new string('x', BulkBytes - 16) } });
-            }
-
-            t0 = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref bulkSeen) < (long)bulks * count && Stopwatch.GetElapsedTime(t0) < Timeout)
-            {
-                await Task.Delay(5);
-            }
-
-            var bulkCpu = ServerCpuSeconds() - cpu;
-            if (Volatile.Read(ref bulkSeen) < (long)bulks * count)
-            {
-                Error($"  presence: {Volatile.Read(ref bulkSeen)} of {(long)bulks * count} plain broadcasts delivered");
-            }
-
+            var pad = new string('x', BulkBytes - 16);
+            var bulkCpu = await BroadcastCpuAsync(bulkSender, measured, "bulk", bulks, _ => new { pad }, () => Volatile.Read(ref bulkSeen), (long)bulks * count, "presence, plain broadcasts");
             var bulkCpuPerKb = bulkCpu * 1e6 / (bulks * (BulkBytes / 1024.0) * count);
             var deliveryFloor = (joinCpu * 1e6 / count) + (bulkCpuPerKb * presenceKb / count);
             Log($"presence {count}: the same bytes as plain broadcasts ({bulks} of {BulkBytes / 1024} KB to {count}): {bulkCpuPerKb:F2} µs CPU per KB delivered; a join and the delivery of a track's bytes: {deliveryFloor:F0} µs, the track {trackCpu * 1e6 / count / deliveryFloor:F2}× that");
@@ -306,14 +286,8 @@ namespace Orleans.Rooms.Curves
                 await Task.Delay(Settle);
                 Volatile.Write(ref ownDiffs, 0);
                 var before = ServerCpuSeconds();
-                var start = Stopwatch.GetTimestamp();
                 await ForEach(Enumerable.Range(0, ops).ToArray(), i => Request(sockets[i % count], "/presence/track", new { roomName = roomOf(i) }));
-                while (Volatile.Read(ref ownDiffs) < ops && Stopwatch.GetElapsedTime(start) < Timeout)
-                {
-                    await Task.Delay(10);
-                }
-
-                if (Volatile.Read(ref ownDiffs) < ops)
+                if (!await UntilAsync(() => Volatile.Read(ref ownDiffs) >= ops))
                 {
                     Error($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {ops} tracks were sent their own diff");
                 }
@@ -338,7 +312,6 @@ namespace Orleans.Rooms.Curves
                 Log($"presence {count}, a room each ({OwnRoomsPerSocket} a socket), round {round + 1}: join {ownJoinCpu * 1e6:F0} µs CPU; track in a new room {ownTrackCpu * 1e6:F0} µs ({ownTrackCpu / ownJoinCpu:F2}×), in a room joined {joinedTrackCpu * 1e6:F0} µs ({joinedTrackCpu / ownJoinCpu:F2}×)");
             }
 
-            double Median(IEnumerable<double> values) => values.Order().ElementAt(own.Count / 2);
             await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
                 axis = "presence_own_rooms",
@@ -383,23 +356,9 @@ namespace Orleans.Rooms.Curves
                 {
                     await Task.Delay(Settle);
                     Volatile.Write(ref got, 0);
-                    var cpu = ServerCpuSeconds();
-                    for (var e = 0; e < Events; e++)
-                    {
-                        await Request(sender, "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { e, pad = new string('x', 80) } });
-                    }
-
-                    var t0 = Stopwatch.GetTimestamp();
-                    while (Volatile.Read(ref got) < Events * members && Stopwatch.GetElapsedTime(t0) < Timeout)
-                    {
-                        await Task.Delay(5);
-                    }
-
-                    var perDelivery = (ServerCpuSeconds() - cpu) * 1e6 / (Events * members);
-                    if (Volatile.Read(ref got) < Events * members)
-                    {
-                        Error($"  resumable_fanout {kind}: {Volatile.Read(ref got)} of {Events * members} delivered");
-                    }
+                    var pad = new string('x', 80);
+                    var cpu = await BroadcastCpuAsync(sender, room, "tick", Events, e => new { e, pad }, () => Volatile.Read(ref got), Events * members, $"resumable_fanout {kind}");
+                    var perDelivery = cpu * 1e6 / (Events * members);
 
                     cpuPerDelivery[kind].Add(perDelivery);
                     Log($"resumable_fanout {members}, {kind}, round {round + 1}: {perDelivery:F2} µs server CPU per delivery");
@@ -408,7 +367,6 @@ namespace Orleans.Rooms.Curves
                 await DisconnectAll();
             }
 
-            double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
             var ratio = Median(cpuPerDelivery["resumable"]) / Median(cpuPerDelivery["plain"]);
             Log($"resumable_fanout {members}: plain {Median(cpuPerDelivery["plain"]):F2} µs, resumable {Median(cpuPerDelivery["resumable"]):F2} µs per delivery (medians of 6 rounds): {ratio:F2}×");
             await output.WriteLineAsync(JsonSerializer.Serialize(new
@@ -471,11 +429,7 @@ namespace Orleans.Rooms.Curves
 
             // The last broadcasts' deliveries may still be on their way: wait (bounded) for every one acknowledged.
             var expected = seenBefore + ((long)acks.Count * members);
-            var waited = Stopwatch.GetTimestamp();
-            while (Interlocked.Read(ref seen) < expected && Stopwatch.GetElapsedTime(waited) < Timeout)
-            {
-                await Task.Delay(10);
-            }
+            await UntilAsync(() => Interlocked.Read(ref seen) >= expected);
 
             var line = JsonSerializer.Serialize(new
             {
@@ -638,6 +592,49 @@ namespace Orleans.Rooms.Curves
             }
 
             await ForEach(all, async c => await c.DisposeAsync().AsTask().WaitAsync(Timeout));
+        }
+
+        /// <summary>
+        /// Broadcasts <paramref name="events"/> events to the room, each once the last is answered, then waits (bounded)
+        /// until <paramref name="delivered"/> reaches <paramref name="expected"/>; the server's CPU seconds for it all.
+        /// </summary>
+        private async Task<double> BroadcastCpuAsync(HubConnection sender, string room, string eventName, int events, Func<int, object> data, Func<long> delivered, long expected, string what)
+        {
+            var cpu = ServerCpuSeconds();
+            for (var e = 0; e < events; e++)
+            {
+                await Request(sender, "/broadcastFunRoom", new { roomName = room, eventName, data = data(e) });
+            }
+
+            if (!await UntilAsync(() => delivered() >= expected))
+            {
+                Error($"  {what}: {delivered()} of {expected} delivered");
+            }
+
+            return ServerCpuSeconds() - cpu;
+        }
+
+        /// <summary>Polls <paramref name="done"/> every 5 ms until it holds or <see cref="Timeout"/> has passed; whether it held.</summary>
+        private static async Task<bool> UntilAsync(Func<bool> done)
+        {
+            var start = Stopwatch.GetTimestamp();
+            while (!done())
+            {
+                if (Stopwatch.GetElapsedTime(start) >= Timeout)
+                {
+                    return false;
+                }
+
+                await Task.Delay(5);
+            }
+
+            return true;
+        }
+
+        private static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted[sorted.Length / 2];
         }
 
         /// <summary>User + system CPU of the server process so far (clock ticks of 1/100 s, the Linux USER_HZ).</summary>
