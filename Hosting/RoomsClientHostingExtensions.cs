@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Messaging;
 using Orleans.Rooms.Hosting;
 
 namespace Orleans.Hosting;
@@ -53,6 +55,11 @@ public static partial class RoomsClientHostingExtensions
         else
         {
             client.UseRedisClustering(cluster.Redis!);
+
+            // Orleans' own list from the same table, but not believing a table that Redis lost while it is written back.
+            client.Services.RemoveAll<IGatewayListProvider>();
+            client.Services.AddSingleton<IGatewayListProvider, MonotonicGatewayListProvider>();
+            client.Services.TryAddSingleton(TimeProvider.System);
         }
 
         client.Configure<ClusterOptions>(o =>
