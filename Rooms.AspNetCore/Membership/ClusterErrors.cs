@@ -20,11 +20,17 @@ public static class ClusterErrors
 
     /// <summary>
     /// Errors of the cluster, not of the call: a silo going away, a message it could not take, a time-out, or
-    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo).
+    /// a cancellation (the membership calls take no token, so a cancellation comes from a stopping silo); and
+    /// a message that found no way through at the time (<see cref="IsUndelivered"/>).
     /// </summary>
     internal static bool IsTransient(Exception ex)
-        => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OperationCanceledException;
+        => ex is SiloUnavailableException or TimeoutException or OperationCanceledException || IsUndelivered(ex);
 
-    /// <summary>The message was never handed to its target: sending it again cannot make it arrive twice.</summary>
-    internal static bool IsUndelivered(Exception ex) => ex is OrleansMessageRejectionException;
+    /// <summary>
+    /// The message was never handed to its target, so sending it again cannot make it arrive twice: a silo
+    /// rejected it; a gateway had no connection from the front end it was for (the front end's client had
+    /// just moved to another gateway), or was too busy to take it; or the front end had no gateway to send it by.
+    /// </summary>
+    internal static bool IsUndelivered(Exception ex)
+        => ex is OrleansMessageRejectionException or ClientNotAvailableException or GatewayTooBusyException or Orleans.Runtime.Messaging.ConnectionFailedException;
 }
