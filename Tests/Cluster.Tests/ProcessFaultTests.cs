@@ -320,13 +320,20 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
             await stopRounds.CancelAsync();
             await loop.WaitAsync(TimeSpan.FromSeconds(40));
             output.WriteLine($"Rounds on both front ends: {roundsWhenBack} done when restart-redis returned, {roundsWhenRestored} when the table was whole, {rounds} in all.");
-            Assert.True(failures.IsEmpty, $"{failures.Count} rounds failed while Redis came back ({redis}), e.g.:\n{string.Join('\n', failures.Take(5))}");
+            Assert.True(failures.IsEmpty, $"{failures.Count} rounds failed while Redis came back ({redis}), e.g.:\n{string.Join('\n', failures.Take(5))}\nThe front ends logged:\n{FrontEndErrors()}");
 
             Assert.All(cluster.Silos, s => Assert.True(s.Process.IsRunning(), $"{s.Process} stopped while Redis came back ({redis})."));
             var after = await membership.CheckAsync($"after-{redis}");
             Assert.True(after.Consistent, $"Memberships acknowledged before Redis came back empty ({redis}) are not what the front ends say now:\n{after}");
             return restoredAt;
         }
+
+        // What a failed round's answer does not say (its error id only): each front end's errors, with the exception under each.
+        string FrontEndErrors() => string.Join('\n', cluster.FrontEnds.SelectMany(f => File.ReadLines(f.Log)
+            .SkipWhile(line => !line.Contains(" fail: ", StringComparison.Ordinal))
+            .Where(line => !line.StartsWith("         at ", StringComparison.Ordinal))
+            .Take(40)
+            .Select(line => $"{f.Url.Port}: {line}")));
 
         // Every silo started: none is ever stopped here, and one that Orleans stopped (fenced) must fail the test.
         int[] SiloPorts() => [.. cluster.Silos.Select(s => s.SiloPort).Order()];
