@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Directory;
@@ -16,7 +17,7 @@ namespace Orleans.Rooms.Cluster;
 /// idempotent, but a delivery, which is retried only while its message was never handed over
 /// (<see cref="ClusterErrors"/>). The lease's own calls are tried once: the next renewal is their retry.
 /// </summary>
-internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identity, IOptions<FrontEndOptions> options) : IClusterDoor
+internal sealed partial class ClusterDoor(IGrainFactory grains, FrontEndIdentity identity, IOptions<FrontEndOptions> options, ILogger<ClusterDoor> logger) : IClusterDoor
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
@@ -100,9 +101,13 @@ internal sealed class ClusterDoor(IGrainFactory grains, FrontEndIdentity identit
             }
             catch (Exception ex) when (retryable(ex) && !cancellationToken.IsCancellationRequested && Environment.TickCount64 - started < _retryFor.TotalMilliseconds)
             {
+                LogRetrying(ex, delay, Environment.TickCount64 - started);
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
+
+    [LoggerMessage(1, LogLevel.Debug, "A cluster call failed and is tried again in {Delay} ({Elapsed} ms since its first try).")]
+    private partial void LogRetrying(Exception exception, TimeSpan delay, long elapsed);
 }

@@ -328,12 +328,28 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
             return restoredAt;
         }
 
-        // What a failed round's answer does not say (its error id only): each front end's errors, with the exception under each.
-        string FrontEndErrors() => string.Join('\n', cluster.FrontEnds.SelectMany(f => File.ReadLines(f.Log)
-            .SkipWhile(line => !line.Contains(" fail: ", StringComparison.Ordinal))
-            .Where(line => !line.StartsWith("         at ", StringComparison.Ordinal))
-            .Take(40)
-            .Select(line => $"{f.Url.Port}: {line}")));
+        // What a failed round's answer does not say (its error id only): each front end's warnings and errors (its
+        // health checks' aside), each with its message and exception, without the stack traces.
+        string FrontEndErrors() => string.Join('\n', cluster.FrontEnds.SelectMany(f =>
+        {
+            var shown = new List<string>();
+            var inBlock = false;
+            foreach (var line in File.ReadLines(f.Log))
+            {
+                if (line.Length > 13 && char.IsDigit(line[0]))
+                {
+                    inBlock = line.AsSpan(13).StartsWith("warn: ") || line.AsSpan(13).StartsWith("fail: ") || line.AsSpan(13).StartsWith("dbug: ");
+                    inBlock = inBlock && !line.Contains("HealthChecks", StringComparison.Ordinal);
+                }
+
+                if (inBlock && !line.StartsWith("         at ", StringComparison.Ordinal))
+                {
+                    shown.Add($"{f.Url.Port}: {line}");
+                }
+            }
+
+            return shown.TakeLast(40);
+        }));
 
         // Every silo started: none is ever stopped here, and one that Orleans stopped (fenced) must fail the test.
         int[] SiloPorts() => [.. cluster.Silos.Select(s => s.SiloPort).Order()];
