@@ -20,7 +20,8 @@ internal interface IFrontEndRoomsGrain : IGrainWithStringKey
 
     /// <summary>
     /// Passes the front end's presence changes in <paramref name="room"/> to its presence grain
-    /// (<see cref="IPresenceGrain.Apply"/>), noting the room first, so that a purge makes the front end's entries leave.
+    /// (<see cref="IPresenceGrain.Apply"/>), noting the room first, so that a purge makes the front end's entries leave;
+    /// with <see cref="PresenceBatch.List"/>, lists the front end in the room too, as <see cref="Register"/> does.
     /// </summary>
     [Alias("Presence")]
     Task<PresenceState?> Presence(string room, PresenceBatch batch);

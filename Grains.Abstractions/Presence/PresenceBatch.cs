@@ -9,12 +9,17 @@ namespace Orleans.Rooms.Presence;
 /// <param name="WantState">Answer the state (a socket in this batch just tracked and is sent it).</param>
 /// <param name="Relist">The entries are listed again, not changed: no diff for them.</param>
 /// <param name="DiffDelay">How long changes wait to be sent together (the front end's <c>Rooms:Presence:DiffDelay</c>).</param>
+/// <param name="List">Also list the front end in the room, as <see cref="Membership.IFrontEndRoomsGrain.Register"/> does: a
+/// track joined a room new to its front end, and the listing rides with the entry instead of in a call of its own.</param>
+/// <param name="Listable">With <paramref name="List"/>: whether the room is listed in the directory.</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceBatch")]
 internal sealed record PresenceBatch(
     [property: Id(0)] PresenceChange[] Changes,
     [property: Id(1)] bool WantState,
     [property: Id(2)] bool Relist,
-    [property: Id(3)] TimeSpan DiffDelay);
+    [property: Id(3)] TimeSpan DiffDelay,
+    [property: Id(4)] bool List = false,
+    [property: Id(5)] bool Listable = false);
 
 /// <summary>
 /// A socket tracked under <paramref name="Key"/> with <paramref name="Meta"/> (also a meta update), or, when

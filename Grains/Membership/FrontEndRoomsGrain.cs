@@ -10,7 +10,8 @@ namespace Orleans.Rooms.Membership;
 /// only once it is delisted, so a purge never misses a room that lists the front end. Reentrant: each call
 /// touches the set only between its awaits, and the front end has at most one change in flight per room.
 /// Its front end's presence changes pass here on their way to the rooms' presence grains, so that it knows those
-/// too and a purge makes the front end's entries leave. Calls room grains and presence grains only.
+/// too and a purge makes the front end's entries leave; a track's batch may carry its room's listing as well.
+/// Calls room grains and presence grains only.
 /// </summary>
 [Reentrant]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
@@ -30,15 +31,25 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
 
     public async Task Unregister(string[] rooms) => ThrowIfAny(await Delist(rooms));
 
-    public Task<PresenceState?> Presence(string room, PresenceBatch batch)
+    public async Task<PresenceState?> Presence(string room, PresenceBatch batch)
     {
-        // Noted before the grain hears of it, so that a purge never misses an entry the front end made.
+        // Noted before the grains hear of it, so that a purge never misses an entry or a listing the front end made.
         if (batch.Changes.Any(c => c.Tracked) && _presence.Add(room))
         {
             KeepActive();
         }
 
-        return GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
+        if (!batch.List)
+        {
+            return await GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
+        }
+
+        // A track that joined a room new to its front end: listed as Register lists, then the entry, as if the front
+        // end had awaited the one call before making the other (the room's diffs reach the front end's members).
+        _rooms.Add(room);
+        KeepActive();
+        await Room(room).Add(Id, batch.Listable, relist: false);
+        return batch.Changes.Length > 0 ? await GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch) : null;
     }
 
     public async Task<int> Purge()

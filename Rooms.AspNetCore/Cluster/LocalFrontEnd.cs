@@ -101,9 +101,42 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
     /// </summary>
     private async Task<bool> ChangePresenceAsync(string socketId, MembershipChange change, PresenceOp op)
     {
+        Task? tracking = null;
         if (op.Key is not null)
         {
-            if (!await membership.ChangeAsync(socketId, change with { Presence = null }))
+            // A room new here is listed by the entry's own call: a listing the join asks for during its first,
+            // synchronous steps rides with the entry (one call, as a join costs). One it asks for later (it waited
+            // for another change of the room first) is a call of its own, and the entry follows the join, as before.
+            FrontEndPresence.Listing? listing = null;
+            var phase = 0; // 0: the join's first steps; 1: a listing was asked for in them; 2: after them
+            var joining = membership.ChangeAsync(socketId, change with { Presence = null }, (room, listable) =>
+            {
+                var asked = new FrontEndPresence.Listing(listable, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                if (Interlocked.CompareExchange(ref phase, 1, 0) == 0)
+                {
+                    listing = asked;
+                    return asked.Done.Task;
+                }
+
+                return door.ListAsync([room], listable, relist: false);
+            });
+            if (Interlocked.Exchange(ref phase, 2) == 1)
+            {
+                tracking = presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!, listing);
+            }
+
+            bool held;
+            try
+            {
+                held = await joining;
+            }
+            catch when (tracking is not null)
+            {
+                await tracking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // failed with it, and set back
+                throw;
+            }
+
+            if (!held)
             {
                 return false;
             }
@@ -121,7 +154,7 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
             }
             else
             {
-                await presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!);
+                await (tracking ?? presence.TrackAsync(socketId, op.Room, op.Key, op.Meta!));
             }
         }
         finally

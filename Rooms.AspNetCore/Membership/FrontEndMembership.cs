@@ -289,9 +289,10 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// <summary>
     /// Applies <paramref name="change"/> to a socket held here; false when it is not. Completes once every room
     /// joined lists this front end. A join whose rooms could not be told is undone (unless a later change of the
-    /// same room took over) and the error thrown; leaves always succeed here.
+    /// same room took over) and the error thrown; leaves always succeed here. <paramref name="list"/>, when given,
+    /// lists this front end in a room instead of the door's own call (a track: its presence change carries it).
     /// </summary>
-    public async Task<bool> ChangeAsync(string socketId, MembershipChange change)
+    public async Task<bool> ChangeAsync(string socketId, MembershipChange change, Func<string, bool, Task>? list = null)
     {
         long stamp;
         List<string>? joined = null, left = null, unlisted = null;
@@ -359,7 +360,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             return true; // every room joined lists this front end already: nothing left that could fail
         }
 
-        var failed = await EnsureListedAsync([.. unlisted]);
+        var failed = await EnsureListedAsync([.. unlisted], list);
         List<string>? undone = null;
         lock (_lock)
         {
@@ -516,13 +517,13 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// listing or delisting right now is waited for, then looked at again). Returns the rooms that could not be
     /// listed, each with why; null when all are.
     /// </summary>
-    private async Task<Dictionary<string, Exception>?> EnsureListedAsync(string[] rooms)
+    private async Task<Dictionary<string, Exception>?> EnsureListedAsync(string[] rooms, Func<string, bool, Task>? list = null)
     {
         Dictionary<string, Exception>? failed = null;
         var remaining = rooms;
         for (var attempt = 1; ; attempt++)
         {
-            List<Task<(string Room, Exception? Error)>>? listings = null;
+            List<(string Name, bool Listable, TaskCompletionSource Done)>? toList = null;
             List<string>? waiting = null;
             List<Task>? waits = null;
             lock (_lock)
@@ -553,12 +554,14 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
                     var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     listing.State = Registration.Listing;
                     listing.Pending = done.Task;
-                    (listings ??= []).Add(ListAsync(name, _index.IsListable(name), done));
+                    (toList ??= []).Add((name, _index.IsListable(name), done));
                 }
             }
 
-            if (listings is not null)
+            if (toList is not null)
             {
+                // Started outside the lock: a listing that rides with a presence change takes the presence lock.
+                var listings = toList.Select(l => ListAsync(l.Name, l.Listable, l.Done, list));
                 foreach (var (room, error) in await Task.WhenAll(listings))
                 {
                     if (error is not null)
@@ -588,12 +591,15 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
     }
 
-    /// <summary>Lists this front end in one room; the outcome settles the room's state (an unknown one as dirty).</summary>
-    private async Task<(string Room, Exception? Error)> ListAsync(string name, bool listable, TaskCompletionSource done)
+    /// <summary>
+    /// Lists this front end in one room, through the door or through <paramref name="list"/> (a track's presence
+    /// change carries it); the outcome settles the room's state (an unknown one as dirty).
+    /// </summary>
+    private async Task<(string Room, Exception? Error)> ListAsync(string name, bool listable, TaskCompletionSource done, Func<string, bool, Task>? list)
     {
         try
         {
-            await _door.ListAsync([name], listable, relist: false);
+            await (list?.Invoke(name, listable) ?? _door.ListAsync([name], listable, relist: false));
             lock (_lock)
             {
                 Settle(name, Registration.Listed, listedListable: listable);

@@ -49,9 +49,9 @@ internal sealed partial class FrontEndPresence
     /// Tracks a socket that is in the room (asked under this lock, so a leave that came first is seen, and one that
     /// comes after finds the entry and untracks it); with <paramref name="key"/> null, updates the meta of a socket
     /// tracked here. Completes once the room's presence grain has it, after <c>presence_state</c> was queued to the
-    /// socket (a track).
+    /// socket (a track). A <paramref name="listing"/> goes in the same call as the entry (alone, when the track is refused).
     /// </summary>
-    public async Task TrackAsync(string socketId, string room, string? key, byte[] appMeta)
+    public async Task TrackAsync(string socketId, string room, string? key, byte[] appMeta, Listing? listing = null)
     {
         var meta = PresenceJson.Meta(socketId, appMeta);
         var purpose = key is null ? Purpose.None : Purpose.Track;
@@ -61,18 +61,23 @@ internal sealed partial class FrontEndPresence
         lock (_lock)
         {
             previous = EntryOf(socketId, room);
-            if (key is null)
+            Exception? refused = key is null
+                ? previous is null ? new PresenceNotTrackedException(socketId, room) : null
+                : !_membership.IsIn(socketId, room) ? new InvalidOperationException($"Socket '{socketId}' left room '{room}' while it was being tracked there.") : null;
+            if (refused is not null)
             {
-                key = previous?.Key ?? throw new PresenceNotTrackedException(socketId, room);
-            }
-            else if (!_membership.IsIn(socketId, room))
-            {
-                throw new InvalidOperationException($"Socket '{socketId}' left room '{room}' while it was being tracked there.");
+                if (listing is not null)
+                {
+                    _ = Enqueue(room, change: null, Purpose.None, listing); // the join that asked for it still needs it
+                }
+
+                throw refused;
             }
 
+            key ??= previous!.Key;
             entry = new Entry(key, meta);
             Set(socketId, room, entry);
-            applied = Enqueue(room, new PresenceChange(socketId, key, meta, Tracked: true), purpose);
+            applied = Enqueue(room, new PresenceChange(socketId, key, meta, Tracked: true), purpose, listing);
         }
 
         try
@@ -276,14 +281,14 @@ internal sealed partial class FrontEndPresence
     }
 
     /// <summary>Queues a change for the room's grain (under the lock); the task completes once the grain has it.</summary>
-    private Task Enqueue(string room, PresenceChange change, Purpose purpose)
+    private Task Enqueue(string room, PresenceChange? change, Purpose purpose, Listing? listing = null)
     {
         if (!_queues.TryGetValue(room, out var queue))
         {
             _queues[room] = queue = new RoomQueue();
         }
 
-        var item = new QueuedChange(change, purpose, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var item = new QueuedChange(change, purpose, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), listing);
         queue.Items.Add(item);
         if (!queue.Sending)
         {
@@ -323,8 +328,14 @@ internal sealed partial class FrontEndPresence
 
             try
             {
-                var trackers = items.Where(i => i.Purpose == Purpose.Track).Select(i => i.Change.SocketId).ToArray();
-                var batch = new PresenceBatch([.. items.Select(i => i.Change)], WantState: trackers.Length > 0, Relist: items[0].Purpose == Purpose.Relist, _diffDelay);
+                var trackers = items.Where(i => i.Purpose == Purpose.Track).Select(i => i.Change!.SocketId).ToArray();
+                var batch = new PresenceBatch(
+                    [.. items.Where(i => i.Change is not null).Select(i => i.Change!)],
+                    WantState: trackers.Length > 0,
+                    Relist: items[0].Purpose == Purpose.Relist,
+                    _diffDelay,
+                    List: items.Any(i => i.Listing is not null),
+                    Listable: items.Any(i => i.Listing?.Listable == true));
                 var state = await _door.PresenceAsync(room, batch);
                 if (state is not null)
                 {
@@ -337,6 +348,7 @@ internal sealed partial class FrontEndPresence
 
                 foreach (var item in items)
                 {
+                    item.Listing?.Done.TrySetResult();
                     item.Done.TrySetResult();
                 }
             }
@@ -344,6 +356,7 @@ internal sealed partial class FrontEndPresence
             {
                 foreach (var item in items)
                 {
+                    item.Listing?.Done.TrySetException(ex);
                     item.Done.TrySetException(ex);
                 }
             }
@@ -375,7 +388,14 @@ internal sealed partial class FrontEndPresence
 
     private sealed record Entry(string Key, byte[] Meta);
 
-    private sealed record QueuedChange(PresenceChange Change, Purpose Purpose, TaskCompletionSource Done);
+    /// <summary>
+    /// This front end's listing in a room, to ride with a track's entry (<see cref="PresenceBatch.List"/>): a track joined
+    /// a room new here. <paramref name="Done"/> completes with the call that carries it.
+    /// </summary>
+    internal sealed record Listing(bool Listable, TaskCompletionSource Done);
+
+    /// <summary>A change, a change with its room's listing, or (a null change) a listing alone.</summary>
+    private sealed record QueuedChange(PresenceChange? Change, Purpose Purpose, TaskCompletionSource Done, Listing? Listing);
 
     private sealed class RoomQueue
     {

@@ -18,7 +18,7 @@ internal sealed class FakeDoor : IClusterDoor
     private TaskCompletionSource? _hold;
     private Exception? _failNext;
 
-    /// <summary>Every call, in order, as "list a,b", "relist a", "delist a", "disconnect s", "relist-sockets s".</summary>
+    /// <summary>Every call, in order, as "list a,b", "relist a", "delist a", "disconnect s", "relist-sockets s", "presence a +s".</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
     /// <summary>Thrown by every listing call while set (the call's outcome unknown: it may have listed the rooms).</summary>
@@ -136,7 +136,38 @@ internal sealed class FakeDoor : IClusterDoor
 
     public Task DetachAsync(TimeSpan timeout) => throw NotHere();
 
-    public Task<Orleans.Rooms.Presence.PresenceState?> PresenceAsync(string room, Orleans.Rooms.Presence.PresenceBatch batch) => throw NotHere();
+    /// <summary>
+    /// A presence batch, as "presence room +s1,-s2" (tracked, untracked), "presence room list ..." when it carries the
+    /// room's listing: that listing is made, and fails, as <see cref="ListAsync"/>'s does. The state answered is empty.
+    /// </summary>
+    public async Task<Orleans.Rooms.Presence.PresenceState?> PresenceAsync(string room, Orleans.Rooms.Presence.PresenceBatch batch)
+    {
+        var changes = string.Join(',', batch.Changes.Select(c => (c.Tracked ? "+" : "-") + c.SocketId));
+        if (!batch.List)
+        {
+            Calls.Enqueue($"presence {room} {changes}");
+        }
+        else
+        {
+            Calls.Enqueue($"presence {room} list {changes}");
+            lock (_lock)
+            {
+                _listed.Add(room);
+                if (batch.Listable)
+                {
+                    _listedListable.Add(room);
+                }
+            }
+
+            if ((FailListingsWith ?? Interlocked.Exchange(ref _failNext, null)) is { } error)
+            {
+                throw error;
+            }
+        }
+
+        await Task.Yield();
+        return batch.WantState ? new Orleans.Rooms.Presence.PresenceState("{}"u8.ToArray(), "1.1", Complete: true) : null;
+    }
 
     public Task<Orleans.Rooms.Presence.PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken) => throw NotHere();
 

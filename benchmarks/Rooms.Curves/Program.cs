@@ -12,7 +12,7 @@ using Orleans.Rooms.Curves;
 //   rooms:     a pool of sockets joins ever more rooms of one member each, 10 to 100,000 rooms in the system,
 //              next to a fixed broadcast room of 100 members.
 // At each point: join latency of an extra socket, time to deliver a broadcast to every member, and the server's
-// CPU per delivery (from /proc/PID/stat).
+// CPU per delivery (from /proc/PID/stat, summed over every PID given: a cluster's silos and front ends).
 //   presence:  N sockets join one room at once, then track themselves in another at once (docs/presence.md): the
 //              server's CPU per join and per track (the diffs to every member included), the diffs per member and the
 //              bytes of state and diffs delivered per track, then the same bytes broadcast to the room as plain 8 KB
@@ -25,12 +25,12 @@ using Orleans.Rooms.Curves;
 //   resumable_fanout: M plain sockets, then M resumable ones (rooms.js' default, ?resumable=2: each event is
 //              rooms.event with the socket's own number), in one room, are sent 100 events of about 100 bytes, 3
 //              rounds, twice each, alternating: the server's CPU per delivery of each kind.
-// Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N]
+// Usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID[,PID...] --out FILE [--quick] [--presence N]
 //        [--hot-room SENDERS [--seconds S] [--members M]] [--resumable-fanout M]
 var options = CurveOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID --out FILE [--quick] [--presence N] [--hot-room SENDERS [--seconds S] [--members M]] [--resumable-fanout M]");
+    Console.Error.WriteLine("usage: Orleans.Rooms.Curves --url http://127.0.0.1:PORT --pid PID[,PID...] --out FILE [--quick] [--presence N] [--hot-room SENDERS [--seconds S] [--members M]] [--resumable-fanout M]");
     return 2;
 }
 
@@ -58,7 +58,7 @@ return bench.Errors == 0 ? 0 : 1;
 
 namespace Orleans.Rooms.Curves
 {
-    internal sealed record CurveOptions(Uri Url, int Pid, string Out, bool Quick, int? PresenceSockets = null, int? HotRoomSenders = null, int HotRoomMembers = 4, int HotRoomSeconds = 10, int? ResumableFanoutMembers = null)
+    internal sealed record CurveOptions(Uri Url, int[] Pids, string Out, bool Quick, int? PresenceSockets = null, int? HotRoomSenders = null, int HotRoomMembers = 4, int HotRoomSeconds = 10, int? ResumableFanoutMembers = null)
     {
         public int[] RoomSizes => Quick ? [10, 100, 300] : [10, 100, 1_000, 3_000, 10_000];
 
@@ -78,7 +78,7 @@ namespace Orleans.Rooms.Curves
         public static CurveOptions? Parse(string[] args)
         {
             string? url = null, output = null;
-            int? pid = null;
+            int[]? pids = null;
             var quick = false;
             int? presence = null, hotRoom = null, resumableFanout = null;
             int members = 4, seconds = 10;
@@ -87,7 +87,7 @@ namespace Orleans.Rooms.Curves
                 switch (args[i])
                 {
                     case "--url" when i + 1 < args.Length: url = args[++i]; break;
-                    case "--pid" when i + 1 < args.Length: pid = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--pid" when i + 1 < args.Length: pids = [.. args[++i].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))]; break;
                     case "--out" when i + 1 < args.Length: output = args[++i]; break;
                     case "--quick": quick = true; break;
                     case "--presence" when i + 1 < args.Length: presence = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -99,9 +99,9 @@ namespace Orleans.Rooms.Curves
                 }
             }
 
-            return url is null || pid is null || output is null || hotRoom < 1 || members < 1 || seconds < 1 || resumableFanout < 1
+            return url is null || pids is null || output is null || hotRoom < 1 || members < 1 || seconds < 1 || resumableFanout < 1
                 ? null
-                : new CurveOptions(new Uri(url), pid.Value, output, quick, presence, hotRoom, members, seconds, resumableFanout);
+                : new CurveOptions(new Uri(url), pids, output, quick, presence, hotRoom, members, seconds, resumableFanout);
         }
     }
 
@@ -637,13 +637,13 @@ namespace Orleans.Rooms.Curves
             return sorted[sorted.Length / 2];
         }
 
-        /// <summary>User + system CPU of the server process so far (clock ticks of 1/100 s, the Linux USER_HZ).</summary>
-        private double ServerCpuSeconds()
+        /// <summary>User + system CPU of the server's processes so far (clock ticks of 1/100 s, the Linux USER_HZ).</summary>
+        private double ServerCpuSeconds() => options.Pids.Sum(pid =>
         {
-            var stat = File.ReadAllText($"/proc/{options.Pid}/stat");
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
+        });
 
         private static object Summary(List<double> values)
         {

@@ -146,6 +146,20 @@ public sealed class CostModelTests(ITestOutputHelper output)
                 new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IPresenceGrain.Apply"] = 1, ["IRoomGrain.GetFrontEnds"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
                 frontEndCalls: 1, asyncTail: true);
 
+            // A track that joins a room new to the cluster: its front end's listing rides with the entry, in one call.
+            await meter.Window("presence: a track that joins a room new to the cluster", () => api.TrackAsync(sockets[0][0], Unique.Room(), "k0"),
+                new()
+                {
+                    ["IFrontEndRoomsGrain.Presence"] = 1,
+                    ["IRoomGrain.Add"] = 1,
+                    ["IRoomDirectoryGrain.Add"] = 1,
+                    ["IPresenceGrain.Apply"] = 1,
+                    ["IRoomGrain.GetFrontEnds"] = 1,
+                    ["IFrontEndGrain.Deliver"] = 1,
+                    ["observer:Deliver"] = 1,
+                },
+                frontEndCalls: 1, asyncTail: true);
+
             var lingering = Unique.Room();
             await api.JoinAsync(sockets[0][1], lingering);
             await meter.Window("leave and join again within the linger", async () =>
@@ -181,17 +195,17 @@ public sealed class CostModelTests(ITestOutputHelper output)
             Assert.False(here.IsLocated(sockets[0][1]));
             var ownRooms = here.SocketIds.ToHashSet(StringComparer.Ordinal);
             var listable = here.SocketIds.SelectMany(id => here.RecordOf(id)!).Where(r => !ownRooms.Contains(r)).Distinct(StringComparer.Ordinal).Count();
-            await meter.Window($"heal: one front end relists 1 located socket of n = {SocketsPerFrontEnd}, l = {listable} rooms, 1 presence room", here.RelistAllAsync,
+            await meter.Window($"heal: one front end relists 1 located socket of n = {SocketsPerFrontEnd}, l = {listable} rooms, 2 presence rooms", here.RelistAllAsync,
                 new()
                 {
                     ["IFrontEndGrain.RelistSockets"] = 1,
                     ["ISocketGrain.Connect"] = 1,
                     ["IFrontEndRoomsGrain.Register"] = 1,
                     ["IRoomGrain.Add"] = listable,
-                    ["IFrontEndRoomsGrain.Presence"] = 1,
-                    ["IPresenceGrain.Apply"] = 1,
+                    ["IFrontEndRoomsGrain.Presence"] = 2,
+                    ["IPresenceGrain.Apply"] = 2,
                 },
-                frontEndCalls: 1 + 1 + 1, bounded: new() { ["IRoomDirectoryGrain.Add"] = listable });
+                frontEndCalls: 1 + 1 + 2, bounded: new() { ["IRoomDirectoryGrain.Add"] = listable });
 
             // Losing a front end: its lease lapses and its grain purges it from every room and socket it listed.
             var lost = frontEnds[^1];
