@@ -560,7 +560,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
 
             if (toList is not null)
             {
-                // Started outside the lock: a listing that rides with a presence change takes the presence lock.
+                // Started outside the lock: a listing may be the caller's own (a track's rides with its entry).
                 var listings = toList.Select(l => ListAsync(l.Name, l.Listable, l.Done, list));
                 foreach (var (room, error) in await Task.WhenAll(listings))
                 {
