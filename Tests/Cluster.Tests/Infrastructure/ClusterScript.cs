@@ -36,6 +36,10 @@ public sealed class ClusterScript(string stateFolder, string adminKey)
         // shipped settings keep Orleans.* at Warning, which leaves a fault's log without them.
         start.Environment["Logging__LogLevel__Orleans.Rooms"] = "Information";
         start.Environment["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information";
+        // A front end's calls that met the cluster healing and were tried again (each with its error), and its list of
+        // gateways as Orleans' client refreshes it: what a request that took long or failed under a fault went through.
+        start.Environment["Logging__LogLevel__Orleans.Rooms.Cluster.ClusterDoor"] = "Debug";
+        start.Environment["Logging__LogLevel__Orleans.Messaging.GatewayManager"] = "Information";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
