@@ -34,6 +34,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     private readonly SocketIndex _index = new();
     private readonly Dictionary<string, RoomListing> _listings = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The listings the sweep looks at: rooms emptied here (or left dirty) since it last looked. A listed room with
+    /// members costs the sweep nothing, so its period costs the rooms that emptied, not every room listed.
+    /// </summary>
+    private readonly HashSet<string> _emptied = new(StringComparer.Ordinal);
+
     /// <summary>The sockets whose location is recorded in the cluster (see <see cref="TryMarkLocated"/>), held here or not yet forgotten there.</summary>
     private readonly HashSet<string> _located = new(StringComparer.Ordinal);
 
@@ -277,6 +283,18 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
     }
 
+    /// <summary>How many rooms the next sweep looks at (tests: a sweep's cost is the rooms emptied, not the rooms listed).</summary>
+    internal int SweepCandidates
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _emptied.Count;
+            }
+        }
+    }
+
     /// <summary>Whether the room grain of <paramref name="room"/> lists this front end (tests: the listing state machine's outcome).</summary>
     internal bool IsListed(string room)
     {
@@ -501,10 +519,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
                     if (!_listings.TryGetValue(name, out var listing))
                     {
                         _listings.Add(name, new RoomListing { Dirty = true, EmptiedAt = _time.GetTimestamp() });
+                        _emptied.Add(name);
                     }
                     else if (listing.State is not (Registration.Listed or Registration.Listing))
                     {
                         listing.Dirty = true;
+                        _emptied.Add(name);
                     }
                 }
             }
@@ -633,6 +653,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         if (!_index.HasMembers(name))
         {
             listing.EmptiedAt = _time.GetTimestamp();
+            _emptied.Add(name);
         }
     }
 
@@ -650,16 +671,29 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             var delisting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_lock)
             {
-                foreach (var (name, listing) in _listings)
+                List<string>? done = null;
+                foreach (var name in _emptied)
                 {
-                    if ((listing.State == Registration.Listed || (listing.State == Registration.None && listing.Dirty))
-                        && !_index.HasMembers(name)
-                        && _time.GetElapsedTime(listing.EmptiedAt) >= Linger)
+                    // Not to delist now (gone, joined again, or being listed or delisted): forgotten here. Its next
+                    // leave, or the settling of its listing, brings it back.
+                    if (!_listings.TryGetValue(name, out var listing)
+                        || _index.HasMembers(name)
+                        || !(listing.State == Registration.Listed || (listing.State == Registration.None && listing.Dirty)))
+                    {
+                        (done ??= []).Add(name);
+                    }
+                    else if (_time.GetElapsedTime(listing.EmptiedAt) >= Linger)
                     {
                         listing.State = Registration.Delisting;
                         listing.Pending = delisting.Task;
                         (due ??= []).Add(name);
+                        (done ??= []).Add(name);
                     }
+                }
+
+                if (done is not null)
+                {
+                    _emptied.ExceptWith(done);
                 }
             }
 
@@ -735,6 +769,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         else
         {
             listing.EmptiedAt = _time.GetTimestamp();
+            _emptied.Add(room);
         }
     }
 

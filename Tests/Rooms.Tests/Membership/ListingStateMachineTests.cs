@@ -119,6 +119,32 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ASweepLooksOnlyAtTheRoomsEmptiedSinceItLastLookedNotAtEveryRoomListed()
+    {
+        var sockets = Enumerable.Range(0, 200).Select(i => $"s{i}").ToArray();
+        await ConnectAsync(sockets);
+        foreach (var socket in sockets)
+        {
+            await JoinAsync(socket, $"room-{socket}");
+        }
+
+        Assert.Equal(200, _door.CountOf("list"));
+        Assert.Equal(0, _membership.SweepCandidates);
+
+        await ChangeAsync("s0", MembershipChange.Leaving(["room-s0"]));
+        await ChangeAsync("s1", MembershipChange.Leaving(["room-s1"]));
+        await JoinAsync("s1", "room-s1"); // back within the linger: no longer to delist
+        Assert.Equal(2, _membership.SweepCandidates);
+
+        _time.Advance(Linger);
+        await _membership.SweepAsync();
+
+        Assert.Equal(["delist room-s0"], _door.Calls.Where(c => c.StartsWith("delist", StringComparison.Ordinal)));
+        Assert.Equal(0, _membership.SweepCandidates);
+        Assert.Equal(199, _door.Listed().Length);
+    }
+
+    [Fact]
     public async Task AnEmptiedRoomStaysListedForTheLingerThenIsDelistedInOneBatch()
     {
         await ConnectAsync("s1");
