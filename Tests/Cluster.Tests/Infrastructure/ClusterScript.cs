@@ -40,6 +40,9 @@ public sealed class ClusterScript(string stateFolder, string adminKey)
         // gateways as Orleans' client refreshes it: what a request that took long or failed under a fault went through.
         start.Environment["Logging__LogLevel__Orleans.Rooms.Cluster.ClusterDoor"] = "Debug";
         start.Environment["Logging__LogLevel__Orleans.Messaging.GatewayManager"] = "Information";
+        // And each silo's grain-directory partitions at a view change (a range moved, a recovery and how long it took),
+        // which holds calls to grains in those ranges meanwhile: a few lines per view change.
+        start.Environment["Logging__LogLevel__Orleans.Runtime.GrainDirectory.GrainDirectoryPartition"] = "Debug";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
