@@ -31,24 +31,24 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
 
     public async Task Unregister(string[] rooms) => ThrowIfAny(await Delist(rooms));
 
-    public async Task<PresenceState?> Presence(string room, PresenceBatch batch)
+    public Task<PresenceState?> Presence(string room, PresenceBatch batch)
     {
-        // Noted before the grains hear of it, so that a purge never misses an entry or a listing the front end made.
+        // Noted before the grain hears of it, so that a purge never misses an entry the front end made.
         if (batch.Changes.Any(c => c.Tracked) && _presence.Add(room))
         {
             KeepActive();
         }
 
-        if (!batch.List)
-        {
-            return await GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
-        }
+        return batch.List ? ListThenApply(room, batch) : GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
+    }
 
-        // A track that joined a room new to its front end: listed as Register lists, then the entry, as if the front
-        // end had awaited the one call before making the other (the room's diffs reach the front end's members).
-        _rooms.Add(room);
-        KeepActive();
-        await Room(room).Add(Id, batch.Listable, relist: false);
+    /// <summary>
+    /// A track that joined a room new to its front end: listed by <see cref="Register"/>, then the entry, as if the
+    /// front end had awaited the one call before making the other (the room's diffs reach the front end's members).
+    /// </summary>
+    private async Task<PresenceState?> ListThenApply(string room, PresenceBatch batch)
+    {
+        await Register([room], batch.Listable, relist: false);
         return batch.Changes.Length > 0 ? await GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch) : null;
     }
 

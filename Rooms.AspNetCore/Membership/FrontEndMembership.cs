@@ -581,7 +581,12 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
             if (toList is not null)
             {
                 // Started outside the lock: a listing may be the caller's own (a track's rides with its entry).
-                var listings = toList.Select(l => ListAsync(l.Name, l.Listable, l.Done, list));
+                var listings = new Task<(string Room, Exception? Error)>[toList.Count];
+                for (var i = 0; i < listings.Length; i++)
+                {
+                    listings[i] = ListAsync(toList[i].Name, toList[i].Listable, toList[i].Done, list);
+                }
+
                 foreach (var (room, error) in await Task.WhenAll(listings))
                 {
                     if (error is not null)
