@@ -66,6 +66,12 @@ internal sealed class FakeDoor : IClusterDoor
             await hold.Task;
         }
 
+        List(rooms, listable);
+    }
+
+    /// <summary>Lists the rooms, then fails as <see cref="FailListingsWith"/> or <see cref="FailNextListingWith"/> say.</summary>
+    private void List(string[] rooms, bool listable)
+    {
         lock (_lock)
         {
             _listed.UnionWith(rooms);
@@ -150,19 +156,7 @@ internal sealed class FakeDoor : IClusterDoor
         else
         {
             Calls.Enqueue($"presence {room} list {changes}");
-            lock (_lock)
-            {
-                _listed.Add(room);
-                if (batch.Listable)
-                {
-                    _listedListable.Add(room);
-                }
-            }
-
-            if ((FailListingsWith ?? Interlocked.Exchange(ref _failNext, null)) is { } error)
-            {
-                throw error;
-            }
+            List([room], batch.Listable);
         }
 
         await Task.Yield();

@@ -1,15 +1,12 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Sockets;
-using Orleans.Rooms.Telemetry;
 
 using Orleans.Rooms.Delivery;
 
@@ -35,18 +32,12 @@ public sealed class ResumeWindowTests
     private LocalSockets NewSockets(RoomsOptions options, SocketLimitsOptions? limits = null)
     {
         // Memberships without a cluster: these sockets join nothing, so the door is never used.
-        var metrics = Metrics();
+        var metrics = TestMetrics.Create();
         var membership = new FrontEndMembership(new FakeDoor(), Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), _time, metrics, NullLogger<FrontEndMembership>.Instance);
         return new LocalSockets(membership, Options.Create(limits ?? new SocketLimitsOptions()), Options.Create(options), _time, metrics, NullLogger<LocalSockets>.Instance)
         {
             HoldExpired = _expired.Add,
         };
-    }
-
-    private static RoomsMetrics Metrics()
-    {
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        return new RoomsMetrics(services.GetRequiredService<IMeterFactory>(), services);
     }
 
     [Fact]

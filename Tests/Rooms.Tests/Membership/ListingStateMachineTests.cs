@@ -1,10 +1,7 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Rooms.Membership;
-using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.Tests.Shared;
 
 namespace Orleans.Rooms.Tests.Membership;
@@ -24,8 +21,7 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
 
     public ListingStateMachineTests()
     {
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new RoomsMetrics(services.GetRequiredService<IMeterFactory>(), services);
+        var metrics = TestMetrics.Create();
         _membership = new FrontEndMembership(
             _door,
             Options.Create(new RoomsOptions { MaxRoomsPerSocket = 3 }),

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -8,7 +6,6 @@ using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
 using Orleans.Rooms.Presence;
 using Orleans.Rooms.Sockets;
-using Orleans.Rooms.Telemetry;
 using Orleans.Rooms.Tests.Shared;
 
 namespace Orleans.Rooms.Tests.Presence;
@@ -30,8 +27,7 @@ public sealed class TrackListingTests : IAsyncDisposable
 
     public TrackListingTests()
     {
-        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new RoomsMetrics(services.GetRequiredService<IMeterFactory>(), services);
+        var metrics = TestMetrics.Create();
         _membership = new FrontEndMembership(_door, Options.Create(new RoomsOptions()), Options.Create(new FrontEndOptions()), new FakeTimeProvider(), metrics, NullLogger<FrontEndMembership>.Instance);
         var outbox = new NoSockets();
         _presence = new FrontEndPresence(_door, outbox, _membership, Options.Create(new PresenceOptions()), NullLogger<FrontEndPresence>.Instance);
