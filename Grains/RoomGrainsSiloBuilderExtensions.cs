@@ -18,6 +18,7 @@ public static class RoomGrainsSiloBuilderExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<LocalFrontEnds>();
         builder.Services.TryAddSingleton<Membership.ClusterHealing>();
+        builder.Services.TryAddSingleton<IHealWindow>(services => services.GetRequiredService<Membership.ClusterHealing>());
         builder.Services.TryAddSingleton<FrontEndHoldings>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(GoneFrontEndSweeper)))
         {

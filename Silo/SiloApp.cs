@@ -5,8 +5,8 @@ namespace Orleans.Rooms.Silo;
 
 /// <summary>
 /// A stand-alone silo of the rooms cluster: the room grains on Redis clustering, plus the health endpoints
-/// (<c>/healthz</c> alive, <c>/readyz</c> active in the cluster, <c>/cluster</c> the active silos it sees and the
-/// version of its view).
+/// (<c>/healthz</c> alive, <c>/readyz</c> active in the cluster, <c>/cluster</c> the active silos it sees, the
+/// version of its view, and how long the heal window it sees stays open).
 /// SIGTERM stops it gracefully: it leaves the cluster, and front ends rebuild what its grains held.
 /// </summary>
 public static class SiloApp
@@ -37,11 +37,12 @@ public static class SiloApp
         var app = builder.Build();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
-        app.MapGet("/cluster", (IClusterMembershipService membership) =>
+        app.MapGet("/cluster", (IClusterMembershipService membership, IHealWindow healing) =>
         {
             var view = membership.CurrentSnapshot;
             var active = SiloActiveHealthCheck.ActiveSilos(view);
-            return Results.Json(new { activeSilos = active.Length, silos = active, version = view.Version.Value });
+            var healingFor = healing.Remaining;
+            return Results.Json(new { activeSilos = active.Length, silos = active, version = view.Version.Value, healingSeconds = healingFor is { } left ? Math.Round(left.TotalSeconds, 1) : (double?)null });
         });
         return app;
     }

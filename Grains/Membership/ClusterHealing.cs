@@ -12,7 +12,7 @@ namespace Orleans.Rooms.Membership;
 /// It looks at the membership only when asked (a grain's activation), comparing with what it saw last: a loss
 /// noticed late only starts the window late, which keeps the answer on the safe side.
 /// </remarks>
-internal sealed class ClusterHealing(IClusterMembershipService membership, ILocalSiloDetails local, TimeProvider time)
+internal sealed class ClusterHealing(IClusterMembershipService membership, ILocalSiloDetails local, TimeProvider time) : IHealWindow
 {
     private readonly object _lock = new();
     private Dictionary<SiloAddress, SiloStatus>? _seen;
@@ -46,6 +46,8 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
             return _windowEnds > now ? _windowEnds : null;
         }
     }
+
+    public TimeSpan? Remaining => WindowEnds() is { } ends ? time.GetElapsedTime(time.GetTimestamp(), ends) : null;
 
     private static bool IsGoing(SiloStatus status) => status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead;
 }

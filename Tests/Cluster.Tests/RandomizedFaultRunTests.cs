@@ -30,11 +30,11 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
     private const int BroadcastsBeforeFirstFault = 10;
 
     /// <summary>
-    /// After each fault (its add-silo included), load runs this long before the next one: a schedule, not a wait for a
-    /// state. It is longer than the cluster's heal window (10 s, <c>GrainLimits.HealWindow</c>), which no process
-    /// announces the end of, so that each fault heals on its own, as the faults SPEC names come.
+    /// After each fault (its add-silo included), the next waits at most this long for the cluster to heal (every silo
+    /// sees every other Active, no heal window open) and for the load to be served well on the healed cluster: each
+    /// fault heals on its own, as the faults SPEC names come.
     /// </summary>
-    private static readonly TimeSpan BetweenFaults = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan HealLimit = TimeSpan.FromSeconds(60);
 
     /// <summary>An operation slower than this counts as the cluster not having recovered yet.</summary>
     private static readonly TimeSpan Healthy = TimeSpan.FromSeconds(1);
@@ -78,6 +78,13 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
             return _sockets.Min(socket => answered.GetValueOrDefault(socket.Id));
         }
 
+        bool ServedSince(TimeSpan since)
+        {
+            static bool Served(TimeSpan sentAt, TimeSpan? answeredAt, TimeSpan since) => sentAt >= since && answeredAt - sentAt <= Healthy;
+            var served = log.Where(c => Served(c.SentAt, c.AckedAt, since)).Select(c => c.Socket).ToHashSet(StringComparer.Ordinal);
+            return _sockets.All(socket => served.Contains(socket.Id)) && attempts.Any(a => Served(a.SentAt, a.AnsweredAt, since));
+        }
+
         await Eventually.UntilAsync(
             () => Task.FromResult(broadcasts.Count >= BroadcastsBeforeFirstFault && FewestAnswered() >= ChangesBeforeFirstFault),
             () => $"load under way before the first fault: {broadcasts.Count} broadcasts answered, at least {FewestAnswered()} changes answered to each socket",
@@ -105,7 +112,15 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
             }
 
             output.WriteLine($"{at.TotalSeconds,6:F1} s: {kind} ({(kind.StartsWith("restart", StringComparison.Ordinal) ? "redis" : silo.Process.ToString())}), done after {(clock.Elapsed - at).TotalSeconds:F1} s");
-            await Task.Delay(BetweenFaults);
+            // Healed as the silos see it, then each socket and the broadcaster answered within Healthy since.
+            var healedIn = await cluster.HealedAsync(HealLimit);
+            var healedAt = clock.Elapsed;
+            await Eventually.UntilAsync(
+                () => Task.FromResult(ServedSince(healedAt)),
+                () => $"every socket and the broadcaster answered within {Healthy.TotalSeconds} s since the cluster healed at {healedAt.TotalSeconds:F1} s",
+                HealLimit,
+                TimeSpan.FromMilliseconds(100));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s: healed {healedIn.TotalSeconds:F1} s after the fault was done, and served since");
         }
 
         stop.Cancel();

@@ -287,6 +287,51 @@ public sealed partial class ScriptedCluster
         return answer.GetProperty("activeSilos").GetInt32();
     }
 
+    /// <summary>
+    /// Waits until the cluster has healed from whatever came before, as its silos and its table say: no silo starting
+    /// or stopping (<c>scripts/cluster status</c>), the membership table listing exactly the silos that run as Active,
+    /// and each of them seeing exactly those and no heal window open (<c>GET /cluster</c>: <c>silos</c>,
+    /// <c>healingSeconds</c>).
+    /// </summary>
+    public async Task<TimeSpan> HealedAsync(TimeSpan limit)
+    {
+        var last = "nothing asked yet";
+        return await Eventually.UntilAsync(
+            async () =>
+            {
+                var status = (await StatusAsync()).Where(s => s.Kind == "silo").ToArray();
+                var running = status.Where(s => s.State == "running").Select(s => Silos.Single(silo => silo.Process.Pid == s.Pid)).ToArray();
+                var ports = running.Select(s => s.SiloPort).Order().ToArray();
+                var table = await MembershipTableAsync();
+                var listed = table.Silos.Where(s => s.Value == "Active").Select(s => s.Key).Order().ToArray();
+                var notes = new List<string> { $"silos {string.Join(", ", status.Select(s => $"{s.Pid} {s.State}"))}", $"table v{table.Version} lists {string.Join(", ", listed)} Active" };
+                var healed = running.Length > 0 && status.All(s => s.State is "running" or "dead") && listed.SequenceEqual(ports);
+                foreach (var silo in running)
+                {
+                    try
+                    {
+                        using var http = Http(silo.Http);
+                        var answer = await http.GetFromJsonAsync<JsonElement>("/cluster");
+                        var active = answer.GetProperty("silos").EnumerateArray().Select(a => int.Parse(SiloAddressPort().Match(a.GetString()!).Groups[1].Value)).Order().ToArray();
+                        var healing = answer.GetProperty("healingSeconds");
+                        healed &= active.SequenceEqual(ports) && healing.ValueKind == JsonValueKind.Null;
+                        notes.Add($"{silo.SiloPort} sees {string.Join(", ", active)} Active, heal window {(healing.ValueKind == JsonValueKind.Null ? "closed" : $"open {healing.GetDouble()} s more")}");
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        healed = false;
+                        notes.Add($"{silo.SiloPort}: /cluster not answered ({ex.Message})");
+                    }
+                }
+
+                last = string.Join("; ", notes);
+                return healed;
+            },
+            () => $"the cluster healed: no silo starting or stopping, the table and every silo that runs listing exactly those Active, no heal window open (last seen: {last})",
+            limit,
+            TimeSpan.FromMilliseconds(250));
+    }
+
     /// <summary>A plain HTTP client for one server (no proxy: everything is on loopback).</summary>
     public static HttpClient Http(Uri server) => new(new SocketsHttpHandler { UseProxy = false })
     {
@@ -407,6 +452,10 @@ public sealed partial class ScriptedCluster
 
     [GeneratedRegex("""^[0-9]+\) (".*")$""")]
     private static partial Regex ReplyLine();
+
+    /// <summary>The silo port in a silo address as Orleans writes it (<c>S127.0.0.1:11111:123456789</c>).</summary>
+    [GeneratedRegex(@"^S?[0-9.]+:([0-9]+):")]
+    private static partial Regex SiloAddressPort();
 
     public sealed record RedisServer(string Address, ServerProcess Process)
     {
