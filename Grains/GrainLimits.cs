@@ -21,6 +21,12 @@ internal static class GrainLimits
     /// </summary>
     public static readonly TimeSpan HealWindow = FrontEnds.FrontEndRenewal.MaxPeriod * 2;
 
+    /// <summary>
+    /// How long a grain sends a delivery again while it was not handed over (<see cref="FrontEnds.FrontEndNotReachedException"/>,
+    /// a rejection): as long as a front end retries its own (<c>Rooms:FrontEnd:ClusterRetryFor</c>, by default).
+    /// </summary>
+    public static readonly TimeSpan UndeliveredRetryFor = TimeSpan.FromSeconds(10);
+
     /// <summary>How often a front-end grain checks its front end's lease (a dead front end makes no calls).</summary>
     public static readonly TimeSpan LeaseCheckEvery = TimeSpan.FromSeconds(1);
 

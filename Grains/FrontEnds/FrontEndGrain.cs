@@ -272,6 +272,14 @@ internal sealed partial class FrontEndGrain(
             await call(observer);
             return true;
         }
+        catch (Exception ex) when (ex is OperationCanceledException or OrleansMessageRejectionException)
+        {
+            // Not handed over: the observer's calls take no token, so a cancellation is this silo stopping (it cancels
+            // what it could not send yet); a rejection never reached the front end either. The front end may be fine:
+            // the caller sends again, to where this grain lives next (a dropped batch here was a lost broadcast).
+            LogNotHandedOver(ex, Id, what);
+            throw new FrontEndNotReachedException(Id, what, ex);
+        }
         catch (Exception ex)
         {
             _unreachable = true;
@@ -396,6 +404,9 @@ internal sealed partial class FrontEndGrain(
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached ({What}); it counts as gone until it renews.")]
     private partial void LogUnreachable(Exception exception, string frontEndId, string what);
+
+    [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} was not reached ({What}): the call was not handed over (this silo stopping, or the message rejected); its caller sends it again.")]
+    private partial void LogNotHandedOver(Exception exception, string frontEndId, string what);
 
     [LoggerMessage(3, LogLevel.Warning, "Front end {FrontEndId} did not renew its lease; purging it and its {Sockets} sockets.")]
     private partial void LogLeaseLapsed(string frontEndId, int sockets);

@@ -289,7 +289,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
                     var frontEnds = listed.Complete
                         ? listed.FrontEnds
                         : listed.FrontEnds.Union(await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds(), StringComparer.Ordinal).ToArray();
-                    await Task.WhenAll(frontEnds.Select(id => GrainFactory.GetGrainByKey<IFrontEndGrain>(id).Deliver(batch)));
+                    await Task.WhenAll(frontEnds.Select(id => DeliverAsync(id, batch)));
                 }
                 catch (Exception ex)
                 {
@@ -301,6 +301,30 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         {
             _sending = false;
             Settle();
+        }
+    }
+
+    /// <summary>
+    /// One diff to one front end, sent again while it was not handed over (a silo on the way stopping, a rejected
+    /// message: nothing reached the front end, so no member gets it twice), for as long as a front end's own calls
+    /// are retried (<see cref="GrainLimits.UndeliveredRetryFor"/>).
+    /// </summary>
+    private async Task DeliverAsync(string frontEndId, DeliveryBatch batch)
+    {
+        var started = time.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await GrainFactory.GetGrainByKey<IFrontEndGrain>(frontEndId).Deliver(batch);
+                return;
+            }
+            catch (Exception ex) when (ex is FrontEndNotReachedException or OrleansMessageRejectionException && time.GetElapsedTime(started) < GrainLimits.UndeliveredRetryFor)
+            {
+                await Task.Delay(delay, time);
+                delay = delay * 2 > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay * 2;
+            }
         }
     }
 

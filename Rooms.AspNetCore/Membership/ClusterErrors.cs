@@ -29,8 +29,9 @@ public static class ClusterErrors
     /// <summary>
     /// The message was never handed to its target, so sending it again cannot make it arrive twice: a silo
     /// rejected it; a gateway had no connection from the front end it was for (the front end's client had
-    /// just moved to another gateway), or was too busy to take it; or the front end had no gateway to send it by.
+    /// just moved to another gateway), or was too busy to take it; or the front end had no gateway to send it by;
+    /// or another front end's grain could not hand it to that front end (<see cref="FrontEnds.FrontEndNotReachedException"/>).
     /// </summary>
     internal static bool IsUndelivered(Exception ex)
-        => ex is OrleansMessageRejectionException or ClientNotAvailableException or GatewayTooBusyException or Orleans.Runtime.Messaging.ConnectionFailedException;
+        => ex is OrleansMessageRejectionException or ClientNotAvailableException or GatewayTooBusyException or Orleans.Runtime.Messaging.ConnectionFailedException or FrontEnds.FrontEndNotReachedException;
 }

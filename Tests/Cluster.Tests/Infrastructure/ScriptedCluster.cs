@@ -291,12 +291,13 @@ public sealed partial class ScriptedCluster
     /// Waits until the cluster has healed from whatever came before, as its silos and its table say: no silo starting
     /// or stopping (<c>scripts/cluster status</c>), the membership table listing exactly the silos that run as Active,
     /// and each of them seeing exactly those and no heal window open (<c>GET /cluster</c>: <c>silos</c>,
-    /// <c>healingSeconds</c>).
+    /// <c>healingSeconds</c>). Returns how long that took and the longest heal window a silo reported meanwhile.
     /// </summary>
-    public async Task<TimeSpan> HealedAsync(TimeSpan limit)
+    public async Task<(TimeSpan Took, double? LongestWindow)> HealedAsync(TimeSpan limit)
     {
         var last = "nothing asked yet";
-        return await Eventually.UntilAsync(
+        double? longest = null;
+        var took = await Eventually.UntilAsync(
             async () =>
             {
                 var status = (await StatusAsync()).Where(s => s.Kind == "silo").ToArray();
@@ -315,6 +316,11 @@ public sealed partial class ScriptedCluster
                         var active = answer.GetProperty("silos").EnumerateArray().Select(a => int.Parse(SiloAddressPort().Match(a.GetString()!).Groups[1].Value)).Order().ToArray();
                         var healing = answer.GetProperty("healingSeconds");
                         healed &= active.SequenceEqual(ports) && healing.ValueKind == JsonValueKind.Null;
+                        if (healing.ValueKind == JsonValueKind.Number)
+                        {
+                            longest = Math.Max(longest ?? 0, healing.GetDouble());
+                        }
+
                         notes.Add($"{silo.SiloPort} sees {string.Join(", ", active)} Active, heal window {(healing.ValueKind == JsonValueKind.Null ? "closed" : $"open {healing.GetDouble()} s more")}");
                     }
                     catch (HttpRequestException ex)
@@ -330,6 +336,7 @@ public sealed partial class ScriptedCluster
             () => $"the cluster healed: no silo starting or stopping, the table and every silo that runs listing exactly those Active, no heal window open (last seen: {last})",
             limit,
             TimeSpan.FromMilliseconds(250));
+        return (took, longest);
     }
 
     /// <summary>A plain HTTP client for one server (no proxy: everything is on loopback).</summary>

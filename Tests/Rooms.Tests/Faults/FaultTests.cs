@@ -18,6 +18,39 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
     private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(2);
 
     [Fact]
+    public async Task ABroadcastThatAFrontEndsGrainCouldNotHandOverIsSentAgainNotDropped()
+    {
+        // The member's front end: the first delivery its grain makes is cancelled before it is sent, as when the
+        // grain's silo stops (a SIGTERM'd silo did this to a randomized fault run: the broadcast was answered, the
+        // batch dropped, and the front end counted as gone until it renewed).
+        CancelledDeliveries? cancelling = null;
+        await using var member = await fixture.FrontEnd(observer: inner => cancelling = new CancelledDeliveries(inner, cancelFirst: 1));
+        await using var sender = await fixture.FrontEnd();
+        var room = Unique.Room();
+        var socket = await member.ConnectAsync();
+        await member.Api.JoinAsync(socket, room);
+
+        await sender.Api.BroadcastAsync([room], "handed", 1);
+        Assert.Equal(1, cancelling!.Cancelled);
+        var inbox = member.InboxOf(socket);
+        await inbox.WaitForAsync("handed", "1");
+
+        // Not counted as gone: the next broadcast goes straight through, and each arrived once.
+        await sender.Api.BroadcastAsync([room], "handed", 2);
+        await inbox.WaitForAsync("handed", "2");
+        Assert.Equal(["1", "2"], inbox.Received.Where(e => e.Event == "handed").Select(e => e.Payload));
+
+        // Asked of the grain itself: the call fails as not handed over (a sender retries it), rather than answering
+        // as if the front end were gone.
+        await using var direct = await fixture.FrontEnd(observer: inner => new CancelledDeliveries(inner, cancelFirst: 1));
+        var grain = fixture.Cluster.Client.GetGrain<IFrontEndGrain>(direct.Id);
+        var batch = new DeliveryBatch("direct", "1"u8.ToArray(), [room], null, Guid.NewGuid());
+        var notReached = await Assert.ThrowsAsync<FrontEndNotReachedException>(() => grain.Deliver(batch));
+        Assert.Equal(direct.Id, notReached.FrontEndId);
+        await grain.Deliver(batch);
+    }
+
+    [Fact]
     public async Task AFrontEndThatStopsRenewingIsPurgedFromEveryRoomWithinItsLeaseAndTheOthersAreUntouched()
     {
         var api = fixture.Api(0);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
 using Orleans.TestingHost;
 
@@ -53,7 +54,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     })).Api;
 
     /// <summary>A front end attached to the cluster through the test client, recording what it is handed.</summary>
-    internal Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null, bool inboxes = true) => TestFrontEnd.StartAsync(Cluster.Client, lease, inboxes: inboxes);
+    internal Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null, bool inboxes = true, Func<IFrontEndObserver, IFrontEndObserver>? observer = null)
+        => TestFrontEnd.StartAsync(Cluster.Client, lease, inboxes: inboxes, observer: observer);
 
     /// <summary>The outbox of a front end that holds no sockets.</summary>
     private sealed class NoSockets : ISocketOutbox

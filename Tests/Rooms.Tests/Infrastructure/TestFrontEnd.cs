@@ -50,10 +50,11 @@ internal sealed class TestFrontEnd : IAsyncDisposable
 
     /// <param name="inboxes">Record each socket's events (decoded); false: only the batches, as a cost measurement needs.</param>
     /// <param name="settings">More configuration (<c>Rooms:...</c> keys), e.g. a shorter <c>Rooms:FrontEnd:EmptyRoomLinger</c>.</param>
-    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket, bool inboxes = true, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="observer">Stands between the cluster and the front end's observer (e.g. to fail some calls as a stopping silo would).</param>
+    public static async Task<TestFrontEnd> StartAsync(IClusterClient client, TimeSpan? lease = null, int maxRoomsPerSocket = ClusterFixture.MaxRoomsPerSocket, bool inboxes = true, IReadOnlyDictionary<string, string?>? settings = null, Func<IFrontEndObserver, IFrontEndObserver>? observer = null)
     {
         var frontEnd = new TestFrontEnd(client, maxRoomsPerSocket, inboxes, settings);
-        frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(frontEnd._core.Local);
+        frontEnd._reference = client.CreateObjectReference<IFrontEndObserver>(observer is null ? frontEnd._core.Local : observer(frontEnd._core.Local));
         await frontEnd.RenewAsync(lease ?? TimeSpan.FromMinutes(5));
         return frontEnd;
     }

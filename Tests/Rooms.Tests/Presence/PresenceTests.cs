@@ -70,6 +70,31 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ADiffAFrontEndsGrainCouldNotHandOverIsSentAgainOnce()
+    {
+        // The watcher's front end: the first delivery its grain makes is cancelled before it is sent (its silo
+        // stopping); the presence grain sends that diff again, and the watcher gets each transition once.
+        CancelledDeliveries? cancelling = null;
+        await using var watching = await fixture.FrontEnd(observer: inner => cancelling = new CancelledDeliveries(inner, cancelFirst: 1));
+        await using var tracking = await fixture.FrontEnd();
+        var room = Unique.Room();
+        var watcher = await watching.ConnectAsync();
+        await watching.Api.JoinAsync(watcher, room);
+        var alice = await tracking.ConnectAsync();
+
+        await tracking.Api.TrackAsync(alice, room, "alice");
+        var inbox = watching.InboxOf(watcher);
+        await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == alice, "alice's join, sent again");
+        Assert.Equal(1, cancelling!.Cancelled);
+
+        await tracking.Api.UntrackAsync(alice, room);
+        await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == alice, "alice's leave");
+        await tracking.Api.BroadcastAsync([room], "marker", "end");
+        await inbox.WaitForAsync("marker", "\"end\"");
+        Assert.Equal(2, PresenceLog.Of(inbox, room).Count);
+    }
+
+    [Fact]
     public async Task AFrontEndThatDiesMakesItsKeysLeaveWithinThePurgeBoundOnce()
     {
         var lease = TimeSpan.FromSeconds(2);

@@ -1,0 +1,44 @@
+using Orleans.Rooms.Delivery;
+using Orleans.Rooms.FrontEnds;
+using Orleans.Rooms.Membership;
+using Orleans.Rooms.Presence;
+
+namespace Orleans.Rooms.Tests.Infrastructure;
+
+/// <summary>
+/// A front end's observer whose first deliveries fail as they do when the silo of its front-end grain stops: the
+/// runtime cancels the call before sending it (<see cref="OperationCanceledException"/>), so nothing reaches the
+/// front end. Every other call passes through.
+/// </summary>
+internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst) : IFrontEndObserver
+{
+    private int _deliveries;
+
+    /// <summary>The deliveries cancelled so far.</summary>
+    public int Cancelled => Math.Min(Volatile.Read(ref _deliveries), cancelFirst);
+
+    public Task Deliver(DeliveryBatch batch)
+        => Interlocked.Increment(ref _deliveries) <= cancelFirst ? Task.FromException(new OperationCanceledException("the silo is stopping (as the runtime cancels a call it has not sent)")) : inner.Deliver(batch);
+
+    public Task<bool> Change(string socketId, MembershipChange change) => inner.Change(socketId, change);
+
+    public Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change) => inner.ChangeMembers(room, change);
+
+    public Task<string[]> GetMembers(string room) => inner.GetMembers(room);
+
+    public Task<string[]?> GetSocketRooms(string socketId) => inner.GetSocketRooms(socketId);
+
+    public Task<bool> Locate(string socketId) => inner.Locate(socketId);
+
+    public Task<PresenceEntry[]> GetPresence(string room) => inner.GetPresence(room);
+
+    public Task<string[]> Occupied(string[] rooms) => inner.Occupied(rooms);
+
+    public Task<string[]> ListedRooms(int shard, string? after, int count) => inner.ListedRooms(shard, after, count);
+
+    public Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd) => inner.BeginHandOver(socketId, secret, seq, toFrontEnd);
+
+    public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => inner.EndHandOver(socketId, toFrontEnd);
+
+    public Task AbortHandOver(string socketId, string toFrontEnd) => inner.AbortHandOver(socketId, toFrontEnd);
+}
