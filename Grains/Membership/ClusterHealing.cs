@@ -16,6 +16,7 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
 {
     private readonly object _lock = new();
     private Dictionary<SiloAddress, SiloStatus>? _seen;
+    private MembershipVersion _seenVersion;
     private long _windowEnds;
 
     /// <summary>When the current healing window ends (a <see cref="TimeProvider"/> timestamp), or null when there is none.</summary>
@@ -24,7 +25,13 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
         lock (_lock)
         {
             var now = time.GetTimestamp();
-            var members = membership.CurrentSnapshot.Members;
+            var snapshot = membership.CurrentSnapshot;
+            if (_seen is not null && snapshot.Version == _seenVersion)
+            {
+                return _windowEnds > now ? _windowEnds : null; // nothing changed since it last looked: asked on hot paths too
+            }
+
+            var members = snapshot.Members;
             var lost = false;
             foreach (var (address, member) in members)
             {
@@ -38,6 +45,7 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
             }
 
             _seen = members.ToDictionary(m => m.Key, m => m.Value.Status);
+            _seenVersion = snapshot.Version;
             if (lost)
             {
                 _windowEnds = now + (long)(GrainLimits.HealWindow.TotalSeconds * time.TimestampFrequency);
