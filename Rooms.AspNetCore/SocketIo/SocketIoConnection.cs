@@ -111,13 +111,45 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
     private async Task ReceiveAsync()
     {
         var max = _server.MaxPacketBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        byte[]? buffer = null;
         var count = 0;
         try
         {
             while (true)
             {
-                if (count == buffer.Length)
+                if (buffer is null || count == 0)
+                {
+                    // Between messages it holds no buffer: a read of nothing returns once the next message starts, as
+                    // SignalR's transport waits (5,000 idle sockets held 4 KB each of rented buffers).
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+
+                    var next = await _ws.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+                    if (next.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    if (next.EndOfMessage)
+                    {
+                        // An empty message: refused as any message that is not a packet.
+                        var served = next.MessageType == WebSocketMessageType.Binary
+                            ? Refuse(WebSocketCloseStatus.InvalidMessageType, "Binary packets are not served: send JSON only.")
+                            : await OnPacketAsync(ReadOnlyMemory<byte>.Empty);
+                        if (!served)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    buffer = ArrayPool<byte>.Shared.Rent(4096);
+                }
+                else if (count == buffer.Length)
                 {
                     var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
                     buffer.AsSpan(0, count).CopyTo(larger);
@@ -159,7 +191,10 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
