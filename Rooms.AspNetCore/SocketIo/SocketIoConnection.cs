@@ -117,47 +117,38 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
         {
             while (true)
             {
-                if (buffer is null || count == 0)
+                ValueWebSocketReceiveResult result;
+                if (count == 0)
                 {
                     // Between messages it holds no buffer: a read of nothing returns once the next message starts, as
-                    // SignalR's transport waits (5,000 idle sockets held 4 KB each of rented buffers).
+                    // SignalR's transport waits (5,000 idle sockets held 4 KB each of rented buffers). A message that
+                    // ends there is empty, and is answered below as any other.
                     if (buffer is not null)
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = null;
                     }
 
-                    var next = await _ws.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
-                    if (next.MessageType == WebSocketMessageType.Close)
+                    result = await _ws.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+                    if (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close)
                     {
-                        return;
+                        buffer = ArrayPool<byte>.Shared.Rent(4096);
+                        result = await _ws.ReceiveAsync(buffer.AsMemory(), _abort.Token);
                     }
-
-                    if (next.EndOfMessage)
-                    {
-                        // An empty message: refused as any message that is not a packet.
-                        var served = next.MessageType == WebSocketMessageType.Binary
-                            ? Refuse(WebSocketCloseStatus.InvalidMessageType, "Binary packets are not served: send JSON only.")
-                            : await OnPacketAsync(ReadOnlyMemory<byte>.Empty);
-                        if (!served)
-                        {
-                            return;
-                        }
-
-                        continue;
-                    }
-
-                    buffer = ArrayPool<byte>.Shared.Rent(4096);
                 }
-                else if (count == buffer.Length)
+                else
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    if (count == buffer!.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                        buffer.AsSpan(0, count).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    result = await _ws.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
                 }
 
-                var result = await _ws.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return;
@@ -181,7 +172,7 @@ internal sealed partial class SocketIoConnection : IHttpContextFeature, IConnect
                     return;
                 }
 
-                if (!await OnPacketAsync(buffer.AsMemory(0, count)))
+                if (!await OnPacketAsync(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, count)))
                 {
                     return;
                 }
