@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Abstractions;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.Extensions.Options;
 
 namespace Orleans.Rooms.VirtualRequests;
 
@@ -10,34 +13,55 @@ namespace Orleans.Rooms.VirtualRequests;
 /// <c>FormOptions</c> and a per-request DI scope apply), with hosting's request logging, activity and
 /// <c>http.server.request.duration</c>, then the whole middleware pipeline. It is captured by standing
 /// in front of the server (<see cref="CapturingServer"/>), the way <c>TestServer</c> receives it.
+/// A request's features, and the host's context made for them, are pooled and reused as Kestrel reuses a
+/// connection's (<see cref="Rent"/>, <see cref="Return"/>): a socket request allocates little of its own.
 /// </summary>
-internal sealed class HostApplication
+internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits)
 {
     private IRunner? _runner;
 
     public bool IsReady => _runner is not null;
+
+    /// <summary>Features for one request, empty; given back with <see cref="Return"/> once the response is read.</summary>
+    public VirtualRequestFeatures Rent() => Current.Rent();
+
+    /// <summary>Gives back a request's features: emptied, and kept for another request.</summary>
+    public void Return(VirtualRequestFeatures features) => Current.Return(features);
 
     /// <summary>
     /// Runs one request: the pipeline, then <paramref name="complete"/> (the response is finished while the
     /// context is alive), then <paramref name="completed"/> (the response's on-completed callbacks), and
     /// disposes the context. An exception from the pipeline is rethrown once the context is disposed.
     /// </summary>
-    public Task RunAsync(IFeatureCollection features, Func<Task> complete, Func<Task> completed)
-        => (_runner ?? throw new InvalidOperationException("The web host has not started its server yet.")).RunAsync(features, complete, completed);
+    public Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed)
+        => Current.RunAsync(features, complete, completed);
+
+    private IRunner Current => _runner ?? throw new InvalidOperationException("The web host has not started its server yet.");
 
     private void Set<TContext>(IHttpApplication<TContext> application)
         where TContext : notnull
-        => _runner = new Runner<TContext>(application);
+        => _runner = new Runner<TContext>(application, limits.Value.MaxResponseBytes);
 
     private interface IRunner
     {
-        Task RunAsync(IFeatureCollection features, Func<Task> complete, Func<Task> completed);
+        VirtualRequestFeatures Rent();
+
+        void Return(VirtualRequestFeatures features);
+
+        Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed);
     }
 
-    private sealed class Runner<TContext>(IHttpApplication<TContext> application) : IRunner
+    private sealed class Runner<TContext>(IHttpApplication<TContext> application, int maxResponseBytes) : IRunner
         where TContext : notnull
     {
-        public async Task RunAsync(IFeatureCollection features, Func<Task> complete, Func<Task> completed)
+        // Enough for the requests in flight at once on a busy server; beyond it, features are made and dropped.
+        private readonly DefaultObjectPool<Features> _pool = new(new FeaturesPolicy(maxResponseBytes), Math.Max(64, Environment.ProcessorCount * 32));
+
+        public VirtualRequestFeatures Rent() => _pool.Get();
+
+        public void Return(VirtualRequestFeatures features) => _pool.Return((Features)features);
+
+        public async Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed)
         {
             var context = application.CreateContext(features);
             Exception? error = null;
@@ -56,6 +80,23 @@ internal sealed class HostApplication
                 // As Kestrel does: on-completed callbacks, then the context (and its DI scope) is disposed.
                 await completed();
                 application.DisposeContext(context, error);
+            }
+        }
+
+        /// <summary>Features that also keep the host's context for the next request (hosting reuses it, and its <c>HttpContext</c>).</summary>
+        private sealed class Features(int maxResponseBytes) : VirtualRequestFeatures(maxResponseBytes), IHostContextContainer<TContext>
+        {
+            public TContext? HostContext { get; set; }
+        }
+
+        private sealed class FeaturesPolicy(int maxResponseBytes) : IPooledObjectPolicy<Features>
+        {
+            public Features Create() => new(maxResponseBytes);
+
+            public bool Return(Features features)
+            {
+                features.Reset();
+                return true;
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -10,12 +11,21 @@ namespace Orleans.Rooms.VirtualRequests;
 /// <param name="Query">The query string, with its leading <c>?</c> when there is one.</param>
 /// <param name="RawTarget">The path and query as sent.</param>
 /// <param name="Headers">The request's headers.</param>
-/// <param name="Body">The body's bytes, when it is not sent as JSON.</param>
+/// <param name="Body">The body's bytes, when it is sent as text that is not JSON.</param>
 /// <param name="ContentType">The body's content type.</param>
-/// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON.</param>
+/// <param name="JsonBody">The body as the hub protocol already parsed it, when it is sent as JSON (its bytes are read from it).</param>
 internal sealed record VirtualRequest(string Method, string Path, string Query, string RawTarget, IReadOnlyDictionary<string, string> Headers, byte[]? Body, string? ContentType, JsonElement? JsonBody)
 {
+    /// <summary>The body's length in bytes, null without a body.</summary>
+    public long? BodyLength => Body?.Length ?? (JsonBody is { } json ? JsonMarshal.GetRawUtf8Value(json).Length : null);
+
+    /// <summary>A stream of the body's bytes (a JSON body's, copied from the parsed envelope only when read).</summary>
+    public Stream OpenBody() => Body is not null ? new MemoryStream(Body, writable: false)
+        : JsonBody is { } json ? new MemoryStream(JsonMarshal.GetRawUtf8Value(json).ToArray(), writable: false)
+        : Stream.Null;
+
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    private static readonly Dictionary<string, string> NoHeaders = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads an envelope; on failure <paramref name="error"/> says what is wrong with it.</summary>
     public static bool TryParse(JsonElement envelope, out VirtualRequest? request, out string? error)
@@ -44,7 +54,8 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
 
         byte[]? body = null;
         JsonElement? jsonBody = null;
-        headers!.TryGetValue("content-type", out var contentType);
+        string? contentType = null;
+        headers?.TryGetValue("content-type", out contentType);
         if (data is { ValueKind: JsonValueKind.Object } fields && method is "GET" or "DELETE")
         {
             // As an HTTP GET has no body, a GET's (and a DELETE's) data are query parameters (what sails.io.js sends
@@ -69,13 +80,12 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             }
             else
             {
-                body = Encoding.UTF8.GetBytes(value.GetRawText());
                 contentType ??= "application/json; charset=utf-8";
                 jsonBody = value;
             }
         }
 
-        request = new VirtualRequest(method!, decodedPath, query, path + query, headers, body, contentType, jsonBody);
+        request = new VirtualRequest(method!, decodedPath, query, path + query, headers ?? NoHeaders, body, contentType, jsonBody);
         return true;
     }
 
@@ -208,12 +218,11 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             return $"`url` must be a path on this server starting with a single /, not '{Clip(url)}'.";
         }
 
-        if (url.Any(char.IsControl) || url.Contains(' '))
+        if (HasSpaceOrControl(url))
         {
             return $"`url` must not contain spaces or control characters: '{Clip(url)}'.";
         }
 
-        headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (envelope.TryGetProperty("headers", out var h) && h.ValueKind != JsonValueKind.Null)
         {
             if (h.ValueKind != JsonValueKind.Object)
@@ -242,6 +251,7 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
                 // The envelope's own body decides the framing; a client's framing headers would contradict it.
                 if (!header.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !header.Name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase))
                 {
+                    headers ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                     headers[header.Name] = value;
                 }
             }
@@ -253,6 +263,19 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         }
 
         return null;
+    }
+
+    private static bool HasSpaceOrControl(string url)
+    {
+        foreach (var c in url)
+        {
+            if (c == ' ' || char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // RFC 9110 token characters: what a header name may be made of.

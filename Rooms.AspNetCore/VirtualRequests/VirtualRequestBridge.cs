@@ -67,54 +67,30 @@ internal sealed partial class VirtualRequestBridge(
     private async Task<SocketResponse> RunAsync(HubCallerContext caller, string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier)
     {
         var socketHttp = caller.GetHttpContext();
-        var requestFeature = new HttpRequestFeature
-        {
-            Method = request.Method,
-            Scheme = socketHttp?.Request.Scheme ?? "http",
-            Protocol = "HTTP/1.1",
-            PathBase = string.Empty,
-            Path = request.Path,
-            QueryString = request.Query,
-            RawTarget = request.RawTarget,
-            Body = request.Body is null ? Stream.Null : new MemoryStream(request.Body, writable: false),
-        };
-        foreach (var (name, value) in request.Headers)
-        {
-            requestFeature.Headers[name] = value;
-        }
-
-        requestFeature.Headers.Host = socketHttp?.Request.Host.Value ?? "localhost";
-        if (request.Body is not null)
-        {
-            requestFeature.Headers.ContentType = request.ContentType;
-            requestFeature.Headers.ContentLength = request.Body.Length;
-        }
-
         using var timeout = new CancellationTokenSource(_limits.RequestTimeout, time);
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, caller.ConnectionAborted);
-        var response = new VirtualResponseFeature(_limits.MaxResponseBytes);
-        var features = new FeatureCollection();
-        features.Set<IHttpRequestFeature>(requestFeature);
-        features.Set<IHttpRequestIdentifierFeature>(identifier);
-        features.Set<IHttpResponseFeature>(response);
-        features.Set<IHttpResponseBodyFeature>(response);
-        features.Set<IHttpRequestBodyDetectionFeature>(request.Body is null ? BodyDetection.NoBody : BodyDetection.HasBody);
-        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted.Token });
-        features.Set<IHttpAuthenticationFeature>(new HttpAuthenticationFeature { User = caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()) });
-        features.Set<ISocketRequestFeature>(new SocketRequestFeature(socketId, request.JsonBody, ConnectAuthentication.Of(socketHttp)));
-        if (socketHttp?.Features.Get<IHttpConnectionFeature>() is { } connection)
+        var features = host.Rent();
+        try
         {
-            // A copy: the request must not change (or be changed through) the socket's own connection.
-            features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
-            {
-                ConnectionId = connection.ConnectionId,
-                RemoteIpAddress = connection.RemoteIpAddress,
-                RemotePort = connection.RemotePort,
-                LocalIpAddress = connection.LocalIpAddress,
-                LocalPort = connection.LocalPort,
-            });
+            features.Start(
+                request,
+                socketHttp?.Request.Scheme ?? "http",
+                socketHttp?.Request.Host.Value ?? "localhost",
+                caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()),
+                aborted.Token,
+                new SocketRequestFeature(socketId, request.JsonBody, ConnectAuthentication.Of(socketHttp)),
+                socketHttp?.Features.Get<IHttpConnectionFeature>());
+            return await RunAsync(socketId, request, identifier, features, timeout);
         }
+        finally
+        {
+            host.Return(features);
+        }
+    }
 
+    private async Task<SocketResponse> RunAsync(string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier, VirtualRequestFeatures features, CancellationTokenSource timeout)
+    {
+        var response = features.Response;
         var started = time.GetTimestamp();
         var failed = true;
         var activity = SocketRequestActivity.Start(request.Method, request.Path, socketId);
@@ -134,6 +110,7 @@ internal sealed partial class VirtualRequestBridge(
             }
             finally
             {
+                identifier.TraceIdentifier = features.TraceIdentifier;
                 var status = failed || response.TooLarge ? StatusCodes.Status500InternalServerError
                     : timeout.IsCancellationRequested ? StatusCodes.Status504GatewayTimeout
                     : response.StatusCode;
@@ -159,15 +136,6 @@ internal sealed partial class VirtualRequestBridge(
         }
 
         return new SocketResponse(response.StatusCode, SocketResponse.HeadersOf(response.Headers), SocketResponse.ParseBody(response.GetBody(), response.Headers.ContentType));
-    }
-
-    /// <summary>Tells body binding whether to read a body at all (minimal APIs skip it when this is missing).</summary>
-    private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature
-    {
-        public static readonly BodyDetection HasBody = new(true);
-        public static readonly BodyDetection NoBody = new(false);
-
-        public bool CanHaveBody { get; } = canHaveBody;
     }
 
     [LoggerMessage(1, LogLevel.Error, "Virtual request {Method} {Path} from socket {SocketId} failed (error id {ErrorId}).")]

@@ -7,10 +7,16 @@ namespace Orleans.Rooms.VirtualRequests;
 /// <summary>
 /// The response side of a virtual request: status, headers and a body kept in memory, at most
 /// <paramref name="maxBytes"/> of it (a write past that throws <see cref="ResponseTooLargeException"/>).
+/// Reused from request to request (<see cref="Reset"/>), with its request's <see cref="VirtualRequestFeatures"/>.
 /// </summary>
 internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeature, IHttpResponseBodyFeature
 {
-    private readonly CappedStream _body = new(maxBytes);
+    /// <summary>A body buffer up to this size is kept for the next response; a larger one is let go.</summary>
+    private const int KeptBodyBytes = 16 * 1024;
+
+    private readonly HeaderDictionary _headers = new();
+    private CappedStream _body = new(maxBytes);
+    private IHeaderDictionary? _replacedHeaders;
     private readonly List<(Func<object, Task> Callback, object State)> _onStarting = [];
     private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = [];
     private PipeWriter? _writer;
@@ -20,7 +26,11 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
 
     public string? ReasonPhrase { get; set; }
 
-    public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+    public IHeaderDictionary Headers
+    {
+        get => _replacedHeaders ?? _headers;
+        set => _replacedHeaders = value;
+    }
 
     public Stream Body
     {
@@ -92,12 +102,40 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
 
     public byte[] GetBody() => _body.ToArray();
 
+    /// <summary>Empties the response for the next request.</summary>
+    public void Reset()
+    {
+        StatusCode = StatusCodes.Status200OK;
+        ReasonPhrase = null;
+        _headers.Clear();
+        _replacedHeaders = null;
+        if (_body.Capacity > KeptBodyBytes)
+        {
+            _body = new CappedStream(maxBytes);
+        }
+        else
+        {
+            _body.Clear();
+        }
+
+        _onStarting.Clear();
+        _onCompleted.Clear();
+        _writer = null;
+        _started = false;
+    }
+
     /// <summary>True when the action tried to write more than the cap.</summary>
     public bool TooLarge => _body.Exceeded;
 
     private sealed class CappedStream(int maxBytes) : MemoryStream
     {
         public bool Exceeded { get; private set; }
+
+        public void Clear()
+        {
+            SetLength(0);
+            Exceeded = false;
+        }
 
         public override void Write(byte[] buffer, int offset, int count)
         {

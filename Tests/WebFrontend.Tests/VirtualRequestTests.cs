@@ -50,15 +50,21 @@ public sealed class VirtualRequestTests : IAsyncLifetime
             app.MapGet("/badjson", () => Results.Text("{oops", "application/json"));
             app.MapGet("/boom", IResult () => throw new InvalidOperationException("boom"));
             app.MapPut("/status", () => Results.StatusCode(StatusCodes.Status418ImATeapot));
-            app.MapGet("/host", (HttpContext http, IHttpContextAccessor accessor, ScopedThing thing) => Results.Json(new
+            app.MapGet("/host", (HttpContext http, IHttpContextAccessor accessor, ScopedThing thing) =>
             {
-                accessorIsThisRequest = ReferenceEquals(accessor.HttpContext, http),
-                scoped = thing.Id,
-                activity = Activity.Current?.OperationName,
-                traceId = http.TraceIdentifier,
-                remote = http.Connection.RemoteIpAddress?.ToString(),
-                copied = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>()?.GetType().Name,
-            }));
+                var remote = http.Connection.RemoteIpAddress?.ToString();
+
+                // Changes the request's connection only, not the socket's: the next request sees the socket's again.
+                http.Connection.RemoteIpAddress = System.Net.IPAddress.Parse("10.9.8.7");
+                return Results.Json(new
+                {
+                    accessorIsThisRequest = ReferenceEquals(accessor.HttpContext, http),
+                    scoped = thing.Id,
+                    activity = Activity.Current?.OperationName,
+                    traceId = http.TraceIdentifier,
+                    remote,
+                });
+            });
             app.MapGet("/cookies", (HttpContext http) =>
             {
                 http.Response.Cookies.Append("a", "1");
@@ -161,7 +167,7 @@ public sealed class VirtualRequestTests : IAsyncLifetime
         Assert.NotEqual(first.Body.GetProperty("scoped").GetGuid(), second.Body.GetProperty("scoped").GetGuid());
         Assert.NotEqual(first.Body.GetProperty("traceId").GetString(), second.Body.GetProperty("traceId").GetString());
         Assert.Equal("127.0.0.1", first.Body.GetProperty("remote").GetString());
-        Assert.Equal(nameof(HttpConnectionFeature), first.Body.GetProperty("copied").GetString()); // a copy, not Kestrel's connection
+        Assert.Equal("127.0.0.1", second.Body.GetProperty("remote").GetString()); // the first changed a copy, not the socket's connection
         var used = _scoped.Where(t => t.Id == first.Body.GetProperty("scoped").GetGuid() || t.Id == second.Body.GetProperty("scoped").GetGuid()).ToArray();
         Assert.Equal(2, used.Length);
         Assert.All(used, t => Assert.True(t.Disposed, "the request's scope is disposed with the request"));
