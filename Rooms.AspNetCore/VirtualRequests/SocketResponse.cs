@@ -28,11 +28,22 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
         var result = new Dictionary<string, object>(headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in headers)
         {
-            result[name.ToLowerInvariant()] = values.Count == 1 ? values[0]! : values.ToArray();
+            result[LowerCase(name)] = values.Count == 1 ? values[0]! : values.ToArray();
         }
 
         return result;
     }
+
+    // The names actions set most, lower-cased without a new string each response.
+    private static string LowerCase(string name) => name switch
+    {
+        "Content-Type" => "content-type",
+        "Content-Length" => "content-length",
+        "Cache-Control" => "cache-control",
+        "Set-Cookie" => "set-cookie",
+        "Location" => "location",
+        _ => name.ToLowerInvariant(),
+    };
 
     internal static object? ParseBody(byte[] body, string? contentType)
     {

@@ -29,6 +29,9 @@ internal sealed partial class VirtualRequestBridge(
     RoomsMetrics metrics,
     ILogger<VirtualRequestBridge> logger)
 {
+    // Defined once: the scope's format is parsed here, not looked up for each request.
+    private static readonly Func<ILogger, string, IDisposable?> SocketScope = LoggerMessage.DefineScope<string>("SocketId:{SocketId}");
+
     private readonly SocketLimitsOptions _limits = limits.Value;
 
     public async Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
@@ -96,7 +99,7 @@ internal sealed partial class VirtualRequestBridge(
         var activity = SocketRequestActivity.Start(request.Method, request.Path, socketId);
 
         // What the app logs while it serves the request says which socket asked.
-        using (logger.BeginScope("SocketId:{SocketId}", socketId))
+        using (SocketScope(logger, socketId))
         {
             try
             {
