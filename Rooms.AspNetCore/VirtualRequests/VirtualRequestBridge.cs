@@ -80,6 +80,7 @@ internal sealed partial class VirtualRequestBridge(
                 socketHttp?.Request.Host.Value ?? "localhost",
                 caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()),
                 aborted.Token,
+                identifier,
                 new SocketRequestFeature(socketId, request.JsonBody, ConnectAuthentication.Of(socketHttp)),
                 socketHttp?.Features.Get<IHttpConnectionFeature>());
             return await RunAsync(socketId, request, identifier, features, timeout);
@@ -112,7 +113,6 @@ internal sealed partial class VirtualRequestBridge(
             }
             finally
             {
-                identifier.TraceIdentifier = features.TraceIdentifier;
                 var status = failed || response.TooLarge ? StatusCodes.Status500InternalServerError
                     : timeout.IsCancellationRequested ? StatusCodes.Status504GatewayTimeout
                     : response.StatusCode;

@@ -9,22 +9,19 @@ namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>
 /// The features of one virtual request, reused from request to request as Kestrel reuses a connection's
-/// (<see cref="HostApplication"/> pools them, with the host's <c>HttpContext</c>): the request, identifier, lifetime,
-/// user, connection and body-detection features are this object, the response is <see cref="Response"/>, and what
+/// (<see cref="HostApplication"/> pools them, with the host's <c>HttpContext</c>): the request, lifetime, user,
+/// connection and body-detection features are this object, the request's id is the caller's, the response is <see cref="Response"/>, and what
 /// the pipeline adds (routing's endpoint, the DI scope, items) is held until <see cref="Reset"/>.
 /// </summary>
 /// <remarks>
 /// As with Kestrel's, an app must not keep a request's <c>HttpContext</c> or its features past the request's end.
 /// </remarks>
-internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature, IHttpRequestIdentifierFeature, IHttpRequestLifetimeFeature, IHttpAuthenticationFeature, IHttpConnectionFeature, IHttpRequestBodyDetectionFeature
+internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature, IHttpRequestLifetimeFeature, IHttpAuthenticationFeature, IHttpConnectionFeature, IHttpRequestBodyDetectionFeature
 {
-    private static long s_nextRequestId = DateTime.UtcNow.Ticks;
-
     // The features in force, own and added, found by a scan: a request has about a dozen, and most are read once
     // (the HttpContext caches what it reads).
     private readonly List<KeyValuePair<Type, object>> _features = new(16);
     private readonly IHeaderDictionary _headers = new HeaderDictionary();
-    private string? _traceIdentifier;
     private VirtualRequest? _request;
     private Stream? _body;
 
@@ -41,7 +38,7 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
     /// Sets up the next request: its request line, headers and body, who sent it, and the connection it came on
     /// (a copy: the request must not change, or be changed through, the socket's own connection).
     /// </summary>
-    public void Start(VirtualRequest request, string scheme, string host, ClaimsPrincipal user, CancellationToken aborted, ISocketRequestFeature socket, IHttpConnectionFeature? connection)
+    public void Start(VirtualRequest request, string scheme, string host, ClaimsPrincipal user, CancellationToken aborted, IHttpRequestIdentifierFeature identifier, ISocketRequestFeature socket, IHttpConnectionFeature? connection)
     {
         Method = request.Method;
         Scheme = scheme;
@@ -64,6 +61,7 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
 
         User = user;
         RequestAborted = aborted;
+        Set(typeof(IHttpRequestIdentifierFeature), identifier);
         Set(typeof(ISocketRequestFeature), socket);
         if (connection is not null)
         {
@@ -90,7 +88,6 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
         Headers = _headers;
         _request = null;
         _body = null;
-        _traceIdentifier = null;
         RequestAborted = default;
         User = null;
         ConnectionId = string.Empty;
@@ -101,7 +98,6 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
 
         _features.Clear();
         _features.Add(new(typeof(IHttpRequestFeature), this));
-        _features.Add(new(typeof(IHttpRequestIdentifierFeature), this));
         _features.Add(new(typeof(IHttpRequestLifetimeFeature), this));
         _features.Add(new(typeof(IHttpAuthenticationFeature), this));
         _features.Add(new(typeof(IHttpRequestBodyDetectionFeature), this));
@@ -196,14 +192,6 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
         set => _body = value;
     }
 
-    // IHttpRequestIdentifierFeature: an id unique in this process, made when first read (a log, an error's id).
-
-    public string TraceIdentifier
-    {
-        get => _traceIdentifier ??= NewRequestId();
-        set => _traceIdentifier = value;
-    }
-
     // IHttpRequestLifetimeFeature: the request's time-out or its socket's end cancels it.
 
     public CancellationToken RequestAborted { get; set; }
@@ -231,19 +219,4 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
     // IHttpRequestBodyDetectionFeature: tells body binding whether to read a body at all.
 
     public bool CanHaveBody { get; private set; }
-
-    /// <summary>13 characters of base 32 from a process-wide counter, in the shape of ASP.NET Core's own ids.</summary>
-    private static string NewRequestId()
-    {
-        const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
-        var id = Interlocked.Increment(ref s_nextRequestId);
-        return string.Create(13, id, static (chars, value) =>
-        {
-            for (var i = chars.Length - 1; i >= 0; i--)
-            {
-                chars[i] = Alphabet[(int)(value & 31)];
-                value >>= 5;
-            }
-        });
-    }
 }
