@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Orleans.Runtime;
@@ -365,6 +366,28 @@ public sealed partial class ScriptedCluster
             .. new[] { "lb", "redis", "silo", "frontend" }.SelectMany(kind => status.Lines(kind).Select(line => new StatusLine(
                 kind, line[0], line[1], int.Parse(line[2]), line[3], line.Single(part => part.StartsWith("log=", StringComparison.Ordinal))[4..], $"{kind} {string.Join(' ', line)}"))),
         ];
+    }
+
+    /// <summary>
+    /// The balancer's own status of a front end's server (UP, DOWN, MAINT, "UP 1/2" while checks change it), read from
+    /// HAProxy's admin socket (<c>show stat</c>) without the script, so that a time measured with it is the balancer's
+    /// and not that of a <c>status</c> call. <paramref name="name"/> is the front end's name in <c>status</c>; null when
+    /// the balancer does not list its server.
+    /// </summary>
+    public async Task<string?> BalancerStatusAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var slot = (await File.ReadAllTextAsync(Path.Combine(StateFolder, "lb", "slots", name), cancellationToken)).Trim();
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(StateFolder, "lb", "haproxy.sock")), cancellationToken);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync("show stat -1 4 -1\n"u8.ToArray(), cancellationToken);
+        using var reader = new StreamReader(stream);
+        var csv = await reader.ReadToEndAsync(cancellationToken);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].TrimStart('#', ' ').Split(',');
+        var (proxy, server, status) = (Array.IndexOf(header, "pxname"), Array.IndexOf(header, "svname"), Array.IndexOf(header, "status"));
+        return lines.Skip(1).Select(line => line.Split(','))
+            .FirstOrDefault(fields => fields[proxy] == "frontends" && fields[server] == $"fe{slot}")?[status];
     }
 
     /// <summary>The silos and front ends that are up (not dead), by pid: their HTTP address and log, from <c>scripts/cluster status</c>.</summary>
