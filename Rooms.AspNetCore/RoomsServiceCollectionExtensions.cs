@@ -143,6 +143,7 @@ public static class RoomsServiceCollectionExtensions
 
         services.AddSelfValidatingOptions<WarmUpOptions>(WarmUpOptions.SectionName);
         services.AddSingleton(cycle);
+        services.TryAddSingleton<RuntimeActivity>();
         services.AddSingleton<StartupWarmUp>();
         services.AddHostedService(sp => sp.GetRequiredService<StartupWarmUp>());
         services.AddHealthChecks().AddCheck<WarmUpHealthCheck>("rooms-warm-up", tags: [ReadyTag]);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,9 +7,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Delivery;
-using Orleans.Rooms.Sockets;
-
 using Orleans.Rooms.Lease;
+using Orleans.Rooms.Sockets;
 
 namespace Orleans.Rooms.WarmUp;
 
@@ -22,6 +22,7 @@ namespace Orleans.Rooms.WarmUp;
 internal sealed partial class StartupWarmUp(
     IServiceProvider services,
     WarmUpCycle cycle,
+    RuntimeActivity runtime,
     FrontEndLease lease,
     IHostApplicationLifetime lifetime,
     IOptions<WarmUpOptions> options,
@@ -62,8 +63,25 @@ internal sealed partial class StartupWarmUp(
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
             try
             {
-                await Task.WhenAll(Enumerable.Range(0, _options.Sockets).Select(_ => RunSocketAsync(loopback, began, cancel.Token)));
-                LogWarmedUp(_options.Sockets, loopback?.ToString() ?? "in-process", (long)time.GetElapsedTime(began).TotalMilliseconds);
+                var settled = SettleAsync(began, cancel.Token);
+                try
+                {
+                    await Task.WhenAll(Enumerable.Range(0, _options.Sockets).Select(_ => RunSocketAsync(loopback, settled, cancel.Token)));
+                }
+                finally
+                {
+                    // A socket that failed ends the warm-up: so does the wait for the JIT.
+                    await cancel.CancelAsync();
+                }
+
+                var lastWindow = await settled;
+                LogWarmedUp(
+                    _options.Sockets,
+                    loopback?.ToString() ?? "in-process",
+                    (long)time.GetElapsedTime(began).TotalMilliseconds,
+                    lastWindow < 0 ? "not counted" : lastWindow.ToString(CultureInfo.InvariantCulture),
+                    lastWindow < 0 ? "Duration took it past Rooms:WarmUp:ReadyWithin"
+                        : lastWindow < _options.QuietBelow ? "quiet" : "still compiling when Rooms:WarmUp:ReadyWithin came");
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
             {
@@ -84,7 +102,38 @@ internal sealed partial class StartupWarmUp(
         }
     }
 
-    private async Task RunSocketAsync(Uri? loopback, long began, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once the sockets may stop: <see cref="WarmUpOptions.Duration"/> after <paramref name="began"/>, then
+    /// once the JIT goes quiet (fewer than <see cref="WarmUpOptions.QuietBelow"/> methods compiled in a
+    /// <see cref="WarmUpOptions.QuietWindow"/>) or the process is <see cref="WarmUpOptions.ReadyWithin"/> old, whichever
+    /// comes first. Gives the methods compiled in the last window counted, or -1 when none was.
+    /// </summary>
+    private async Task<long> SettleAsync(long began, CancellationToken cancellationToken)
+    {
+        var least = _options.Duration - time.GetElapsedTime(began);
+        if (least > TimeSpan.Zero)
+        {
+            await Task.Delay(least, time, cancellationToken);
+        }
+
+        var compiled = runtime.CompiledMethods;
+        var lastWindow = -1L;
+        while (time.GetUtcNow() - runtime.ProcessStarted + WarmUpOptions.QuietWindow <= _options.ReadyWithin)
+        {
+            await Task.Delay(WarmUpOptions.QuietWindow, time, cancellationToken);
+            var now = runtime.CompiledMethods;
+            (lastWindow, compiled) = (now - compiled, now);
+            LogCompiled(lastWindow, (long)WarmUpOptions.QuietWindow.TotalMilliseconds, (long)runtime.CompilationTime.TotalMilliseconds);
+            if (lastWindow < _options.QuietBelow)
+            {
+                break;
+            }
+        }
+
+        return lastWindow;
+    }
+
+    private async Task RunSocketAsync(Uri? loopback, Task settled, CancellationToken cancellationToken)
     {
         await using var socket = loopback is null
             ? await InProcessSocket.ConnectAsync(services, cancellationToken)
@@ -94,7 +143,7 @@ internal sealed partial class StartupWarmUp(
         var connected = time.GetTimestamp();
         var rate = 0.8 * limits.Value.RequestsPerSecondPerSocket;
         var burst = 0.5 * limits.Value.RequestsPerSecondPerSocket;
-        for (var i = 0; i < _options.Cycles || time.GetElapsedTime(began) < _options.Duration; i++)
+        for (var i = 0; i < _options.Cycles || !settled.IsCompleted; i++)
         {
             await cycle(socket, i, cancellationToken);
             var ahead = (socket.RequestsSent - burst) / rate - time.GetElapsedTime(connected).TotalSeconds;
@@ -132,8 +181,11 @@ internal sealed partial class StartupWarmUp(
         return null;
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} sockets connected over {Transport}.")]
-    private partial void LogWarmedUp(int sockets, string transport, long elapsedMs);
+    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} sockets connected over {Transport}; the JIT compiled {LastWindow} methods in its last half second ({Settled}).")]
+    private partial void LogWarmedUp(int sockets, string transport, long elapsedMs, string lastWindow, string settled);
+
+    [LoggerMessage(4, LogLevel.Debug, "The JIT compiled {Methods} methods in the last {WindowMs} ms of the warm-up ({JitMs} ms of compilation since the process started).")]
+    private partial void LogCompiled(long methods, long windowMs, long jitMs);
 
     [LoggerMessage(2, LogLevel.Warning, "The warm-up took longer than {Timeout} (Rooms:WarmUp:Timeout); ready without it.")]
     private partial void LogTimedOut(TimeSpan timeout);

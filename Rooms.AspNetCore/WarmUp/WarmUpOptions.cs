@@ -2,7 +2,8 @@ namespace Orleans.Rooms.WarmUp;
 
 /// <summary>
 /// The warm-up a front end runs at start (<see cref="RoomsServiceCollectionExtensions.AddRoomsWarmUp"/>), bound
-/// from section <c>Rooms:WarmUp</c>: <c>Enabled</c>, <c>Sockets</c>, <c>Cycles</c>, <c>Duration</c>, <c>OverLoopback</c>, <c>Timeout</c>.
+/// from section <c>Rooms:WarmUp</c>: <c>Enabled</c>, <c>Sockets</c>, <c>Cycles</c>, <c>Duration</c>, <c>ReadyWithin</c>, <c>QuietBelow</c>,
+/// <c>OverLoopback</c>, <c>Timeout</c>.
 /// </summary>
 public sealed class WarmUpOptions : ISelfValidatingOptions
 {
@@ -26,6 +27,21 @@ public sealed class WarmUpOptions : ISelfValidatingOptions
     /// to recompile the hot methods with their profile (tiered compilation), so the first clients meet optimized code.
     /// </summary>
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// How long after the process started the warm-up may go on past <see cref="Duration"/> while the runtime is
+    /// still compiling (it goes on until the JIT compiled fewer than <see cref="QuietBelow"/> methods in
+    /// <see cref="QuietWindow"/>): on a slow or busy machine the recompilation of the hot methods lags the cycles, and
+    /// a server that lets clients in before it is done serves their first seconds on slower code. Zero: never past
+    /// <see cref="Duration"/>. The default keeps <c>/readyz</c> within 10 s of the process starting.
+    /// </summary>
+    public TimeSpan ReadyWithin { get; set; } = TimeSpan.FromSeconds(9);
+
+    /// <summary>The JIT counts as quiet once it compiled fewer methods than this in the last <see cref="QuietWindow"/>.</summary>
+    public int QuietBelow { get; set; } = 20;
+
+    /// <summary>The window <see cref="QuietBelow"/> counts compiled methods over.</summary>
+    internal static readonly TimeSpan QuietWindow = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Whether the sockets connect as clients do, over loopback to this server's own HTTP address (negotiation,
@@ -53,6 +69,16 @@ public sealed class WarmUpOptions : ISelfValidatingOptions
         if (Duration < TimeSpan.Zero || Duration > TimeSpan.FromMinutes(1))
         {
             return $"Rooms:WarmUp:Duration must be from 00:00:00 to 00:01:00 (was {Duration}).";
+        }
+
+        if (ReadyWithin < TimeSpan.Zero || ReadyWithin > TimeSpan.FromMinutes(1))
+        {
+            return $"Rooms:WarmUp:ReadyWithin must be from 00:00:00 to 00:01:00 (was {ReadyWithin}).";
+        }
+
+        if (QuietBelow is < 1 or > 100_000)
+        {
+            return $"Rooms:WarmUp:QuietBelow must be from 1 to 100000 (was {QuietBelow}).";
         }
 
         if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(5))

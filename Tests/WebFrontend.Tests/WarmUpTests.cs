@@ -86,6 +86,30 @@ public sealed class WarmUpTests
     }
 
     [Fact]
+    public async Task TheWarmUpGoesOnPastItsDurationWhileTheJitCompilesButNotPastReadyWithin()
+    {
+        var runtime = new PlayedRuntime(methodsPerRead: 1_000);
+        var (ran, took) = await RunCyclesAsync(runtime, duration: "00:00:00", readyWithin: "00:00:02");
+
+        // Never quiet: the cycles go on until the process is ReadyWithin old less a window (1.5 s after it started),
+        // where they would have stopped after their one cycle each without the JIT's activity.
+        Assert.True(ran >= TimeSpan.FromSeconds(0.7), $"the cycles ran for {ran.TotalMilliseconds:F0} ms while the JIT was never quiet (ReadyWithin 2 s)");
+        Assert.True(took < TimeSpan.FromSeconds(8), $"the warm-up took {took.TotalSeconds:F1} s, past ReadyWithin (2 s)");
+        Assert.True(runtime.Reads >= 3, $"the JIT's count was read {runtime.Reads} times");
+    }
+
+    [Fact]
+    public async Task AQuietJitEndsTheWarmUpOnceItsDurationIsOver()
+    {
+        var runtime = new PlayedRuntime(methodsPerRead: 0);
+        var (ran, took) = await RunCyclesAsync(runtime, duration: "00:00:01", readyWithin: "00:01:00");
+
+        // Quiet from the first window: the duration and one window, far from the minute ReadyWithin would allow.
+        Assert.True(ran >= TimeSpan.FromSeconds(0.5), $"the cycles ran for {ran.TotalMilliseconds:F0} ms of the 1 s duration");
+        Assert.True(took < TimeSpan.FromSeconds(10), $"the warm-up took {took.TotalSeconds:F1} s though the JIT was quiet after its 1 s duration");
+    }
+
+    [Fact]
     public async Task AWarmUpThatFailsLeavesTheFrontEndReadyAndServing()
     {
         await using var server = await StartAsync((_, _, _) => throw new InvalidOperationException("The cycle failed."));
@@ -121,7 +145,33 @@ public sealed class WarmUpTests
         Assert.Empty(await ListedRoomsAsync(http));
     }
 
-    private static Task<FrontEndServer> StartAsync(WarmUpCycle? cycle, bool waitForWarmUp = true, string? duration = null, int cycles = Cycles)
+    /// <summary>
+    /// Starts a server whose warm-up reads <paramref name="runtime"/>, runs one cycle per socket asked for, and gives how
+    /// long the cycles ran (first to last) and how long the warm-up took from the first cycle to its end.
+    /// </summary>
+    private static async Task<(TimeSpan Ran, TimeSpan Took)> RunCyclesAsync(PlayedRuntime runtime, string duration, string readyWithin)
+    {
+        long first = 0, last = 0;
+        await using var server = await StartAsync(
+            async (socket, cycle, cancellationToken) =>
+            {
+                Interlocked.CompareExchange(ref first, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+                await ExampleAppWarmUp.CycleAsync(socket, cycle, cancellationToken);
+                Interlocked.Exchange(ref last, System.Diagnostics.Stopwatch.GetTimestamp());
+            },
+            duration: duration,
+            cycles: 1,
+            readyWithin: readyWithin,
+            runtime: runtime);
+        await server.Services.GetRequiredService<StartupWarmUp>().Done.WaitAsync(TestSocket.Timeout);
+        Assert.Equal(0, server.Services.GetRequiredService<LocalSockets>().Count);
+        return (System.Diagnostics.Stopwatch.GetElapsedTime(first, last), System.Diagnostics.Stopwatch.GetElapsedTime(first));
+    }
+
+    /// <param name="readyWithin">Rooms:WarmUp:ReadyWithin; none by default, so that a test's cycles are the ones it asks for.</param>
+    /// <param name="runtime">What the warm-up reads of the JIT, when not the real runtime.</param>
+    private static Task<FrontEndServer> StartAsync(
+        WarmUpCycle? cycle, bool waitForWarmUp = true, string? duration = null, int cycles = Cycles, string readyWithin = "00:00:00", RuntimeActivity? runtime = null)
         => FrontEndServer.StartAsync(
             "warm-up-" + Guid.NewGuid().ToString("N")[..8],
             configure: builder =>
@@ -131,6 +181,11 @@ public sealed class WarmUpTests
                 {
                     builder.Services.AddRoomsWarmUp(cycle);
                 }
+
+                if (runtime is not null)
+                {
+                    builder.Services.AddSingleton(runtime);
+                }
             },
             settings: new Dictionary<string, string?>
             {
@@ -138,8 +193,28 @@ public sealed class WarmUpTests
                 ["Rooms:WarmUp:Sockets"] = Sockets.ToString(),
                 ["Rooms:WarmUp:Cycles"] = cycles.ToString(),
                 ["Rooms:WarmUp:Duration"] = duration ?? "00:00:00",
+                ["Rooms:WarmUp:ReadyWithin"] = readyWithin,
             },
             waitForWarmUp: waitForWarmUp);
+
+    /// <summary>A runtime whose process started when this was made, and whose JIT compiles so many methods per read.</summary>
+    private sealed class PlayedRuntime(long methodsPerRead) : RuntimeActivity
+    {
+        private long _compiled;
+
+        public int Reads { get; private set; }
+
+        public override DateTimeOffset ProcessStarted { get; } = DateTimeOffset.UtcNow;
+
+        public override long CompiledMethods
+        {
+            get
+            {
+                Reads++;
+                return _compiled += methodsPerRead;
+            }
+        }
+    }
 
     private static async Task<string[]> ListedRoomsAsync(HttpClient http)
     {
