@@ -1,4 +1,16 @@
+using Microsoft.Extensions.Options;
 using Orleans.Rooms.Silo;
 
 var app = SiloApp.Create(args);
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // A setting out of range stops the start before anything is bound or called (hosting has logged it too): say
+    // which and exit 1, rather than abort on an unhandled exception.
+    await Console.Error.WriteLineAsync($"Orleans.Rooms.Silo did not start: {ex.Message}");
+    return 1;
+}
