@@ -19,8 +19,8 @@ internal interface IFrontEndRoomsGrain : IGrainWithStringKey
     Task Unregister(string[] rooms);
 
     /// <summary>
-    /// Passes the front end's presence changes in <paramref name="room"/> to its presence grain
-    /// (<see cref="IPresenceGrain.Apply"/>), noting the room first, so that a purge makes the front end's entries leave;
+    /// Passes the front end's presence changes in <paramref name="room"/> to its room grain
+    /// (<see cref="IRoomGrain.ApplyPresence"/>), noting the room first, so that a purge makes the front end's entries leave;
     /// with <see cref="PresenceBatch.List"/>, lists the front end in the room too, as <see cref="Register"/> does.
     /// </summary>
     [Alias("Presence")]

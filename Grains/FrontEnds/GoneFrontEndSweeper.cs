@@ -141,7 +141,7 @@ internal sealed partial class GoneFrontEndSweeper(
         var (rooms, sockets, presence) = holdings.Of(frontEndId);
         var roomsFailed = await CallEachAsync(rooms, room => grains.GetGrainByKey<IRoomGrain>(room).RemoveGone(frontEndId, heldUpTo), frontEndId);
         var socketsFailed = await CallEachAsync(sockets, socket => grains.GetGrainByKey<ISocketGrain>(socket).DisconnectGone(frontEndId, heldUpTo), frontEndId);
-        var presenceFailed = await CallEachAsync(presence, room => grains.GetGrainByKey<IPresenceGrain>(room).RemoveGone(frontEndId, heldUpTo), frontEndId);
+        var presenceFailed = await CallEachAsync(presence, room => grains.GetGrainByKey<IRoomGrain>(room).RemoveGonePresence(frontEndId, heldUpTo), frontEndId);
         LogSwept(frontEndId, unlistedFor.TotalSeconds, rooms.Length - roomsFailed, sockets.Length - socketsFailed, presence.Length - presenceFailed, roomsFailed + socketsFailed + presenceFailed);
     }
 
@@ -170,7 +170,7 @@ internal sealed partial class GoneFrontEndSweeper(
         return failed;
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone (unlisted by the registry for {Seconds:F1} s): swept from {Rooms} room grains, {Sockets} socket grains and {Presence} presence grains on this silo, {Failed} failed (retried next round).")]
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone (unlisted by the registry for {Seconds:F1} s): swept from {Rooms} room grains, {Sockets} socket grains and the presence of {Presence} rooms on this silo, {Failed} failed (retried next round).")]
     private partial void LogSwept(string frontEndId, double seconds, int rooms, int sockets, int presence, int failed);
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId}: {Count} grains on this silo could not be told it is gone; the next round retries.")]

@@ -9,9 +9,9 @@ namespace Orleans.Rooms.Membership;
 /// The rooms one front end is listed in. A room is noted before the front end is listed in it and forgotten
 /// only once it is delisted, so a purge never misses a room that lists the front end. Reentrant: each call
 /// touches the set only between its awaits, and the front end has at most one change in flight per room.
-/// Its front end's presence changes pass here on their way to the rooms' presence grains, so that it knows those
-/// too and a purge makes the front end's entries leave; a track's batch may carry its room's listing as well.
-/// Calls room grains and presence grains only.
+/// Its front end's presence changes pass here on their way to the rooms' grains, so that it knows those too and a
+/// purge makes the front end's entries leave; a track's batch may carry its room's listing as well (one call).
+/// Calls room grains only.
 /// </summary>
 [Reentrant]
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
@@ -33,28 +33,22 @@ internal sealed partial class FrontEndRoomsGrain(ILogger<FrontEndRoomsGrain> log
 
     public Task<PresenceState?> Presence(string room, PresenceBatch batch)
     {
-        // Noted before the grain hears of it, so that a purge never misses an entry the front end made.
-        if (batch.Changes.Any(c => c.Tracked) && _presence.Add(room))
+        // Noted before the grain hears of it, as Register notes a room, so that a purge never misses a listing or an
+        // entry the front end made. A track that joined a room new to its front end lists it in the same call: the room
+        // grain adds the front end, then applies the entry (the room's diffs reach the front end's members).
+        var noted = batch.List && _rooms.Add(room);
+        noted |= batch.Changes.Any(c => c.Tracked) && _presence.Add(room);
+        if (noted)
         {
             KeepActive();
         }
 
-        return batch.List ? ListThenApply(room, batch) : GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch);
-    }
-
-    /// <summary>
-    /// A track that joined a room new to its front end: listed by <see cref="Register"/>, then the entry, as if the
-    /// front end had awaited the one call before making the other (the room's diffs reach the front end's members).
-    /// </summary>
-    private async Task<PresenceState?> ListThenApply(string room, PresenceBatch batch)
-    {
-        await Register([room], batch.Listable, relist: false);
-        return batch.Changes.Length > 0 ? await GrainFactory.GetGrainByKey<IPresenceGrain>(room).Apply(Id, batch) : null;
+        return Room(room).ApplyPresence(Id, batch);
     }
 
     public async Task<int> Purge()
     {
-        var presenceFailures = await ForEachRoom([.. _presence], room => GrainFactory.GetGrainByKey<IPresenceGrain>(room).RemoveFrontEnd(Id));
+        var presenceFailures = await ForEachRoom([.. _presence], room => Room(room).RemovePresenceOf(Id));
         _presence.ExceptWith(_presence.Where(r => !presenceFailures.Exists(f => f.Room == r)).ToArray());
         var failures = await Delist([.. _rooms]);
         failures.AddRange(presenceFailures);

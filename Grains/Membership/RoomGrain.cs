@@ -1,24 +1,30 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Rooms.Directory;
 using Orleans.Rooms.FrontEnds;
+using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Membership;
 
 /// <summary>
-/// Which front ends hold members of one room. Changed by front-end rooms grains, and by its silo's
-/// <see cref="GoneFrontEndSweeper"/> for a front end that is gone (each front end it lists is noted in
-/// <see cref="FrontEndHoldings"/> while listed); it calls only the room directory (when the room appears or
-/// empties), never a front end, which keeps the call graph acyclic.
+/// Which front ends hold members of one room, and the room's presence once someone tracks in it
+/// (<see cref="PresenceSequencer"/>). Changed by front-end rooms grains, and by its silo's
+/// <see cref="GoneFrontEndSweeper"/> for a front end that is gone (each front end it lists, and each that holds
+/// presence entries here, is noted in <see cref="FrontEndHoldings"/>). While a caller waits it calls only the room
+/// directory (when the room appears or empties); presence diffs leave from a loop between its turns, which keeps
+/// the call graph acyclic.
 /// </summary>
 /// <remarks>
 /// Listing is synchronous, delisting is not: a room that empties stays listed (and pinned) until it has been
 /// empty for <see cref="GrainLimits.DelistEmptyRoomAfter"/>, checked by one timer that runs only while the room is empty. Readers
 /// of the list ask the front ends which listed rooms have members, so the list they see stays exact.
+/// Presence lives here rather than in a grain of its own so that a track costs no activation and no call more than
+/// its join, and its diffs read the front ends from this memory.
 /// </remarks>
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, ILogger<PresenceSequencer> presenceLogger) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private RoomFrontEnds? _listing;
@@ -29,13 +35,16 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
     private long _emptiedAt;
     private IGrainTimer? _emptyCheck;
     private long? _incompleteUntil;
+    private long _activatedAt;
+    private PresenceSequencer? _presence;
 
-    private string Name => this.GetPrimaryKeyString();
+    internal string Name => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Activated while the cluster heals: this may be a room whose grain was lost with its silo, and the
         // front ends that hold its members may not have listed it here again yet.
+        _activatedAt = time.GetTimestamp();
         _incompleteUntil = healing.WindowEnds();
         return Task.CompletedTask;
     }
@@ -111,8 +120,45 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
 
     public Task<RoomFrontEnds> GetFrontEnds(CancellationToken cancellationToken) => Task.FromResult(Listing());
 
+    public async Task<PresenceState?> ApplyPresence(string frontEndId, PresenceBatch batch)
+    {
+        if (batch.List)
+        {
+            await Add(frontEndId, batch.Listable, relist: false);
+        }
+
+        return batch.Changes.Length > 0 ? Presence().Apply(frontEndId, batch) : null;
+    }
+
+    public Task<PresenceState> GetPresence() => Task.FromResult(Presence().State());
+
+    public Task RemovePresenceOf(string frontEndId)
+    {
+        _presence?.RemoveFrontEnd(frontEndId);
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveGonePresence(string frontEndId, long heldUpTo)
+    {
+        _presence?.RemoveGone(frontEndId, heldUpTo);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The presence changed: the grain stays while it holds entries or diffs, and otherwise only while the room itself keeps it.</summary>
+    internal void PresenceSettled()
+    {
+        if (_presence is { Busy: true })
+        {
+            KeepActive();
+        }
+        else if (!_pinned)
+        {
+            AllowCollection();
+        }
+    }
+
     /// <summary>The front ends listed, whole unless this activation may have lost its memory (made once per change).</summary>
-    private RoomFrontEnds Listing()
+    internal RoomFrontEnds Listing()
     {
         if (_incompleteUntil is { } until && time.GetTimestamp() >= until)
         {
@@ -129,6 +175,8 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
         {
             holdings.ReleaseRoom(frontEndId, Name);
         }
+
+        _presence?.Deactivated();
 
         // Collected with its delisting still due: delist now. Not when its silo stops: the directory shards
         // are stopping too, and the rooms are rebuilt elsewhere from the front ends. A stale entry is harmless
@@ -170,7 +218,10 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
             _delistChecked = true;
         }
 
-        AllowCollection();
         _pinned = false;
+        PresenceSettled();
     }
+
+    /// <summary>The room's presence, made on the first call about it: a room nobody tracks in costs nothing more.</summary>
+    private PresenceSequencer Presence() => _presence ??= new PresenceSequencer(this, GrainFactory, time, healing, holdings, _activatedAt, presenceLogger);
 }

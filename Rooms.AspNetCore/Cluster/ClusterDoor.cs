@@ -49,7 +49,7 @@ internal sealed partial class ClusterDoor(IGrainFactory grains, FrontEndIdentity
     public Task<PresenceState?> PresenceAsync(string room, PresenceBatch batch) => Retry(() => OwnRooms.Presence(room, batch));
 
     public Task<PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken)
-        => Retry(() => grains.GetGrainByKey<IPresenceGrain>(room).GetState(), cancellationToken);
+        => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetPresence(), cancellationToken);
 
     public Task<RoomFrontEnds> FrontEndsOfAsync(string room, CancellationToken cancellationToken)
         => Retry(() => grains.GetGrainByKey<IRoomGrain>(room).GetFrontEnds(cancellationToken), cancellationToken);

@@ -44,7 +44,7 @@ internal interface IClusterDoor
     /// <summary>This front end's presence changes in a room (see <see cref="IFrontEndRoomsGrain.Presence"/>); the state when asked for.</summary>
     Task<PresenceState?> PresenceAsync(string room, PresenceBatch batch);
 
-    /// <summary>A room's presence state, every acknowledged change in it (<see cref="IPresenceGrain.GetState"/>).</summary>
+    /// <summary>A room's presence state, every acknowledged change in it (<see cref="IRoomGrain.GetPresence"/>).</summary>
     Task<PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>The front ends a room lists as holding members, and whether that list is whole.</summary>

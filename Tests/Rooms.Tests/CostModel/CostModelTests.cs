@@ -141,20 +141,20 @@ public sealed class CostModelTests(ITestOutputHelper output)
                 frontEndCalls: 1 + k + k, firstTouchFrom: k);
 
             // A track in a room listed here already: the change and its diff, sent to both front ends of the room
-            // through their grains (the tracker's own too: a diff leaves the presence grain, not a front end).
+            // through their grains (the tracker's own too: a diff leaves the room grain, not a front end), read from the
+            // room grain's own memory.
             await meter.Window("presence: a track in a room listed here and on 1 other front end", () => api.TrackAsync(sockets[0][0], one, "k0"),
-                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IPresenceGrain.Apply"] = 1, ["IRoomGrain.GetFrontEnds"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
+                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IRoomGrain.ApplyPresence"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
                 frontEndCalls: 1, asyncTail: true);
 
-            // A track that joins a room new to the cluster: its front end's listing rides with the entry, in one call.
+            // A track that joins a room new to the cluster: its front end's listing rides with the entry, in one call,
+            // and the room grain lists the front end and applies the entry in one turn: the grain calls of a join, plus the diff.
             await meter.Window("presence: a track that joins a room new to the cluster", () => api.TrackAsync(sockets[0][0], Unique.Room(), "k0"),
                 new()
                 {
                     ["IFrontEndRoomsGrain.Presence"] = 1,
-                    ["IRoomGrain.Add"] = 1,
+                    ["IRoomGrain.ApplyPresence"] = 1,
                     ["IRoomDirectoryGrain.Add"] = 1,
-                    ["IPresenceGrain.Apply"] = 1,
-                    ["IRoomGrain.GetFrontEnds"] = 1,
                     ["IFrontEndGrain.Deliver"] = 1,
                     ["observer:Deliver"] = 1,
                 },
@@ -203,7 +203,7 @@ public sealed class CostModelTests(ITestOutputHelper output)
                     ["IFrontEndRoomsGrain.Register"] = 1,
                     ["IRoomGrain.Add"] = listable,
                     ["IFrontEndRoomsGrain.Presence"] = 2,
-                    ["IPresenceGrain.Apply"] = 2,
+                    ["IRoomGrain.ApplyPresence"] = 2,
                 },
                 frontEndCalls: 1 + 1 + 2, bounded: new() { ["IRoomDirectoryGrain.Add"] = listable });
 

@@ -73,7 +73,7 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
     public async Task ADiffAFrontEndsGrainCouldNotHandOverIsSentAgainOnce()
     {
         // The watcher's front end: the first delivery its grain makes is cancelled before it is sent (its silo
-        // stopping); the presence grain sends that diff again, and the watcher gets each transition once.
+        // stopping); the room grain sends that diff again, and the watcher gets each transition once.
         CancelledDeliveries? cancelling = null;
         await using var watching = await fixture.FrontEnd(observer: inner => cancelling = new CancelledDeliveries(inner, cancelFirst: 1));
         await using var tracking = await fixture.FrontEnd();
@@ -191,7 +191,7 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
 }
 
 /// <summary>
-/// A silo that held presence grains dies (docs/presence.md, "Guarantees"): once the front ends relist, every room's
+/// A silo that held rooms with presence dies (docs/presence.md, "Guarantees"): once the front ends relist, every room's
 /// presence is what it was, and no member was sent a diff for it: no spurious leave, no spurious join (counted).
 /// </summary>
 public sealed class PresenceSiloLossTests(ITestOutputHelper output) : IAsyncLifetime
@@ -232,13 +232,13 @@ public sealed class PresenceSiloLossTests(ITestOutputHelper output) : IAsyncLife
         var diffsBefore = rooms.Sum(room => PresenceLog.DiffsOf(inbox, room));
 
         var (victim, lost) = await SiloHoldingTheMostPresenceAsync(rooms);
-        output.WriteLine($"killing {victim.SiloAddress}: it holds {lost} of the {Rooms} presence grains");
-        Assert.True(lost > 0, "no presence grain on a secondary silo");
+        output.WriteLine($"killing {victim.SiloAddress}: it holds {lost} of the {Rooms} rooms' grains, with their presence");
+        Assert.True(lost > 0, "no room grain on a secondary silo");
         await _cluster.Cluster.KillSiloAsync(victim);
         await _cluster.WhenDeclaredDeadAsync(victim.SiloAddress);
 
         // The front ends renew (as live ones do every 2 s) but have not relisted: reads are whole all the same (a
-        // presence grain that may have lost entries says so, and each front end answers for its own).
+        // room grain that may have lost presence entries says so, and each front end answers for its own).
         await a.RenewAsync(TimeSpan.FromMinutes(5));
         await b.RenewAsync(TimeSpan.FromMinutes(5));
         Assert.Equal(before, await ListsAsync(b.Api, rooms));
@@ -276,7 +276,7 @@ public sealed class PresenceSiloLossTests(ITestOutputHelper output) : IAsyncLife
         var activations = await _cluster.Cluster.Client.GetGrain<Orleans.Runtime.IManagementGrain>(0).GetDetailedGrainStatistics();
         var byName = rooms.ToHashSet(StringComparer.Ordinal);
         var bySilo = activations
-            .Where(s => s.GrainType.StartsWith(typeof(IPresenceGrain).Namespace + ".PresenceGrain,", StringComparison.Ordinal) && byName.Contains(s.GrainId.Key.ToString()!))
+            .Where(s => s.GrainType.StartsWith(typeof(IRoomGrain).Namespace + ".RoomGrain,", StringComparison.Ordinal) && byName.Contains(s.GrainId.Key.ToString()!))
             .GroupBy(s => s.SiloAddress)
             .ToDictionary(g => g.Key, g => g.Count());
         var victim = _cluster.Cluster.SecondarySilos.OrderByDescending(s => bySilo.GetValueOrDefault(s.SiloAddress)).First();

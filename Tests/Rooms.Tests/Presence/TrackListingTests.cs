@@ -67,7 +67,7 @@ public sealed class TrackListingTests : IAsyncDisposable
         Assert.Empty(_presence.EntriesOf("s1"));
         Assert.Equal(0, _presence.Count);
 
-        // The entry may have reached the presence grain before the reply was lost: its leave is sent, once.
+        // The entry may have reached the room grain before the reply was lost: its leave is sent, once.
         await Eventually.HoldsAsync(() => Task.FromResult(_door.Calls.Contains("presence fun -s1")), "the untrack of the entry sent", Bound);
         Assert.Equal(["presence fun list +s1", "presence fun -s1"], _door.Calls);
 

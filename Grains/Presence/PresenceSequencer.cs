@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Orleans.Placement;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.FrontEnds;
 using Orleans.Rooms.Membership;
@@ -7,22 +6,21 @@ using Orleans.Rooms.Membership;
 namespace Orleans.Rooms.Presence;
 
 /// <summary>
-/// One room's presence (docs/presence.md): per socket that tracks itself, its key, its meta and the front end
-/// that holds it. Changes are numbered and sent as one <c>presence_diff</c> per <see cref="PresenceBatch.DiffDelay"/>
-/// to every front end that holds members of the room (one batch each, through its front-end grain, in order).
-/// A batch holds at most one leave and one join per socket, the leave first, so that a client that applies a
-/// diff's leaves before its joins ends where the room is; a change that would break that sends the batch first.
+/// One room's presence (docs/presence.md), kept by its room grain (<see cref="RoomGrain"/>) from the first call about
+/// it: per socket that tracks itself, its key, its meta and the front end that holds it. Changes are numbered and
+/// sent as one <c>presence_diff</c> per <see cref="PresenceBatch.DiffDelay"/> to every front end the room lists (one
+/// batch each, through its front-end grain, in order). A batch holds at most one leave and one join per socket, the
+/// leave first, so that a client that applies a diff's leaves before its joins ends where the room is; a change that
+/// would break that sends the batch first.
 /// </summary>
 /// <remarks>
 /// The state it answers has every acknowledged change in it, with the number of the last diff sent: the diffs after
 /// that number are what a client applies on top of it; the first of them may repeat changes the state has already,
 /// which a client skips (a join of a meta it has, a leave of a meta it does not have: docs/presence.md, "Clients").
-/// It sends from its own timer, never while a caller waits, so no call chain comes back to it (docs/design.md, "Call graph").
+/// It sends from the grain's timer, never while a caller waits, so no call chain comes back to the room grain
+/// (docs/design.md, "Call graph"). Runs on the room grain's turns only: no lock.
 /// </remarks>
-[CollectionAgeLimit(Minutes = 2)]
-[RandomPlacement] // called from front-end rooms grains: spread over every silo, as room grains are
-[Immovable] // its state lives in memory only: a migration would lose it
-internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, ILogger<PresenceGrain> logger) : InMemoryGrain, IPresenceGrain
+internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, long activatedAt, ILogger logger)
 {
     private static readonly TimeSpan MaxDiffDelay = TimeSpan.FromSeconds(1);
 
@@ -37,11 +35,13 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
     private IGrainTimer? _flushTimer;
     private TimeSpan _diffDelay = TimeSpan.FromMilliseconds(50);
     private bool _sending;
-    private long? _incompleteUntil;
-    private long _activatedAt;
+    private long? _incompleteUntil = healing.WindowEnds();
     private bool _applied;
 
-    private string Name => this.GetPrimaryKeyString();
+    /// <summary>Entries held, a diff waiting or being sent: the room grain must stay.</summary>
+    public bool Busy => _entries.Count > 0 || _pending.Count > 0 || _sending;
+
+    private string Name => room.Name;
 
     private string Version => $"{_epoch}.{_seq}";
 
@@ -55,7 +55,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
     {
         get
         {
-            if (_incompleteUntil is null && time.GetElapsedTime(_activatedAt) < GrainLimits.HealWindow)
+            if (_incompleteUntil is null && time.GetElapsedTime(activatedAt) < GrainLimits.HealWindow)
             {
                 _incompleteUntil = healing.WindowEnds();
                 if (_incompleteUntil is null && !_applied)
@@ -73,14 +73,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         }
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        _activatedAt = time.GetTimestamp();
-        _incompleteUntil = healing.WindowEnds();
-        return Task.CompletedTask;
-    }
-
-    public Task<PresenceState?> Apply(string frontEndId, PresenceBatch batch)
+    public PresenceState? Apply(string frontEndId, PresenceBatch batch)
     {
         ArgumentException.ThrowIfNullOrEmpty(frontEndId);
         _diffDelay = batch.DiffDelay < TimeSpan.Zero ? TimeSpan.Zero : batch.DiffDelay > MaxDiffDelay ? MaxDiffDelay : batch.DiffDelay;
@@ -104,12 +97,11 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         }
 
         Settle();
-        return Task.FromResult(batch.WantState ? State() : null);
+        return batch.WantState ? State() : null;
     }
 
-    public Task<PresenceState> GetState() => Task.FromResult(State());
-
-    public Task RemoveFrontEnd(string frontEndId)
+    /// <summary>Every entry of a front end that is gone leaves (once).</summary>
+    public void RemoveFrontEnd(string frontEndId)
     {
         foreach (var (socketId, entry) in _entries.Where(e => e.Value.FrontEnd == frontEndId).ToArray())
         {
@@ -117,20 +109,24 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         }
 
         Settle();
-        return Task.CompletedTask;
     }
 
-    public Task RemoveGone(string frontEndId, long heldUpTo)
-        => holdings.PresenceHeldUpTo(frontEndId, Name, heldUpTo) ? RemoveFrontEnd(frontEndId) : Task.CompletedTask;
+    /// <summary><see cref="RemoveFrontEnd"/> from the silo's sweeper: only if the front end last changed entries here at or before <paramref name="heldUpTo"/>.</summary>
+    public void RemoveGone(string frontEndId, long heldUpTo)
+    {
+        if (holdings.PresenceHeldUpTo(frontEndId, Name, heldUpTo))
+        {
+            RemoveFrontEnd(frontEndId);
+        }
+    }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    /// <summary>The room grain goes: the front ends' entries here are no longer held on this silo.</summary>
+    public void Deactivated()
     {
         foreach (var frontEndId in _entriesByFrontEnd.Keys)
         {
             holdings.ReleasePresence(frontEndId, Name);
         }
-
-        return Task.CompletedTask;
     }
 
     private void Track(string frontEndId, PresenceChange change, bool silent)
@@ -211,7 +207,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         _pendingBySocket[transition.SocketId] = transition.Join ? (left, true) : (true, joined);
     }
 
-    /// <summary>After a call's changes: the pending diff goes on the timer (or now, with no delay), and the grain stays while it holds anything.</summary>
+    /// <summary>After a call's changes: the pending diff goes on the timer (or now, with no delay), and the room grain stays while this holds anything.</summary>
     private void Settle()
     {
         if (_pending.Count > 0)
@@ -222,18 +218,11 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
             }
             else
             {
-                _flushTimer ??= this.RegisterGrainTimer(OnFlushDue, new GrainTimerCreationOptions(_diffDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                _flushTimer ??= room.RegisterGrainTimer(OnFlushDue, new GrainTimerCreationOptions(_diffDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
             }
         }
 
-        if (_entries.Count > 0 || _pending.Count > 0 || _sending)
-        {
-            KeepActive();
-        }
-        else
-        {
-            AllowCollection();
-        }
+        room.PresenceSettled();
     }
 
     private Task OnFlushDue(CancellationToken cancellationToken)
@@ -275,7 +264,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
 
     /// <summary>
     /// Sends the queued diffs one after the other (so every front end gets them in order), each to every front end
-    /// the room grain lists (every attached one while its list may be partial). Runs between the grain's turns: no caller waits on it.
+    /// the room lists (every attached one while its list may be partial). Runs between the grain's turns: no caller waits on it.
     /// </summary>
     private async Task SendAsync()
     {
@@ -285,10 +274,10 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
             {
                 try
                 {
-                    var listed = await GrainFactory.GetGrainByKey<IRoomGrain>(Name).GetFrontEnds();
+                    var listed = room.Listing();
                     var frontEnds = listed.Complete
                         ? listed.FrontEnds
-                        : listed.FrontEnds.Union(await GrainFactory.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds(), StringComparer.Ordinal).ToArray();
+                        : listed.FrontEnds.Union(await grains.GetGrainByKey<IFrontEndRegistryGrain>(IFrontEndRegistryGrain.Key).GetFrontEnds(), StringComparer.Ordinal).ToArray();
                     await Task.WhenAll(frontEnds.Select(id => DeliverAsync(id, batch)));
                 }
                 catch (Exception ex)
@@ -317,7 +306,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
         {
             try
             {
-                await GrainFactory.GetGrainByKey<IFrontEndGrain>(frontEndId).Deliver(batch);
+                await grains.GetGrainByKey<IFrontEndGrain>(frontEndId).Deliver(batch);
                 return;
             }
             catch (Exception ex) when (ex is FrontEndNotReachedException or OrleansMessageRejectionException && time.GetElapsedTime(started) < GrainLimits.UndeliveredRetryFor)
@@ -329,7 +318,7 @@ internal sealed partial class PresenceGrain(TimeProvider time, ClusterHealing he
     }
 
     /// <summary>Every acknowledged entry, with the number of the last diff sent (made once per change).</summary>
-    private PresenceState State()
+    public PresenceState State()
     {
         var complete = !Incomplete;
         if (_state is null || _state.Complete != complete)
