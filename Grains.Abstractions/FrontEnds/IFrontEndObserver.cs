@@ -45,7 +45,7 @@ internal interface IFrontEndObserver : IGrainObserver
     [Alias("Locate"), ResponseTimeout("00:00:02")]
     Task<bool> Locate(string socketId);
 
-    /// <summary>This front end's presence entries in <paramref name="room"/>: a read while the room's presence grain may have lost some.</summary>
+    /// <summary>This front end's presence entries in <paramref name="room"/>: a read while the room's grain may have lost some.</summary>
     [Alias("GetPresence"), ResponseTimeout("00:00:02")]
     Task<PresenceEntry[]> GetPresence(string room);
 

@@ -5,7 +5,7 @@ namespace Orleans.Rooms.Membership;
 /// <summary>
 /// The rooms one front end is listed in, keyed by front end id: every listing and delisting of that front end
 /// in a room grain goes through here, so that when the front end dies without a goodbye its front-end grain
-/// can take it out of every room it was in. Calls room grains and presence grains only.
+/// can take it out of every room it was in, and make its presence entries there leave. Calls room grains only.
 /// </summary>
 [Alias("rooms.IFrontEndRoomsGrain")]
 internal interface IFrontEndRoomsGrain : IGrainWithStringKey

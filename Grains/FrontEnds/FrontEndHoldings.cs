@@ -1,10 +1,10 @@
 namespace Orleans.Rooms.FrontEnds;
 
 /// <summary>
-/// Per front end, the room grains, socket grains and presence grains active on this silo that list it: what
+/// Per front end, the room grains and socket grains active on this silo that list it or hold its presence entries: what
 /// <see cref="GoneFrontEndSweeper"/> takes it out of once the registry no longer lists it (docs/design.md,
 /// "Sweeping"). Room grains note <c>Add</c> and <c>Remove</c>, socket grains <c>Connect</c> and <c>Disconnect</c>,
-/// presence grains a front end's first entry and its last, each their deactivation. Each hold carries a silo-local sequence number, so a sweep can tell a hold made
+/// room grains also a front end's first presence entry and its last, each their deactivation. Each hold carries a silo-local sequence number, so a sweep can tell a hold made
 /// before its decision from one a returning front end made since. A lock and a few dictionaries; no grain calls.
 /// </summary>
 internal sealed class FrontEndHoldings
@@ -43,7 +43,7 @@ internal sealed class FrontEndHoldings
     /// <summary>Whether the socket grain holds the front end here and was last told so at or before <paramref name="sequence"/>.</summary>
     public bool SocketHeldUpTo(string frontEndId, string socketId, long sequence) => HeldUpTo(frontEndId, socketId, sequence, Kind.Socket);
 
-    /// <summary>Whether the presence grain of the room holds entries of the front end here, last changed at or before <paramref name="sequence"/>.</summary>
+    /// <summary>Whether the room's grain holds presence entries of the front end here, last changed at or before <paramref name="sequence"/>.</summary>
     public bool PresenceHeldUpTo(string frontEndId, string room, long sequence) => HeldUpTo(frontEndId, room, sequence, Kind.Presence);
 
     /// <summary>The front ends that some grain on this silo holds.</summary>

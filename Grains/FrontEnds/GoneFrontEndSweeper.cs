@@ -12,7 +12,7 @@ namespace Orleans.Rooms.FrontEnds;
 /// holds anything (<see cref="FrontEndHoldings"/>), the sweeper reads the registry once; a front end held here
 /// that the registry has not listed in any read for <see cref="FrontEndRenewal.MaxPeriod"/> (from the end of the
 /// first read that missed it to the start of the latest) is removed from its room grains here, disconnected
-/// from its socket grains here, and its entries leave its presence grains here. A live front end re-registers every renewal, so it is never missing that long
+/// from its socket grains here, and its presence entries leave those room grains here. A live front end re-registers every renewal, so it is never missing that long
 /// unless its lease lapsed, and then its grain purged it too and it relists on its next renewal; the grains skip
 /// a front end that listed itself with them again after the deciding read began, so a sweep never undoes that.
 /// </summary>

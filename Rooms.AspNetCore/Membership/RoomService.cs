@@ -150,7 +150,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
             return new RoomPresence(room, state.State, state.Version);
         }
 
-        // The room's presence grain may have lost entries with a silo, before their front ends listed them again
+        // The room's grain may have lost presence entries with a silo, before their front ends listed them again
         // (docs/design.md, "Healing"): each attached front end answers for its own sockets.
         var frontEnds = await door.FrontEndsAsync(cancellationToken);
         var held = await Task.WhenAll(frontEnds.Select(id => router.Get(id).GetPresence(room))).WaitAsync(cancellationToken);

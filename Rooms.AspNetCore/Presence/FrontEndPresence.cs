@@ -8,8 +8,8 @@ namespace Orleans.Rooms.Presence;
 
 /// <summary>
 /// The presence entries of this front end's sockets (docs/presence.md): per room, each tracked socket's key and
-/// meta. The front end holds the connections, so it is the source every room's presence grain is rebuilt from.
-/// Changes go to the room's presence grain in order, through one queue per room with at most one call in flight:
+/// meta. The front end holds the connections, so it is the source every room's presence is rebuilt from.
+/// Changes go to the room's grain in order, through one queue per room with at most one call in flight:
 /// what arrives meanwhile goes together in the next call, so a thousand sockets tracking at once cost a few calls.
 /// A socket that just tracked is sent <c>presence_state</c> from the call's answer.
 /// </summary>
@@ -48,7 +48,7 @@ internal sealed partial class FrontEndPresence
     /// <summary>
     /// Tracks a socket that is in the room (asked under this lock, so a leave that came first is seen, and one that
     /// comes after finds the entry and untracks it); with <paramref name="key"/> null, updates the meta of a socket
-    /// tracked here. Completes once the room's presence grain has it, after <c>presence_state</c> was queued to the
+    /// tracked here. Completes once the room's grain has it, after <c>presence_state</c> was queued to the
     /// socket (a track). A <paramref name="listing"/> goes in the same call as the entry (alone, when the track is refused).
     /// </summary>
     public async Task TrackAsync(string socketId, string room, string? key, byte[] appMeta, Listing? listing = null)
@@ -188,7 +188,7 @@ internal sealed partial class FrontEndPresence
         return Task.WhenAll(calls);
     }
 
-    /// <summary>Lists every entry again, per room (the cluster lost a silo, maybe with presence grains). Idempotent.</summary>
+    /// <summary>Lists every entry again, per room (the cluster lost a silo, maybe with rooms' grains). Idempotent.</summary>
     public Task RelistAllAsync()
     {
         if (Count == 0)
@@ -376,7 +376,7 @@ internal sealed partial class FrontEndPresence
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "A presence change in room {Room} could not be told to its presence grain.")]
+    [LoggerMessage(1, LogLevel.Warning, "A presence change in room {Room} could not be told to its room grain.")]
     private partial void LogChangeFailed(Exception exception, string room);
 
     private enum Purpose

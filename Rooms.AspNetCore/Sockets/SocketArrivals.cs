@@ -209,6 +209,6 @@ internal sealed partial class SocketArrivals(LocalSockets sockets, FrontEndMembe
     [LoggerMessage(2, LogLevel.Warning, "Socket {SocketId} moved here, but {Joins} joins and {Leaves} leaves made during the move could not be applied here.")]
     private partial void LogNotReconciled(Exception exception, string socketId, int joins, int leaves);
 
-    [LoggerMessage(3, LogLevel.Warning, "Socket {SocketId} moved here, but its {Count} presence entries could not be told to their rooms' presence grains.")]
+    [LoggerMessage(3, LogLevel.Warning, "Socket {SocketId} moved here, but its {Count} presence entries could not be told to their rooms' grains.")]
     private partial void LogPresenceNotAdopted(Exception exception, string socketId, int count);
 }
