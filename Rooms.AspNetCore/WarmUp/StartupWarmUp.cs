@@ -181,7 +181,7 @@ internal sealed partial class StartupWarmUp(
         return null;
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} sockets connected over {Transport}; the JIT compiled {LastWindow} methods in its last half second ({Settled}).")]
+    [LoggerMessage(1, LogLevel.Information, "Warmed up in {ElapsedMs} ms: {Sockets} sockets connected over {Transport}; methods the JIT compiled in its last half second: {LastWindow} ({Settled}).")]
     private partial void LogWarmedUp(int sockets, string transport, long elapsedMs, string lastWindow, string settled);
 
     [LoggerMessage(4, LogLevel.Debug, "The JIT compiled {Methods} methods in the last {WindowMs} ms of the warm-up ({JitMs} ms of compilation since the process started).")]
