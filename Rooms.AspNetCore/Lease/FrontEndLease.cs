@@ -59,6 +59,10 @@ internal sealed partial class FrontEndLease(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before the first attach, tries again after 100 ms, then twice as long each time up to 1 s: a cluster that just
+        // started (its silo Active, the client's view of its grain types a moment behind) is usually there within the
+        // first second, and the front end reports ready as soon as it has attached.
+        var waitingForCluster = TimeSpan.FromMilliseconds(100);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = _options.RenewEvery;
@@ -72,7 +76,8 @@ internal sealed partial class FrontEndLease(
             {
                 // Before the first attach this is the normal wait for a cluster that is not (fully) there yet.
                 LogWaitingForCluster(local.Id, ex.Message);
-                wait = TimeSpan.FromSeconds(Math.Min(1, _options.RenewEvery.TotalSeconds));
+                wait = waitingForCluster < _options.RenewEvery ? waitingForCluster : _options.RenewEvery;
+                waitingForCluster = waitingForCluster * 2 > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : waitingForCluster * 2;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
