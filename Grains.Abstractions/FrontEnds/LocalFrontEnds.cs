@@ -16,6 +16,10 @@ internal sealed class LocalFrontEnds
 
     public void Remove(string frontEndId) => _observers.TryRemove(frontEndId, out _);
 
+    /// <summary>The front end of <paramref name="frontEndId"/> when it is in this process, else null.</summary>
+    public IInProcessDelivery? InProcess(string frontEndId)
+        => _observers.TryGetValue(frontEndId, out var local) ? local as IInProcessDelivery : null;
+
     /// <summary>The in-process observer of <paramref name="frontEndId"/>, else <paramref name="remote"/>.</summary>
     public IFrontEndObserver? Resolve(string? frontEndId, IFrontEndObserver? remote)
         => frontEndId is not null && _observers.TryGetValue(frontEndId, out var local) ? local : remote;

@@ -20,7 +20,7 @@ namespace Orleans.Rooms.Presence;
 /// It sends from the grain's timer, never while a caller waits, so no call chain comes back to the room grain
 /// (docs/design.md, "Call graph"). Runs on the room grain's turns only: no lock.
 /// </remarks>
-internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, long activatedAt, ILogger logger)
+internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, long activatedAt, ILogger logger)
 {
     private static readonly TimeSpan MaxDiffDelay = TimeSpan.FromSeconds(1);
 
@@ -296,10 +296,17 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
     /// <summary>
     /// One diff to one front end, sent again while it was not handed over (a silo on the way stopping, a rejected
     /// message: nothing reached the front end, so no member gets it twice), for as long as a front end's own calls
-    /// are retried (<see cref="GrainLimits.UndeliveredRetryFor"/>).
+    /// are retried (<see cref="GrainLimits.UndeliveredRetryFor"/>). A front end in this process (the embedded shape)
+    /// is handed it directly, as its own broadcasts are, without a call to its front-end grain.
     /// </summary>
     private async Task DeliverAsync(string frontEndId, DeliveryBatch batch)
     {
+        if (inProcess.InProcess(frontEndId) is { } here)
+        {
+            await here.DeliverFromThisProcess(batch);
+            return;
+        }
+
         var started = time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)

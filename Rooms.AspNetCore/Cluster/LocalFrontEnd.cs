@@ -16,7 +16,7 @@ namespace Orleans.Rooms.Cluster;
 /// each target socket; it returns once the event is queued on every target, so a sender that awaits its
 /// broadcasts keeps their order. Changes and reads are answered by <see cref="FrontEndMembership"/>.
 /// </summary>
-internal sealed partial class LocalFrontEnd(string id, FrontEndMembership membership, FrontEndPresence presence, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics, ILogger<LocalFrontEnd> logger) : IFrontEndObserver, IFrontEnd
+internal sealed partial class LocalFrontEnd(string id, FrontEndMembership membership, FrontEndPresence presence, ISocketOutbox sockets, ISocketHandOvers handOvers, SocketJournal journal, IClusterDoor door, RoomsMetrics metrics, ILogger<LocalFrontEnd> logger) : IFrontEndObserver, IFrontEnd, IInProcessDelivery
 {
     public string Id => id;
 
@@ -38,6 +38,9 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
         var followed = FollowMovedAsync(batch);
         return kept.IsCompletedSuccessfully ? followed : followed.IsCompletedSuccessfully ? kept : Task.WhenAll(kept, followed);
     }
+
+    /// <summary>A batch from a grain of this process (a room's presence diff), delivered and kept as a broadcast of this front end's own.</summary>
+    Task IInProcessDelivery.DeliverFromThisProcess(DeliveryBatch batch) => ((IFrontEnd)this).Deliver(batch);
 
     /// <summary>
     /// A batch for sockets that moved away a moment ago goes after them, to each by its own-id room, under the same

@@ -169,6 +169,34 @@ public sealed class ResumeLimitTests(ResumeLimitTests.ShortWindowFrontEnd fixtur
     }
 
     [Fact]
+    public async Task APresenceDiffSentWhileTheSocketWasCutReachesItOnceWhenItResumes()
+    {
+        // One front end with its silo in the process: the room grain hands it the diffs directly, as its own
+        // broadcasts, rather than through its front-end grain. What a resumable socket misses must still reach it.
+        var server = fixture.Server;
+        await using var proxy = new BlipProxy(server.BaseAddress);
+        await using var client = await ResumableClient.ConnectAsync(proxy.BaseAddress);
+        await using var other = await server.ConnectAsync();
+        other.Listen("presence_diff");
+        var room = Unique.Room();
+        Assert.Equal(200, (await client.RequestAsync("POST", "/presence/track", new { roomName = room, key = "stays" })).StatusCode);
+        await client.WaitForAsync("presence_diff", d => d.GetProperty("joins").TryGetProperty("stays", out _));
+
+        proxy.Sever(refuseFor: TimeSpan.FromSeconds(1.5));
+        Assert.Equal(200, (await other.RequestAsync("POST", "/presence/track", new { roomName = room, key = "came" })).StatusCode);
+        await other.WaitForAsync("presence_diff", d => d.GetProperty("joins").TryGetProperty("came", out _));
+        Assert.True(proxy.IsRefusing, "the diff went out while the client's network was cut");
+
+        var resumed = await client.WaitForAttachmentAsync(2);
+        Assert.True(resumed.Resumed, "resumed on the same front end");
+        await client.WaitForAsync("presence_diff", d => d.GetProperty("joins").TryGetProperty("came", out _));
+        Assert.Single(client.ReceivedOf("presence_diff"), d => d.GetProperty("joins").TryGetProperty("came", out _));
+        Assert.Single(client.ReceivedOf("presence_diff"), d => d.GetProperty("joins").TryGetProperty("stays", out _));
+        Assert.Equal(Enumerable.Range(1, client.Seqs.Count).Select(n => (long)n), client.Seqs);
+        Assert.Empty(client.Faults);
+    }
+
+    [Fact]
     public async Task AResumeTokenIsValidOnlyInItsOwnCluster()
     {
         var a = fixture.Server;
