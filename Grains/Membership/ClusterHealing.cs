@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace Orleans.Rooms.Membership;
@@ -12,7 +13,7 @@ namespace Orleans.Rooms.Membership;
 /// It looks at the membership only when asked (a grain's activation), comparing with what it saw last: a loss
 /// noticed late only starts the window late, which keeps the answer on the safe side.
 /// </remarks>
-internal sealed class ClusterHealing(IClusterMembershipService membership, ILocalSiloDetails local, TimeProvider time) : IHealWindow
+internal sealed partial class ClusterHealing(IClusterMembershipService membership, ILocalSiloDetails local, TimeProvider time, ILogger<ClusterHealing> logger) : IHealWindow
 {
     private readonly object _lock = new();
     private Dictionary<SiloAddress, SiloStatus>? _seen;
@@ -32,7 +33,7 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
             }
 
             var members = snapshot.Members;
-            var lost = false;
+            List<string>? lost = null;
             foreach (var (address, member) in members)
             {
                 if (address.Equals(local.SiloAddress) || !IsGoing(member.Status))
@@ -41,14 +42,19 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
                 }
 
                 // First look: any silo gone may have taken grains this silo is about to activate.
-                lost |= _seen is null || !_seen.TryGetValue(address, out var before) || before != member.Status;
+                if (_seen is null || !_seen.TryGetValue(address, out var before) || before != member.Status)
+                {
+                    (lost ??= []).Add($"{address} {member.Status}");
+                }
             }
 
+            var firstLook = _seen is null;
             _seen = members.ToDictionary(m => m.Key, m => m.Value.Status);
             _seenVersion = snapshot.Version;
-            if (lost)
+            if (lost is not null)
             {
                 _windowEnds = now + (long)(GrainLimits.HealWindow.TotalSeconds * time.TimestampFrequency);
+                LogWindowOpened(GrainLimits.HealWindow.TotalSeconds, snapshot.Version.Value, string.Join(", ", lost), firstLook ? "this silo's first look at the cluster" : "changed since this silo last looked");
             }
 
             return _windowEnds > now ? _windowEnds : null;
@@ -58,4 +64,8 @@ internal sealed class ClusterHealing(IClusterMembershipService membership, ILoca
     public TimeSpan? Remaining => WindowEnds() is { } ends ? time.GetElapsedTime(time.GetTimestamp(), ends) : null;
 
     private static bool IsGoing(SiloStatus status) => status is SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead;
+
+    /// <summary>What <c>GET /cluster</c>'s <c>healingSeconds</c> shows while it lasts, in the log for good (scripts and tests read it).</summary>
+    [LoggerMessage(1, LogLevel.Information, "Heal window open for {Seconds} s from membership version {Version}: {Silos} ({Seen})")]
+    private partial void LogWindowOpened(double seconds, long version, string silos, string seen);
 }

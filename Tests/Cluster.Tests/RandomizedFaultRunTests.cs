@@ -93,6 +93,7 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
         foreach (var kind in kinds.OrderBy(_ => random.Next()).Take(Faults))
         {
             var at = clock.Elapsed;
+            var windowsBefore = cluster.HealWindowsLogged();
             faults.Add((kind, at));
             var running = cluster.Silos.Where(s => s.Process.IsRunning()).ToArray();
             var silo = running[random.Next(running.Length)];
@@ -114,15 +115,18 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
             output.WriteLine($"{at.TotalSeconds,6:F1} s: {kind} ({(kind.StartsWith("restart", StringComparison.Ordinal) ? "redis" : silo.Process.ToString())}), done after {(clock.Elapsed - at).TotalSeconds:F1} s");
             // Healed as the silos see it, then each socket and the broadcaster answered within Healthy since.
             var (healedIn, window) = await cluster.HealedAsync(HealLimit);
-            // A silo lost, or one added, opens the window (the new silo finds one gone on its first look); Redis does not.
-            Assert.True(kind.StartsWith("restart", StringComparison.Ordinal) || window > 0, $"{kind}: no silo reported a heal window open");
+            // A silo lost opens the window on the silos that see it go (and an added one finds it gone on its first look);
+            // Redis does not. Read from the silos' logs: a window opened when the loss was noticed can have closed
+            // before the add-silo that waits for the loss to be declared was done.
+            var windowsOpened = cluster.HealWindowsLogged() - windowsBefore;
+            Assert.True(kind.StartsWith("restart", StringComparison.Ordinal) || windowsOpened > 0, $"{kind}: no silo logged a heal window open");
             var healedAt = clock.Elapsed;
             await Eventually.UntilAsync(
                 () => Task.FromResult(ServedSince(healedAt)),
                 () => $"every socket and the broadcaster answered within {Healthy.TotalSeconds} s since the cluster healed at {healedAt.TotalSeconds:F1} s",
                 HealLimit,
                 TimeSpan.FromMilliseconds(100));
-            output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s: healed {healedIn.TotalSeconds:F1} s after the fault was done (longest heal window reported: {(window is { } w ? $"{w:F1} s" : "none")}), and served since");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s: healed {healedIn.TotalSeconds:F1} s after the fault was done (heal windows opened: {windowsOpened}; the longest still open when it was done: {(window is { } w ? $"{w:F1} s" : "none")}), and served since");
         }
 
         stop.Cancel();

@@ -288,6 +288,10 @@ public sealed partial class ScriptedCluster
         return answer.GetProperty("activeSilos").GetInt32();
     }
 
+    /// <summary>How many heal windows the silos (those that run and those gone) have logged opening so far.</summary>
+    public int HealWindowsLogged()
+        => Silos.Sum(silo => File.Exists(silo.Log) ? File.ReadLines(silo.Log).Count(line => line.Contains("Heal window open for", StringComparison.Ordinal)) : 0);
+
     /// <summary>
     /// Waits until the cluster has healed from whatever came before, as its silos and its table say: no silo starting
     /// or stopping (<c>scripts/cluster status</c>), the membership table listing exactly the silos that run as Active,
