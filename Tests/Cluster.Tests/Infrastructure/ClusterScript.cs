@@ -36,6 +36,12 @@ public sealed class ClusterScript(string stateFolder, string adminKey)
         start.Environment["Rooms__WarmUp__Cycles"] = "3";
         start.Environment["Rooms__WarmUp__Duration"] = "00:00:00";
         start.Environment["Rooms__WarmUp__ReadyWithin"] = "00:00:00";
+        // The runtime's own call-counting delay (100 ms) rather than the 0 that scripts/cluster deploys with (README,
+        // "Publishing": it makes a fresh server fast for its first clients by recompiling what is hot at once). Here
+        // that recompiling was most of a start's CPU: a silo or front end took 5.4-6.8 s of CPU to get ready with 0
+        // and 2.1-2.6 s with 100 (one `up` of 2 silos and 2 front ends: 13-18 s and 9 s on two cores), and these
+        // tests start some 80 servers and measure no server's speed.
+        start.Environment["DOTNET_TC_CallCountingDelayMs"] = "100";
         // The servers' own events (restores, purges) and each silo's view of the cluster are Information; the
         // shipped settings keep Orleans.* at Warning, which leaves a fault's log without them.
         start.Environment["Logging__LogLevel__Orleans.Rooms"] = "Information";
