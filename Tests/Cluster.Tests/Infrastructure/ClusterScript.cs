@@ -40,8 +40,11 @@ public sealed class ClusterScript(string stateFolder, string adminKey)
         // "Publishing": it makes a fresh server fast for its first clients by recompiling what is hot at once). Here
         // that recompiling was most of a start's CPU: a silo or front end took 5.4-6.8 s of CPU to get ready with 0
         // and 2.1-2.6 s with 100 (one `up` of 2 silos and 2 front ends: 13-18 s and 9 s on two cores), and these
-        // tests start some 80 servers and measure no server's speed.
+        // tests start some 80 servers and measure no server's speed. Nor the JIT's profiling tier (instrumented code,
+        // then recompiled with its profile): without it a cluster of 2 silos and 2 front ends took 13.5-14.8 s of CPU
+        // from its start to 25 s after it was up, against 16.4-18.9 s with it (two runs each, alternating).
         start.Environment["DOTNET_TC_CallCountingDelayMs"] = "100";
+        start.Environment["DOTNET_TieredPGO"] = "0";
         // The servers' own events (restores, purges) and each silo's view of the cluster are Information; the
         // shipped settings keep Orleans.* at Warning, which leaves a fault's log without them.
         start.Environment["Logging__LogLevel__Orleans.Rooms"] = "Information";
