@@ -58,14 +58,21 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
 
         if (_located.TryGetValue(socketId, out Location? known))
         {
-            if (known!.FrontEnd is null)
+            if (known!.FrontEnd is null && IsFresh(known))
             {
-                if (IsFresh(known))
+                // Found nowhere a moment ago: "unknown" still, unless it has since come back on a front end by a move
+                // (a resume after its front end was lost, say), which records it in its socket grain. One grain read
+                // rather than a call to every front end: a live socket is never answered "unknown" (docs/guarantees.md, 2).
+                if (await RecordedFrontEndAsync(socketId) is not { } moved)
                 {
-                    return here; // found nowhere a moment ago
+                    return here;
                 }
+
+                Remember(socketId, moved);
+                known = new Location(moved, known.At);
             }
-            else
+
+            if (known.FrontEnd is not null)
             {
                 var answer = await call(Get(known.FrontEnd));
                 if (holds(answer))
@@ -265,6 +272,19 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
 
         Remember(socketId, frontEnd);
         return frontEnd;
+    }
+
+    /// <summary>The front end the socket's grain names, or null when it names none.</summary>
+    private async Task<string?> RecordedFrontEndAsync(string socketId)
+    {
+        try
+        {
+            return await door.LocateAsync(socketId);
+        }
+        catch (SocketNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Asks every other attached front end (the registry read now, shared with concurrent readers) whether it holds the socket (the one that does records its location); which one did, or null.</summary>

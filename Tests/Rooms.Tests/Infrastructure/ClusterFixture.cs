@@ -48,10 +48,16 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// The room API of a front end co-hosted with silo <paramref name="silo"/> that holds no sockets itself (one
     /// per silo, made on first use): what it does, it does through the cluster.
     /// </summary>
-    public IRoomService Api(int silo) => _apis.GetOrAdd(silo % SiloCount, s => FrontEndCore.Create(Grains(s), NoSockets.Instance, new Dictionary<string, string?>
+    public IRoomService Api(int silo) => _apis.GetOrAdd(silo % SiloCount, NewApi).Api;
+
+    /// <summary>
+    /// Another such room API, not shared, that has looked for nothing yet (dispose it): a reader with nothing
+    /// remembered from what it did before, e.g. sockets it found nowhere a moment ago.
+    /// </summary>
+    internal FrontEndCore NewApi(int silo) => FrontEndCore.Create(Grains(silo), NoSockets.Instance, new Dictionary<string, string?>
     {
         ["Rooms:MaxRoomsPerSocket"] = MaxRoomsPerSocket.ToString(CultureInfo.InvariantCulture),
-    })).Api;
+    });
 
     /// <summary>A front end attached to the cluster through the test client, recording what it is handed.</summary>
     internal Task<TestFrontEnd> FrontEnd(TimeSpan? lease = null, bool inboxes = true, Func<IFrontEndObserver, IFrontEndObserver>? observer = null)

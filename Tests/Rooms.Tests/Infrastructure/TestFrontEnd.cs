@@ -77,6 +77,16 @@ internal sealed class TestFrontEnd : IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Takes in socket <paramref name="id"/>, which <paramref name="fromFrontEnd"/> held, as a resume here does once
+    /// that front end let it go (or was lost): listed here in its own-id room, its location moved here in its socket grain.
+    /// </summary>
+    public async Task AdoptAsync(string id, string fromFrontEnd)
+    {
+        await ReconnectAsync(id);
+        await _core.Membership.AdoptSocketAsync(id, fromFrontEnd, [id]);
+    }
+
     /// <summary>Disconnects a socket as the real front end does: out of its rooms here at once, then its location forgotten.</summary>
     public async Task DisconnectAsync(string id)
     {

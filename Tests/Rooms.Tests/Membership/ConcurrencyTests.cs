@@ -74,7 +74,13 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         await Task.WhenAll(callers).WaitAsync(Bound);
 
         Assert.Empty(unexpected);
-        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, fixture.Api(2), sockets, rooms, frontEnd);
+
+        // Read by a caller that took no part: one that found a socket gone while another caller had it disconnected
+        // remembers that for FreshFor (3 s), and this mix brings the same id back on the same front end, unrecorded,
+        // which the product never does (an id comes back only by a move, recorded in its socket grain, and then is
+        // found at once: MembershipTests.ASocketFoundNowhereThatComesBackOnAnotherFrontEndIsFoundAtOnceNotAnsweredUnknown).
+        await using var reader = fixture.NewApi(2);
+        await Indexes.AssertAgreeAsync(fixture.Cluster.Client, reader.Api, sockets, rooms, frontEnd);
     }
 
     [Fact]

@@ -320,16 +320,40 @@ public sealed class MembershipTests(ClusterFixture fixture)
         Assert.Equal(0, RoomCallCounter.Locates(socket)); // found by asking the front ends with the change itself
 
         // Gone from its front end: the remembered place answers "unknown", and so does every front end; the next
-        // request within FreshFor hears "gone" without a call.
+        // request within FreshFor hears "gone" with no call to a front end, only its socket grain read (it names none).
         await frontEnd.DisconnectAsync(socket);
         var before = RoomCallCounter.CallsTo(frontEnd.Id);
         await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(socket, room));
         var searched = RoomCallCounter.CallsTo(frontEnd.Id);
+        Assert.Equal(0, RoomCallCounter.Locates(socket));
         await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.SocketRoomsAsync(socket));
         Assert.True(searched > before, "the front end that held it was asked again");
         Assert.Equal(searched, RoomCallCounter.CallsTo(frontEnd.Id));
-        Assert.Equal(0, RoomCallCounter.Locates(socket));
+        Assert.Equal(1, RoomCallCounter.Locates(socket));
         Assert.Empty(await _reader.SubscribersAsync(other));
+    }
+
+    [Fact]
+    public async Task ASocketFoundNowhereThatComesBackOnAnotherFrontEndIsFoundAtOnceNotAnsweredUnknown()
+    {
+        await using var lost = await fixture.FrontEnd();
+        await using var resumedOn = await fixture.FrontEnd();
+        var socket = await lost.ConnectAsync();
+        var room = Unique.Room();
+        await _writer.JoinAsync(socket, room);
+
+        // Its front end lets it go (as a lost one's sockets are, to be resumed): a request now hears "unknown", and
+        // that is remembered for FreshFor.
+        await lost.DisconnectAsync(socket);
+        await Assert.ThrowsAsync<SocketNotFoundException>(() => _writer.JoinAsync(socket, room));
+
+        // It resumes on another front end, which records its location: the very next request (well within FreshFor)
+        // reaches it there rather than answering from what it remembered.
+        await resumedOn.AdoptAsync(socket, lost.Id);
+        await _writer.JoinAsync(socket, room);
+        Assert.Equal(new[] { socket, room }.Order(StringComparer.Ordinal), (await _writer.SocketRoomsAsync(socket)).Order(StringComparer.Ordinal));
+        Assert.Equal([socket], await _reader.SubscribersAsync(room));
+        Assert.Equal(new[] { socket, room }.Order(StringComparer.Ordinal), resumedOn.RecordOf(socket)!.Order(StringComparer.Ordinal));
     }
 
     [Fact]
