@@ -126,7 +126,7 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
 
         if (_cluster is not null)
         {
-            await _cluster.StopAsync(stopTimeout: TimeSpan.FromSeconds(10));
+            await _cluster.TearDownAsync();
         }
     }
 

@@ -188,7 +188,7 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
 
         if (_cluster is not null)
         {
-            await _cluster.StopAsync(stopTimeout: TimeSpan.FromSeconds(10));
+            await _cluster.TearDownAsync();
         }
     }
 

@@ -407,7 +407,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         if (_cluster is not null)
         {
-            await _cluster.StopAsync();
+            await _cluster.TearDownAsync();
         }
     }
 

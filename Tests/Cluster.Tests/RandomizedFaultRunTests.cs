@@ -194,7 +194,7 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
 
         if (_cluster is not null)
         {
-            await _cluster.StopAsync();
+            await _cluster.TearDownAsync();
         }
     }
 

@@ -205,7 +205,7 @@ public sealed class ScriptFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         if (_cluster is not null)
         {
-            await _cluster.StopAsync();
+            await _cluster.TearDownAsync();
         }
     }
 

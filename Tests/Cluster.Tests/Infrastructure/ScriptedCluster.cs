@@ -403,7 +403,19 @@ public sealed partial class ScriptedCluster
     /// after SIGTERM; default the script's 30 s), and fails when anything it started still runs: a process it
     /// printed, or any live process still holding a file in its state folder. Returns how long down took.
     /// </summary>
-    public async Task<TimeSpan> StopAsync(TimeSpan? stopTimeout = null)
+    public Task<TimeSpan> StopAsync(TimeSpan? stopTimeout = null)
+        => DownAsync(stopTimeout is { } timeout
+            ? new Dictionary<string, string> { ["ROOMS_CLUSTER_STOP_TIMEOUT"] = ((int)Math.Ceiling(timeout.TotalSeconds)).ToString() }
+            : null);
+
+    /// <summary>
+    /// A test's teardown: as <see cref="StopAsync"/>, with <c>down --kill</c> (every process killed at once rather than
+    /// stopped gracefully: a graceful stop is what <c>ScriptFaultTests</c> and the SIGTERM faults test, and here it
+    /// would only add its seconds to every test).
+    /// </summary>
+    public Task<TimeSpan> TearDownAsync() => DownAsync(null, "--kill");
+
+    private async Task<TimeSpan> DownAsync(IReadOnlyDictionary<string, string>? environment, params string[] options)
     {
         var logs = Path.Combine(AppContext.BaseDirectory, "cluster-logs", _name);
         if (System.IO.Directory.Exists(logs))
@@ -417,11 +429,8 @@ public sealed partial class ScriptedCluster
             File.Copy(log, Path.Combine(logs, Path.GetFileName(log)));
         }
 
-        var environment = stopTimeout is { } timeout
-            ? new Dictionary<string, string> { ["ROOMS_CLUSTER_STOP_TIMEOUT"] = ((int)Math.Ceiling(timeout.TotalSeconds)).ToString() }
-            : null;
-        var down = await RunAsync(DownTimeout, environment, "down");
-        _log($"scripts/cluster down took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Error.TrimEnd()}\n{down.Output.TrimEnd()}");
+        var down = await RunAsync(DownTimeout, environment, ["down", .. options]);
+        _log($"scripts/cluster down{string.Concat(options.Select(o => " " + o))} took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Error.TrimEnd()}\n{down.Output.TrimEnd()}");
         var stillRunning = _started.Where(p => p.IsRunning()).Select(p => p.ToString()).Concat(ServerProcess.Holding(_folder)).ToList();
         if (stillRunning.Count > 0)
         {

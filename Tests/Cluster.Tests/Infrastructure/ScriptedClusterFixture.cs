@@ -40,5 +40,5 @@ public sealed class ScriptedClusterFixture(IMessageSink diagnostics) : IAsyncLif
     /// <summary>A plain HTTP client for one server (no proxy: everything is on loopback).</summary>
     public static HttpClient Http(Uri server) => ScriptedCluster.Http(server);
 
-    public Task DisposeAsync() => _cluster?.StopAsync() ?? Task.CompletedTask; // null: up failed and stopped what it started
+    public Task DisposeAsync() => _cluster?.TearDownAsync() ?? Task.CompletedTask; // null: up failed and stopped what it started
 }
