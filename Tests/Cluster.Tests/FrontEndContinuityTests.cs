@@ -30,12 +30,33 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
     private ScriptedCluster? _cluster;
 
     [Fact]
-    public async Task AKilledFrontEndsSocketsResumeOnTheOtherWithTheirIdsRoomsAndEveryEvent()
+    public async Task AKilledFrontEndsSocketsResumeOnTheOtherWithTheirIdsRoomsAndEveryEventAndAPlainClientGetsANewSocket()
     {
         var cluster = await StartClusterAsync();
         var victim = cluster.FrontEnds[1];
-        var report = await RunAsync(cluster, survivor: cluster.FrontEnds[0], victim, async () => await ScriptedCluster.KillAsync(victim.Process));
+        RoomsClient? plain = null;
+        var report = await RunAsync(cluster, survivor: cluster.FrontEnds[0], victim, async () =>
+        {
+            // A plain (not resumable) client too, on the victim, in a room.
+            plain = await RoomsClient.ConnectAsync(victim.Url, new RoomsClientOptions { Resumable = false, ReconnectDelays = [TimeSpan.FromMilliseconds(100)] });
+            (await plain.PostAsync("/joinFunRoom", new { roomName = "plain" })).EnsureSuccess();
+            return await ScriptedCluster.KillAsync(victim.Process);
+        });
         output.WriteLine($"kill -9 of a front end: {report}");
+
+        // Its front end is gone and it connects to that address only: nothing to reconnect to. Through another
+        // front end a plain socket is a new one, as it always was, and the old one is in no room.
+        await using (plain)
+        {
+            await using var again = await RoomsClient.ConnectAsync(cluster.Lb.Url, new RoomsClientOptions { Resumable = false });
+            Assert.NotEqual(plain!.SocketId, again.SocketId);
+            Assert.Equal([again.SocketId!], (await again.GetAsync("/socketRooms")).EnsureSuccess().As<string[]>()!);
+            await Eventually.UntilAsync(
+                async () => (await again.GetAsync("/funRoomSubscribers?roomName=plain")).EnsureSuccess().As<string[]>()!.Length == 0,
+                () => "the killed front end's plain socket out of its room",
+                TimeSpan.FromSeconds(30),
+                TimeSpan.FromMilliseconds(100));
+        }
     }
 
     [Fact]
@@ -94,25 +115,6 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
         output.WriteLine(said);
         Assert.True(exitCode == 0, $"node --test test/continuity.test.mjs exited with {exitCode}:\n{said}");
         Assert.Contains("ℹ fail 0", said);
-    }
-
-    [Fact]
-    public async Task APlainClientOfAKilledFrontEndGetsANewSocket()
-    {
-        var cluster = await StartClusterAsync();
-        var victim = cluster.FrontEnds[1];
-        await using var plain = await RoomsClient.ConnectAsync(victim.Url, new RoomsClientOptions { Resumable = false, ReconnectDelays = [TimeSpan.FromMilliseconds(100)] });
-        var replaced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        plain.Replaced += id => { replaced.TrySetResult(id); return Task.CompletedTask; };
-        var before = plain.SocketId!;
-        (await plain.PostAsync("/joinFunRoom", new { roomName = "plain" })).EnsureSuccess();
-        await ScriptedCluster.KillAsync(victim.Process);
-
-        // Its front end is gone and it connects to that address only: nothing to reconnect to. Through another
-        // front end a plain socket is a new one, as it always was.
-        await using var again = await RoomsClient.ConnectAsync(cluster.Lb.Url, new RoomsClientOptions { Resumable = false });
-        Assert.NotEqual(before, again.SocketId);
-        Assert.Equal([again.SocketId!], (await again.GetAsync("/socketRooms")).EnsureSuccess().As<string[]>()!);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
