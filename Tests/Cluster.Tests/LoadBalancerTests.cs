@@ -29,7 +29,7 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
     private ScriptedCluster? _cluster;
 
     [Fact]
-    public async Task FortyDotNetClientsThroughTheBalancerAllConnectJoinAndHearABroadcastOnBothFrontEnds()
+    public async Task FortyDotNetClientsAndTwentyRoomsJsSocketsThroughTheBalancerAllConnectJoinAndHearABroadcast()
     {
         var cluster = await StartClusterAsync();
         var room = NewRoom();
@@ -45,14 +45,9 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
         output.WriteLine($"40 of 40 connected through the balancer, joined and heard the broadcast; sockets per front end: {string.Join(", ", perFrontEnd)}.");
         Assert.Equal(40, perFrontEnd.Sum());
         Assert.All(perFrontEnd, count => Assert.True(count > 0, $"a front end got no socket: {string.Join(", ", perFrontEnd)}"));
-    }
 
-    [Fact]
-    public async Task RoomsJsInNodeConnectsThroughTheBalancerJoinsAndHearsABroadcast()
-    {
-        var cluster = await StartClusterAsync();
+        // rooms.js in Node, through the same balancer (its own rooms).
         await Node.EnsurePackagesAsync();
-
         var (exitCode, said) = await Node.RunAsync(
             "node",
             ["--test", "--test-reporter=spec", "test/balancer.test.mjs"],
