@@ -12,10 +12,14 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 /// <summary>
 /// The warm-up at start (Rooms:WarmUp): the example app's cycle on sockets connected over loopback as clients are,
 /// run once the front end is attached. The process answers /healthz all along; /readyz waits for the warm-up, which leaves no socket
-/// and no room behind.
+/// and no room behind. Run alone: how long its cycles go on depends on how soon its sockets connect, which other
+/// classes running beside it would delay.
 /// </summary>
+[Collection(Name)]
 public sealed class WarmUpTests
 {
+    public const string Name = "warm-up, alone";
+
     private const int Sockets = 3;
     private const int Cycles = 12;
 
@@ -226,3 +230,6 @@ public sealed class WarmUpTests
         return [.. page.GetProperty("rooms").EnumerateArray().Select(r => r.GetString()!)];
     }
 }
+
+[CollectionDefinition(WarmUpTests.Name, DisableParallelization = true)]
+public sealed class WarmUpCollection;
