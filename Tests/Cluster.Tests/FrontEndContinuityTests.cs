@@ -161,6 +161,7 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
         using var stop = new CancellationTokenSource();
         var load = Task.Run(async () =>
         {
+            using var rate = new Rate(TimeSpan.FromMilliseconds(50)); // a numbered broadcast every 50 ms through the fault
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 try
@@ -180,8 +181,10 @@ public sealed class FrontEndContinuityTests(ITestOutputHelper output) : IAsyncLi
                     Interlocked.Increment(ref failed);
                 }
 
-                // A rate (a numbered broadcast every 50 ms through the fault), not a wait for a state.
-                await Task.Delay(50);
+                if (!await rate.NextAsync(stop.Token))
+                {
+                    break;
+                }
             }
         });
 

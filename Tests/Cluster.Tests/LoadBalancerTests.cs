@@ -242,14 +242,16 @@ public sealed partial class LoadBalancerTests(ITestOutputHelper output) : IAsync
     private static async Task<int> BroadcastUntilAsync(ClusterSocket sender, string room, CancellationToken stop, StrongBox<int> progress)
     {
         var sent = 0;
+        using var rate = new Rate(TimeSpan.FromMilliseconds(50)); // 20 broadcasts a second through the restarts
         while (!stop.IsCancellationRequested)
         {
             Ok(await sender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "news", data = $"load-{sent}" }));
             sent++;
             Interlocked.Increment(ref progress.Value);
-
-            // A rate (20 broadcasts a second through the restarts), not a wait for a state.
-            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+            if (!await rate.NextAsync(stop))
+            {
+                break;
+            }
         }
 
         return sent;

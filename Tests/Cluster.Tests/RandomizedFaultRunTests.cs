@@ -243,6 +243,7 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
     /// <summary>A broadcast every <see cref="BroadcastEvery"/> to a random room, over HTTP from alternate front ends, each with its own payload.</summary>
     private static async Task RunBroadcasterAsync(Uri[] frontEnds, Random random, string[] rooms, Stopwatch clock, ConcurrentQueue<Broadcast> broadcasts, ConcurrentQueue<(TimeSpan SentAt, TimeSpan? AnsweredAt)> attempts, ConcurrentDictionary<string, int> failures, CancellationToken stop)
     {
+        using var rate = new Rate(BroadcastEvery);
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
             var room = rooms[random.Next(rooms.Length)];
@@ -259,11 +260,7 @@ public sealed class RandomizedFaultRunTests(ITestOutputHelper output) : IAsyncLi
                 failures.AddOrUpdate($"broadcast {answer.Status?.ToString(CultureInfo.InvariantCulture) ?? answer.Failure}{(Retryable(answer.Body) ? " retryable" : "")}", 1, (_, c) => c + 1);
             }
 
-            try
-            {
-                await Task.Delay(BroadcastEvery, stop);
-            }
-            catch (OperationCanceledException)
+            if (!await rate.NextAsync(stop))
             {
                 break;
             }

@@ -36,6 +36,7 @@ public sealed class DrainTests(ITestOutputHelper output)
         var unlisted = 0;
         var load = Task.Run(async () =>
         {
+            using var rate = new Rate(TimeSpan.FromMilliseconds(50)); // the load keeps coming while the socket moves
             while (!done.IsCancellationRequested)
             {
                 Assert.Equal(200, (await sender.RequestAsync("POST", "/broadcastFunRoom", new { roomName = room, eventName = "tick", data = new { i = sent } })).StatusCode);
@@ -45,8 +46,10 @@ public sealed class DrainTests(ITestOutputHelper output)
                     Interlocked.Increment(ref unlisted);
                 }
 
-                // A rate (the load keeps coming while the socket moves), not a wait for a state.
-                await Task.Delay(50);
+                if (!await rate.NextAsync(done.Token))
+                {
+                    break;
+                }
             }
         });
         await client.WaitForAsync("tick", e => e.GetProperty("i").GetInt32() >= 3);

@@ -259,15 +259,11 @@ public sealed class ResumeTests(FrontEndFixture fixture, ITestOutputHelper outpu
     private static async Task<List<string[]>> WatchSubscribersAsync(TestSocket observer, string room, CancellationToken stop)
     {
         var readings = new List<string[]>();
+        using var rate = new Rate(TimeSpan.FromMilliseconds(100)); // back to back, the reads and the broadcasts on the same socket would pass its request limit
         while (!stop.IsCancellationRequested)
         {
             readings.Add((await observer.RequestAsync("GET", "/funRoomSubscribers", new { roomName = room })).Strings);
-            try
-            {
-                // A rate: back to back, the reads and the broadcasts on the same socket would pass its request limit.
-                await Task.Delay(100, stop);
-            }
-            catch (OperationCanceledException)
+            if (!await rate.NextAsync(stop))
             {
                 break;
             }
