@@ -25,6 +25,7 @@ public static class Eventually
     public static async Task<TimeSpan> UntilAsync(Func<Task<bool>> condition, Func<string> describe, TimeSpan limit, TimeSpan every)
     {
         var started = Stopwatch.GetTimestamp();
+        using var checks = new Rate(every);
         while (!await condition())
         {
             if (Stopwatch.GetElapsedTime(started) > limit)
@@ -32,7 +33,7 @@ public static class Eventually
                 throw new TimeoutException($"Not within {limit.TotalSeconds:F1} s: {describe()}");
             }
 
-            await Task.Delay(every);
+            await checks.NextAsync();
         }
 
         return Stopwatch.GetElapsedTime(started);

@@ -3,8 +3,8 @@ namespace Orleans.Rooms.Testing;
 /// <summary>
 /// The ticks a load runs on (a broadcast, a read, every <c>every</c>, through a fault): a <see cref="PeriodicTimer"/>,
 /// so the load keeps its rate however long each request takes, and stops at the tick its stop token is cancelled
-/// at. Not a wait for a state: those wait on their event, or <see cref="Eventually"/>. Linked into the test projects
-/// that run loads.
+/// at; and the checks of <see cref="Eventually"/>, the one poll, for states nothing announces. Linked into each test
+/// project.
 /// </summary>
 public sealed class Rate(TimeSpan every) : IDisposable
 {
