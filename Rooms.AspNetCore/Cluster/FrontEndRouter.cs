@@ -68,8 +68,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
                     return here;
                 }
 
-                Remember(socketId, moved);
-                known = new Location(moved, known.At);
+                known = Remember(socketId, moved);
             }
 
             if (known.FrontEnd is not null)
@@ -260,16 +259,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     /// </summary>
     private async Task<string?> LocateAsync(string socketId)
     {
-        string? frontEnd;
-        try
-        {
-            frontEnd = await door.LocateAsync(socketId);
-        }
-        catch (SocketNotFoundException)
-        {
-            frontEnd = await FindAnywhereAsync(socketId);
-        }
-
+        var frontEnd = await RecordedFrontEndAsync(socketId) ?? await FindAnywhereAsync(socketId);
         Remember(socketId, frontEnd);
         return frontEnd;
     }
@@ -291,7 +281,7 @@ internal sealed class FrontEndRouter(LocalFrontEnd local, IClusterDoor door, Tim
     private async Task<string?> FindAnywhereAsync(string socketId)
         => (await OnHolderAsync(frontEnd => frontEnd.Relist(socketId), held => held, listedLately: false)).FrontEnd;
 
-    private void Remember(string socketId, string? frontEnd)
+    private Location Remember(string socketId, string? frontEnd)
         => _located.Set(socketId, new Location(frontEnd, time.GetTimestamp()), new MemoryCacheEntryOptions { Size = 1 });
 
     private bool IsFresh(Location location) => IsFresh(location.At);

@@ -429,8 +429,9 @@ public sealed partial class ScriptedCluster
             File.Copy(log, Path.Combine(logs, Path.GetFileName(log)));
         }
 
-        var down = await RunAsync(DownTimeout, environment, ["down", .. options]);
-        _log($"scripts/cluster down{string.Concat(options.Select(o => " " + o))} took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Error.TrimEnd()}\n{down.Output.TrimEnd()}");
+        string[] command = ["down", .. options];
+        var down = await RunAsync(DownTimeout, environment, command);
+        _log($"scripts/cluster {string.Join(' ', command)} took {down.Took.TotalSeconds:F1}s (the servers' logs: {logs}):\n{down.Error.TrimEnd()}\n{down.Output.TrimEnd()}");
         var stillRunning = _started.Where(p => p.IsRunning()).Select(p => p.ToString()).Concat(ServerProcess.Holding(_folder)).ToList();
         if (stillRunning.Count > 0)
         {
