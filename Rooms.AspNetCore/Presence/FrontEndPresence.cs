@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Rooms.Cluster;
 using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Membership;
+using Orleans.Rooms.VirtualRequests;
 
 namespace Orleans.Rooms.Presence;
 
@@ -11,7 +12,8 @@ namespace Orleans.Rooms.Presence;
 /// meta. The front end holds the connections, so it is the source every room's presence is rebuilt from.
 /// Changes go to the room's grain in order, through one queue per room with at most one call in flight:
 /// what arrives meanwhile goes together in the next call, so a thousand sockets tracking at once cost a few calls.
-/// A socket that just tracked is sent <c>presence_state</c> from the call's answer.
+/// A socket that just tracked is sent <c>presence_state</c> from the call's answer (with the answer to its request,
+/// when it tracked in one: <see cref="SocketReply"/>).
 /// </summary>
 /// <remarks>
 /// A socket that leaves a room (any way: a leave, a room-wide change, a disconnect) leaves its presence there
@@ -55,7 +57,7 @@ internal sealed partial class FrontEndPresence
     {
         var meta = PresenceJson.Meta(socketId, appMeta);
         var purpose = key is null ? Purpose.None : Purpose.Track;
-        Task applied;
+        Task<OutgoingEvent?> applied;
         Entry entry;
         Entry? previous;
         lock (_lock)
@@ -80,9 +82,10 @@ internal sealed partial class FrontEndPresence
             applied = Enqueue(room, new PresenceChange(socketId, key, meta, Tracked: true), purpose, listing);
         }
 
+        OutgoingEvent? state;
         try
         {
-            await applied;
+            state = await applied;
         }
         catch
         {
@@ -105,6 +108,11 @@ internal sealed partial class FrontEndPresence
             }
 
             throw;
+        }
+
+        if (state is not null)
+        {
+            SocketReply.SendBeforeAnswer(_outbox, socketId, state);
         }
     }
 
@@ -280,15 +288,18 @@ internal sealed partial class FrontEndPresence
         return true;
     }
 
-    /// <summary>Queues a change for the room's grain (under the lock); the task completes once the grain has it.</summary>
-    private Task Enqueue(string room, PresenceChange? change, Purpose purpose, Listing? listing = null)
+    /// <summary>
+    /// Queues a change for the room's grain (under the lock); the task completes once the grain has it, with the
+    /// room's <c>presence_state</c> for a track.
+    /// </summary>
+    private Task<OutgoingEvent?> Enqueue(string room, PresenceChange? change, Purpose purpose, Listing? listing = null)
     {
         if (!_queues.TryGetValue(room, out var queue))
         {
             _queues[room] = queue = new RoomQueue();
         }
 
-        var item = new QueuedChange(change, purpose, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), listing);
+        var item = new QueuedChange(change, purpose, new TaskCompletionSource<OutgoingEvent?>(TaskCreationOptions.RunContinuationsAsynchronously), listing);
         queue.Items.Add(item);
         if (!queue.Sending)
         {
@@ -328,28 +339,19 @@ internal sealed partial class FrontEndPresence
 
             try
             {
-                var trackers = items.Where(i => i.Purpose == Purpose.Track).Select(i => i.Change!.SocketId).ToArray();
                 var batch = new PresenceBatch(
                     [.. items.Where(i => i.Change is not null).Select(i => i.Change!)],
-                    WantState: trackers.Length > 0,
+                    WantState: items.Any(i => i.Purpose == Purpose.Track),
                     Relist: items[0].Purpose == Purpose.Relist,
                     _diffDelay,
                     List: items.Any(i => i.Listing is not null),
                     Listable: items.Any(i => i.Listing?.Listable == true));
                 var state = await _door.PresenceAsync(room, batch);
-                if (state is not null)
-                {
-                    var message = new OutgoingEvent(PresenceEvents.State, PresenceJson.StateEvent(room, state), Guid.NewGuid());
-                    foreach (var socketId in trackers)
-                    {
-                        _outbox.Send(socketId, message);
-                    }
-                }
-
+                var message = state is null ? null : new OutgoingEvent(PresenceEvents.State, PresenceJson.StateEvent(room, state), Guid.NewGuid());
                 foreach (var item in items)
                 {
                     item.Listing?.Done.TrySetResult();
-                    item.Done.TrySetResult();
+                    item.Done.TrySetResult(item.Purpose == Purpose.Track ? message : null);
                 }
             }
             catch (Exception ex)
@@ -395,7 +397,7 @@ internal sealed partial class FrontEndPresence
     internal sealed record Listing(bool Listable, TaskCompletionSource Done);
 
     /// <summary>A change, a change with its room's listing, or (a null change) a listing alone.</summary>
-    private sealed record QueuedChange(PresenceChange? Change, Purpose Purpose, TaskCompletionSource Done, Listing? Listing);
+    private sealed record QueuedChange(PresenceChange? Change, Purpose Purpose, TaskCompletionSource<OutgoingEvent?> Done, Listing? Listing);
 
     private sealed class RoomQueue
     {

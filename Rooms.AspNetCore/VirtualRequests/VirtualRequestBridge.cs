@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Rooms.Authentication;
+using Orleans.Rooms.Delivery;
 using Orleans.Rooms.Sockets;
 using Orleans.Rooms.Telemetry;
 
@@ -26,6 +27,7 @@ internal sealed partial class VirtualRequestBridge(
     IOptions<SocketLimitsOptions> limits,
     TimeProvider time,
     RoomsMetrics metrics,
+    ISocketOutbox outbox,
     ILogger<VirtualRequestBridge> logger)
 {
     // Defined once: the scope's format is parsed here, not looked up for each request.
@@ -33,10 +35,35 @@ internal sealed partial class VirtualRequestBridge(
 
     private readonly SocketLimitsOptions _limits = limits.Value;
 
-    public async Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
+    public Task<SocketResponse> InvokeAsync(HubCallerContext caller, JsonElement envelope)
     {
         // The socket this connection serves: its own, unless the connection resumed another socket.
         var socketId = LocalSockets.SocketIdOf(caller);
+        var reply = new SocketReply(socketId, outbox);
+        _ = ReplyAsync(caller, socketId, envelope, reply);
+        return reply.Task;
+    }
+
+    /// <summary>Answers through <paramref name="reply"/>, which the request's code finds in <see cref="SocketReply.Current"/>.</summary>
+    private async Task ReplyAsync(HubCallerContext caller, string socketId, JsonElement envelope, SocketReply reply)
+    {
+        SocketReply.Current = reply;
+        SocketResponse response;
+        try
+        {
+            response = await AnswerAsync(caller, socketId, envelope);
+        }
+        catch (Exception ex)
+        {
+            reply.Fail(ex);
+            return;
+        }
+
+        reply.Answer(response);
+    }
+
+    private async Task<SocketResponse> AnswerAsync(HubCallerContext caller, string socketId, JsonElement envelope)
+    {
         if (!limiter.TryAcquire(socketId))
         {
             return SocketResponse.Error(StatusCodes.Status429TooManyRequests, $"Too many requests from this socket: at most {limiter.PerSecond} a second (Rooms:Limits:RequestsPerSecondPerSocket). Wait a moment and try again.");

@@ -145,5 +145,69 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         Assert.Equal(400, (int)overHttp.StatusCode);
     }
 
+    [Fact]
+    public async Task TheTrackersStateLeavesWithTheAnswerInOneWebSocketMessageStateFirst()
+    {
+        using var raw = await RawSocket.ConnectAsync(fixture.Server.BaseAddress);
+        var room = Unique.Room();
+
+        await raw.SendRawAsync(Invocation("track", room, "erin"));
+
+        string[] sent = [];
+        for (var frames = 0; frames < 10 && !sent.Any(IsAnswer); frames++)
+        {
+            sent = await raw.ReceiveWebSocketMessageAsync();
+        }
+
+        var answer = Array.FindIndex(sent, IsAnswer);
+        Assert.True(answer >= 1, $"The answer is not preceded by the state in its WebSocket message: [{string.Join(", ", sent)}]");
+        using var state = JsonDocument.Parse(sent[answer - 1]);
+        Assert.Equal("presence_state", state.RootElement.GetProperty("target").GetString());
+        Assert.Equal(room, state.RootElement.GetProperty("arguments")[0].GetProperty("room").GetString());
+
+        static bool IsAnswer(string message)
+        {
+            using var parsed = JsonDocument.Parse(message);
+            return parsed.RootElement.GetProperty("type").GetInt32() == 3 && parsed.RootElement.GetProperty("invocationId").GetString() == "track";
+        }
+    }
+
+    [Fact]
+    public async Task ATrackSentWithoutAnInvocationIdGetsItsStateAtOnceNotWithTheNextMessage()
+    {
+        // No answer follows a non-blocking invocation to carry the held state out: it is flushed by itself, not left
+        // for the next message the connection writes (here the diff of the track, a second later).
+        await using var server = await FrontEndServer.StartAsync("presence-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        {
+            ["Rooms:Presence:DiffDelay"] = "00:00:01",
+        });
+        using var raw = await RawSocket.ConnectAsync(server.BaseAddress);
+        var room = Unique.Room();
+
+        await raw.SendRawAsync(Invocation(invocationId: null, room, "frank"));
+
+        string[] sent = [];
+        for (var frames = 0; frames < 10 && !sent.Any(m => m.Contains("\"presence_state\"", StringComparison.Ordinal)); frames++)
+        {
+            sent = await raw.ReceiveWebSocketMessageAsync();
+        }
+
+        var state = Assert.Single(sent, m => m.Contains("\"presence_state\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(sent, m => m.Contains("\"presence_diff\"", StringComparison.Ordinal));
+        using var parsed = JsonDocument.Parse(state);
+        Assert.Equal(room, parsed.RootElement.GetProperty("arguments")[0].GetProperty("room").GetString());
+        var diff = await raw.ReceiveMessageAsync();
+        Assert.Contains("\"presence_diff\"", diff, StringComparison.Ordinal);
+    }
+
+    /// <summary>A hub invocation of <c>Request</c> that tracks the socket, as JSON text; without an id when <paramref name="invocationId"/> is null.</summary>
+    private static string Invocation(string? invocationId, string room, string key)
+    {
+        var request = new { method = "POST", url = "/presence/track", data = new { roomName = room, key } };
+        return invocationId is null
+            ? JsonSerializer.Serialize(new { type = 1, target = "Request", arguments = new[] { request } })
+            : JsonSerializer.Serialize(new { type = 1, invocationId, target = "Request", arguments = new[] { request } });
+    }
+
     private static StringContent JsonContent(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 }

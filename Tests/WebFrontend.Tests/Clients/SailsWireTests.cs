@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -142,6 +143,30 @@ public sealed class SailsWireTests(SailsWireTests.PairFixture fixture, ITestOutp
         return Encoding.UTF8.GetBytes(text);
     }
 
+    [Fact]
+    public async Task ATrackSentWithoutAnAckGetsItsStateAtOnceNotWithTheNextPacket()
+    {
+        // sails.io.js sends a request with no callback without an ack id: no answer follows to carry the state out
+        // (SocketReply), so it is flushed by itself; here it must come well before the track's diff, a second later.
+        await using var server = await FrontEndServer.StartAsync("sails-presence-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        {
+            ["Rooms:Presence:DiffDelay"] = "00:00:01",
+        });
+        using var connection = await Connection.OpenAsync(server.BaseAddress);
+        var room = "sails-presence-" + Guid.NewGuid().ToString("N")[..8];
+
+        await connection.SendAsync(Encoding.UTF8.GetBytes($$$"""42["post",{"url":"/presence/track","data":{"roomName":"{{{room}}}","key":"gail"}}]"""));
+
+        var state = await connection.NextEventAsync();
+        var stateAt = Stopwatch.GetTimestamp();
+        Assert.StartsWith("42[\"presence_state\"", state, StringComparison.Ordinal);
+        Assert.Contains(room, state, StringComparison.Ordinal);
+        var diff = await connection.NextEventAsync();
+        Assert.StartsWith("42[\"presence_diff\"", diff, StringComparison.Ordinal);
+        var gap = Stopwatch.GetElapsedTime(stateAt);
+        Assert.True(gap > TimeSpan.FromMilliseconds(500), $"The state came {gap.TotalMilliseconds:F0} ms before the diff: it waited for the diff to be written.");
+    }
+
     private static string Show(byte[] packet) => Convert.ToHexString(packet.AsSpan(0, Math.Min(packet.Length, 64)));
 
     /// <summary>A raw WebSocket past the Engine.IO and Socket.IO handshakes, answering pings.</summary>
@@ -196,6 +221,13 @@ public sealed class SailsWireTests(SailsWireTests.PairFixture fixture, ITestOutp
             {
                 throw new TimeoutException($"Neither the probe {probe}'s answer nor a close within {Bound}.");
             }
+        }
+
+        /// <summary>The next packet but pings, within the bound.</summary>
+        public async Task<string> NextEventAsync()
+        {
+            using var timeout = new CancellationTokenSource(Bound);
+            return await ReceiveAsync(timeout.Token) ?? throw new WebSocketException("The server closed the connection.");
         }
 
         /// <summary>The next text message but pings (answered); null when the server closed.</summary>

@@ -70,6 +70,42 @@ public sealed class RawSocket : IDisposable
         throw new InvalidOperationException("No completion for the invocation among 1000 messages.");
     }
 
+    /// <summary>Sends a hub message written as JSON text (a non-blocking invocation: one without an invocation id).</summary>
+    public Task SendRawAsync(string messageJson) => SendAsync(messageJson);
+
+    /// <summary>The next hub message, as JSON text.</summary>
+    public Task<string> ReceiveMessageAsync() => ReceiveAsync();
+
+    /// <summary>
+    /// The hub messages of the next WebSocket message (all its frames): what the server wrote to the connection in
+    /// one send. Only when no message of an earlier one is left unread.
+    /// </summary>
+    public async Task<string[]> ReceiveWebSocketMessageAsync()
+    {
+        if (_pending.Length > 0)
+        {
+            throw new InvalidOperationException("Messages of an earlier WebSocket message are still unread.");
+        }
+
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
+        var text = new StringBuilder();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await _socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new WebSocketException("The server closed the socket.");
+            }
+
+            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+        }
+        while (!result.EndOfMessage);
+
+        return text.ToString().Split(Separator, StringSplitOptions.RemoveEmptyEntries);
+    }
+
     public WebSocketState State => _socket.State;
 
     /// <summary>Drops the TCP connection without a close handshake, as a crashed client would.</summary>
