@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# joinleave.sh DIR: a fresh server published in DIR, ../../../shared/bench/run joinleave twice on it (the first warms), the second's ops/s and server CPU per op
+# joinleave.sh DIR: a fresh server published in DIR, the shared harness (../shared/bench/run from the project root) joinleave twice on it (the first warms), the second's ops/s and server CPU per op
 dir=$1
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DOTNET_ROOT=${DOTNET_ROOT:-$(dirname "$(readlink -f "$(command -v dotnet)")")}
