@@ -60,19 +60,31 @@ internal sealed class SocketReply(string socketId, ISocketOutbox outbox) : TaskC
             return;
         }
 
-        // Completing the task runs SignalR's continuation on this thread, which writes the answer.
-        WholeMessagePipe.Hold(() => SendAll(before), () => TrySetResult(response));
+        try
+        {
+            // Completing the task runs SignalR's continuation on this thread, which writes the answer.
+            WholeMessagePipe.Hold(() => SendAll(before), () => TrySetResult(response));
+        }
+        finally
+        {
+            TrySetResult(response); // a send that threw must not leave the request unanswered
+        }
     }
 
     /// <summary>The request failed (its connection went away): the events go as events do (a resumable socket keeps them).</summary>
     public void Fail(Exception exception)
     {
-        if (TakeBefore() is { } before)
+        try
         {
-            SendAll(before);
+            if (TakeBefore() is { } before)
+            {
+                SendAll(before);
+            }
         }
-
-        TrySetException(exception);
+        finally
+        {
+            TrySetException(exception);
+        }
     }
 
     private OutgoingEvent[]? TakeBefore() => Interlocked.Exchange(ref _before, Answered);
