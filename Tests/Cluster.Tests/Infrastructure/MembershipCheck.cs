@@ -73,6 +73,25 @@ public sealed class MembershipCheck(
         return result;
     }
 
+    /// <summary>
+    /// Checks a cluster just started, once more while the only problems are reads not answered within the limit:
+    /// in its first seconds a front-end or registry grain activated anew (a silo joining moves directory ranges)
+    /// holds its answer back for a renewal period before it answers (FrontEndRouter), so "not yet" there is not
+    /// wrong. A wrong answer or a live socket answered unknown ends it at once. At most <paramref name="within"/>.
+    /// </summary>
+    public async Task<Result> SettledAsync(string tag, TimeSpan within)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (var round = 1; ; round++)
+        {
+            var result = await CheckAsync($"{tag}{round}");
+            if (result.Consistent || !result.OnlyUnanswered || started.Elapsed >= within)
+            {
+                return result;
+            }
+        }
+    }
+
     private async Task CheckSubscribersAsync(Uri frontEnd, string room, Result result)
     {
         var answer = await BoundedHttp.GetAsync(frontEnd, $"/funRoomSubscribers?roomName={Uri.EscapeDataString(room)}", RequestLimit);
@@ -119,6 +138,9 @@ public sealed class MembershipCheck(
         private readonly ConcurrentQueue<string> _unknown = new();
 
         public bool Consistent => _problems.IsEmpty && _unknown.IsEmpty;
+
+        /// <summary>Every problem is a read not answered in time (nothing wrong, nothing unknown).</summary>
+        public bool OnlyUnanswered => _unknown.IsEmpty && !_problems.IsEmpty && _problems.All(p => p.Kind.EndsWith("unanswered", StringComparison.Ordinal));
 
         /// <summary>Live sockets a front end answered 404 for: never allowed, however the cluster fares.</summary>
         public IReadOnlyCollection<string> UnknownSockets => _unknown;
