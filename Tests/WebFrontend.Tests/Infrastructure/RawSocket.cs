@@ -87,23 +87,7 @@ public sealed class RawSocket : IDisposable
             throw new InvalidOperationException("Messages of an earlier WebSocket message are still unread.");
         }
 
-        var buffer = new byte[64 * 1024];
-        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
-        var text = new StringBuilder();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await _socket.ReceiveAsync(buffer, timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new WebSocketException("The server closed the socket.");
-            }
-
-            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
-        while (!result.EndOfMessage);
-
-        return text.ToString().Split(Separator, StringSplitOptions.RemoveEmptyEntries);
+        return (await ReceiveWholeAsync()).Split(Separator, StringSplitOptions.RemoveEmptyEntries);
     }
 
     public WebSocketState State => _socket.State;
@@ -121,8 +105,6 @@ public sealed class RawSocket : IDisposable
 
     private async Task<string> ReceiveAsync()
     {
-        var buffer = new byte[64 * 1024];
-        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
         while (true)
         {
             var text = _pending.ToString();
@@ -133,13 +115,29 @@ public sealed class RawSocket : IDisposable
                 return text[..end];
             }
 
-            var result = await _socket.ReceiveAsync(buffer, timeout.Token);
+            _pending.Append(await ReceiveWholeAsync());
+        }
+    }
+
+    /// <summary>The text of the next WebSocket message, all its frames.</summary>
+    private async Task<string> ReceiveWholeAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TestSocket.Timeout);
+        var text = new StringBuilder();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await _socket.ReceiveAsync(buffer, timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 throw new WebSocketException("The server closed the socket.");
             }
 
-            _pending.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
         }
+        while (!result.EndOfMessage);
+
+        return text.ToString();
     }
 }
