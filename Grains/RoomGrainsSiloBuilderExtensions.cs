@@ -20,6 +20,7 @@ public static class RoomGrainsSiloBuilderExtensions
         builder.Services.TryAddSingleton<Membership.ClusterHealing>();
         builder.Services.TryAddSingleton<IHealWindow>(services => services.GetRequiredService<Membership.ClusterHealing>());
         builder.Services.TryAddSingleton<FrontEndHoldings>();
+        builder.Services.TryAddSingleton<Presence.DiffClock>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(GoneFrontEndSweeper)))
         {
             builder.Services.AddSingleton<GoneFrontEndSweeper>();

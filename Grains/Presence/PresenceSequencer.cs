@@ -20,7 +20,7 @@ namespace Orleans.Rooms.Presence;
 /// It sends from the grain's timer, never while a caller waits, so no call chain comes back to the room grain
 /// (docs/design.md, "Call graph"). Runs on the room grain's turns only: no lock.
 /// </remarks>
-internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, long activatedAt, ILogger logger)
+internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock clock, long activatedAt, ILogger logger)
 {
     private static readonly TimeSpan MaxDiffDelay = TimeSpan.FromSeconds(1);
 
@@ -32,7 +32,8 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
     private readonly string _epoch = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6));
     private long _seq;
     private PresenceState? _state;
-    private IGrainTimer? _flushTimer;
+    private bool _flushScheduled;
+    private bool _deactivated;
     private TimeSpan _diffDelay = TimeSpan.FromMilliseconds(50);
     private bool _sending;
     private long? _incompleteUntil = healing.WindowEnds();
@@ -123,6 +124,7 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
     /// <summary>The room grain goes: the front ends' entries here are no longer held on this silo.</summary>
     public void Deactivated()
     {
+        _deactivated = true;
         foreach (var frontEndId in _entriesByFrontEnd.Keys)
         {
             holdings.ReleasePresence(frontEndId, Name);
@@ -216,22 +218,33 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
             {
                 Flush();
             }
-            else
+            else if (!_flushScheduled)
             {
-                _flushTimer ??= room.RegisterGrainTimer(OnFlushDue, new GrainTimerCreationOptions(_diffDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                _flushScheduled = true;
+                clock.Schedule(this, _diffDelay);
             }
         }
 
         room.PresenceSettled();
     }
 
-    private Task OnFlushDue(CancellationToken cancellationToken)
+    /// <summary>
+    /// The pending diff is due (<see cref="DiffClock"/>, on its thread): flushed on the grain's scheduler, one task at a
+    /// time with the grain's own. It may run while a call awaits; every change is made in one synchronous step, so it
+    /// sees none half made.
+    /// </summary>
+    public void FlushDue() => room.GrainContext.Scheduler.QueueAction(static state => ((PresenceSequencer)state).OnFlushDue(), this);
+
+    private void OnFlushDue()
     {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
+        _flushScheduled = false;
+        if (_deactivated)
+        {
+            return;
+        }
+
         Flush();
         Settle();
-        return Task.CompletedTask;
     }
 
     /// <summary>Numbers the pending diff and queues it for every front end of the room.</summary>
@@ -243,11 +256,25 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
         }
 
         _seq++;
-        var joins = new List<(string, byte[])>();
-        var leaves = new List<(string, byte[])>();
+        var joinCount = 0;
         foreach (var t in _pending)
         {
-            (t.Join ? joins : leaves).Add((t.Key, t.Meta));
+            joinCount += t.Join ? 1 : 0;
+        }
+
+        var joins = new (string, byte[])[joinCount];
+        var leaves = new (string, byte[])[_pending.Count - joinCount];
+        var (j, l) = (0, 0);
+        foreach (var t in _pending)
+        {
+            if (t.Join)
+            {
+                joins[j++] = (t.Key, t.Meta);
+            }
+            else
+            {
+                leaves[l++] = (t.Key, t.Meta);
+            }
         }
 
         _pending.Clear();
@@ -330,7 +357,14 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
         var complete = !Incomplete;
         if (_state is null || _state.Complete != complete)
         {
-            _state = new PresenceState(PresenceJson.State(_entries.Values.Select(e => (e.Key, e.Meta))), Version, complete);
+            var entries = new (string Key, byte[] Meta)[_entries.Count];
+            var i = 0;
+            foreach (var entry in _entries.Values)
+            {
+                entries[i++] = (entry.Key, entry.Meta);
+            }
+
+            _state = new PresenceState(PresenceJson.State(entries), Version, complete);
         }
 
         return _state;

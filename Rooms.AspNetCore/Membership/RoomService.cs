@@ -28,6 +28,9 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     /// <summary>Sockets changed at once by one call that names many.</summary>
     private const int MaxParallelSocketChanges = 64;
 
+    /// <summary>No meta: an empty object (shared, never written to).</summary>
+    private static readonly byte[] EmptyMeta = "{}"u8.ToArray();
+
     private readonly RoomsOptions _options = options.Value;
     private readonly PresenceOptions _presence = presenceOptions.Value;
 
@@ -154,7 +157,7 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
         // (docs/design.md, "Healing"): each attached front end answers for its own sockets.
         var frontEnds = await door.FrontEndsAsync(cancellationToken);
         var held = await Task.WhenAll(frontEnds.Select(id => router.Get(id).GetPresence(room))).WaitAsync(cancellationToken);
-        return new RoomPresence(room, PresenceJson.State(held.SelectMany(h => h).Select(e => (e.Key, e.Meta))), state.Version);
+        return new RoomPresence(room, PresenceJson.State([.. held.SelectMany(h => h).Select(e => (e.Key, e.Meta))]), state.Version);
     }
 
     public async Task<RoomPage> RoomsAsync(string? after = null, int limit = RoomPage.DefaultLimit, CancellationToken cancellationToken = default)
@@ -389,25 +392,48 @@ internal sealed class RoomService(IClusterDoor door, FrontEndRouter router, IOpt
     /// <summary>A meta as compact JSON: an object (null is <c>{}</c>), without <c>ref</c> (the service sets it), within the limit.</summary>
     private byte[] SerializeMeta(object? meta)
     {
-        var json = meta is null ? "{}"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(meta, JsonSerializerOptions.Web);
+        if (meta is null)
+        {
+            return EmptyMeta;
+        }
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(meta, JsonSerializerOptions.Web);
         if (json.Length > _presence.MaxMetaBytes)
         {
             throw RoomsErrors.Refusal($"A presence meta may be at most {_presence.MaxMetaBytes} bytes serialized (Rooms:Presence:MaxMetaBytes); this one is {json.Length}.", nameof(meta));
         }
 
-        using var document = JsonDocument.Parse(json);
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        // Read, not parsed into a document: the top level must be an object without a "ref" property.
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw RoomsErrors.Refusal($"A presence meta must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", nameof(meta));
+            throw RoomsErrors.Refusal($"A presence meta must be a JSON object, not {KindOf(reader.TokenType)}.", nameof(meta));
         }
 
-        if (document.RootElement.TryGetProperty(PresenceJson.RefProperty, out _))
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            throw RoomsErrors.Refusal($"A presence meta must not have a '{PresenceJson.RefProperty}' property: the service sets it to the socket's id.", nameof(meta));
+            if (reader.ValueTextEquals(PresenceJson.RefProperty))
+            {
+                throw RoomsErrors.Refusal($"A presence meta must not have a '{PresenceJson.RefProperty}' property: the service sets it to the socket's id.", nameof(meta));
+            }
+
+            reader.Read();
+            reader.Skip();
         }
 
         return json;
     }
+
+    private static string KindOf(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        _ => "null",
+    };
 
     /// <summary>The sockets an <c>except</c> leaves out; none for null or <see cref="SocketTarget.None"/>.</summary>
     private static string[]? Excluded(SocketTarget? except) => except is { IsNone: false } target ? target.Resolve(nameof(except)) : null;

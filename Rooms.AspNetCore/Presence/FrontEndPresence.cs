@@ -333,19 +333,34 @@ internal sealed partial class FrontEndPresence
                     count++;
                 }
 
-                items = [.. queue.Items.GetRange(0, count)];
+                items = new QueuedChange[count];
+                queue.Items.CopyTo(0, items, 0, count);
                 queue.Items.RemoveRange(0, count);
             }
 
             try
             {
-                var batch = new PresenceBatch(
-                    [.. items.Where(i => i.Change is not null).Select(i => i.Change!)],
-                    WantState: items.Any(i => i.Purpose == Purpose.Track),
-                    Relist: items[0].Purpose == Purpose.Relist,
-                    _diffDelay,
-                    List: items.Any(i => i.Listing is not null),
-                    Listable: items.Any(i => i.Listing?.Listable == true));
+                var changes = 0;
+                bool wantState = false, list = false, listable = false;
+                foreach (var item in items)
+                {
+                    changes += item.Change is null ? 0 : 1;
+                    wantState |= item.Purpose == Purpose.Track;
+                    list |= item.Listing is not null;
+                    listable |= item.Listing?.Listable == true;
+                }
+
+                var batchChanges = new PresenceChange[changes];
+                changes = 0;
+                foreach (var item in items)
+                {
+                    if (item.Change is not null)
+                    {
+                        batchChanges[changes++] = item.Change;
+                    }
+                }
+
+                var batch = new PresenceBatch(batchChanges, wantState, Relist: items[0].Purpose == Purpose.Relist, _diffDelay, list, listable);
                 var state = await _door.PresenceAsync(room, batch);
                 var message = state is null ? null : new OutgoingEvent(PresenceEvents.State, PresenceJson.StateEvent(room, state), Guid.NewGuid());
                 foreach (var item in items)
