@@ -95,6 +95,8 @@ public sealed class OperabilityTests : IAsyncLifetime
         Assert.Equal(2, Delta(before, after, "rooms_virtual_request_duration_seconds_count", "http_route=\"/joinFunRoom\""));
         Assert.Equal(3, Delta(before, after, "rooms_virtual_request_duration_seconds_count", "http_route=\"/broadcastFunRoom\""));
         Assert.True(Delta(before, after, "http_server_request_duration_seconds_count") >= 1, "ASP.NET Core's own request duration: " + after.Text);
+        Assert.True(Delta(before, after, "dotnet_gc_heap_total_allocated_bytes_total") > 0, "The runtime's bytes allocated: " + after.Text);
+        Assert.NotNull(after.Value("dotnet_gc_collections_total"));
     }
 
     [Fact]
