@@ -21,6 +21,12 @@ public static class RoomGrainsSiloBuilderExtensions
         builder.Services.TryAddSingleton<IHealWindow>(services => services.GetRequiredService<Membership.ClusterHealing>());
         builder.Services.TryAddSingleton<FrontEndHoldings>();
         builder.Services.TryAddSingleton<Presence.DiffClock>();
+        if (!builder.Services.Any(d => d.ServiceType == typeof(SiloStopping)))
+        {
+            builder.Services.AddSingleton<SiloStopping>();
+            builder.Services.AddFromExisting<ILifecycleParticipant<ISiloLifecycle>, SiloStopping>();
+        }
+
         if (!builder.Services.Any(d => d.ServiceType == typeof(GoneFrontEndSweeper)))
         {
             builder.Services.AddSingleton<GoneFrontEndSweeper>();

@@ -24,7 +24,7 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock diffClock, ILogger<PresenceSequencer> presenceLogger) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock diffClock, SiloStopping silo, ILogger<PresenceSequencer> presenceLogger) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private RoomFrontEnds? _listing;
@@ -209,6 +209,11 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
         if (_frontEnds.Count > 0 || _emptyCheck is not null)
         {
             return; // occupied again, or emptied again less than GrainLimits.DelistEmptyRoomAfter ago: the next tick looks again
+        }
+
+        if (silo.IsStopping)
+        {
+            return; // as in OnDeactivateAsync: the directory's shards stop too, or a later join lists the room again
         }
 
         if (_listed)

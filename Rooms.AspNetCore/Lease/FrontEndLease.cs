@@ -25,6 +25,7 @@ internal sealed partial class FrontEndLease(
     LocalFrontEnd local,
     LocalFrontEnds inProcess,
     LocalSockets sockets,
+    FrontEndMembership membership,
     SocketJournal journal,
     IHostApplicationLifetime host,
     IOptions<FrontEndOptions> options,
@@ -182,6 +183,7 @@ internal sealed partial class FrontEndLease(
 
         try
         {
+            await membership.StopSweepingAsync(DetachTimeout).WaitAsync(cancellationToken);
             await door.DetachAsync(DetachTimeout).WaitAsync(cancellationToken);
         }
         catch (Exception ex)

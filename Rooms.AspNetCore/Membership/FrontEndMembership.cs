@@ -753,6 +753,21 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The front end is detaching (<see cref="Lease.FrontEndLease"/>): its purge delists every room it is listed in,
+    /// so no sweep runs from now on, and one under way is waited for (at most <paramref name="within"/>). A sweep
+    /// that ran on would call into a cluster that may be stopping with it (the embedded shape), and fail loudly.
+    /// </summary>
+    public async Task StopSweepingAsync(TimeSpan within)
+    {
+        await _sweeper.DisposeAsync();
+        var started = _time.GetTimestamp();
+        while (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0 && _time.GetElapsedTime(started) < within)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time);
+        }
+    }
+
     public async ValueTask DisposeAsync() => await _sweeper.DisposeAsync();
 
     /// <summary>Whether the room grain lists this front end as its members need: as a listable room when it is one.</summary>

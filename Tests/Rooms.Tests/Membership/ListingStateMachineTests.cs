@@ -160,6 +160,21 @@ public sealed class ListingStateMachineTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task OnceTheFrontEndStopsSweepingItsEmptiedRoomsAreLeftToItsDetach()
+    {
+        await ConnectAsync("s1");
+        await JoinAsync("s1", "a");
+        await ChangeAsync("s1", MembershipChange.Leaving(["a"]));
+
+        await _membership.StopSweepingAsync(Bound);
+        _time.Advance(Linger * 3); // the sweeper's timer would have delisted it by now
+        await _membership.SweepAsync();
+
+        Assert.Equal(0, _door.CountOf("delist"));
+        Assert.Equal(["a"], _door.Listed()); // the detach's purge delists it, with every other room of the front end
+    }
+
+    [Fact]
     public async Task ASocketThatLeavesAndJoinsAgainWithinTheLingerCostsNoCall()
     {
         await ConnectAsync("s1");
