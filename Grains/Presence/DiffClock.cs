@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Orleans.Rooms.Presence;
 
 /// <summary>
@@ -10,17 +12,19 @@ namespace Orleans.Rooms.Presence;
 /// Rooms share a delay in practice (each front end's <see cref="PresenceBatch.DiffDelay"/>), so a room scheduled
 /// now is due after every room already waiting, and the timer is moved only when one falls due sooner.
 /// </remarks>
-internal sealed class DiffClock : IDisposable
+internal sealed partial class DiffClock : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly PriorityQueue<PresenceSequencer, long> _waiting = new();
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ITimer _timer;
     private long _armedFor = long.MaxValue;
 
-    public DiffClock(TimeProvider time)
+    public DiffClock(TimeProvider time, ILogger<DiffClock> logger)
     {
         _time = time;
+        _logger = logger;
         _timer = time.CreateTimer(static state => ((DiffClock)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -66,7 +70,18 @@ internal sealed class DiffClock : IDisposable
 
         foreach (var room in due)
         {
-            room.FlushDue();
+            try
+            {
+                room.FlushDue();
+            }
+            catch (Exception ex)
+            {
+                // On the timer's thread: an exception let through would end the process, and the other rooms' diffs.
+                LogFlushNotQueued(ex);
+            }
         }
     }
+
+    [LoggerMessage(1, LogLevel.Warning, "A room's presence diff could not be handed to its grain's scheduler.")]
+    private partial void LogFlushNotQueued(Exception exception);
 }
