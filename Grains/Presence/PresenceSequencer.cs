@@ -17,8 +17,9 @@ namespace Orleans.Rooms.Presence;
 /// The state it answers has every acknowledged change in it, with the number of the last diff sent: the diffs after
 /// that number are what a client applies on top of it; the first of them may repeat changes the state has already,
 /// which a client skips (a join of a meta it has, a leave of a meta it does not have: docs/presence.md, "Clients").
-/// It sends from the grain's timer, never while a caller waits, so no call chain comes back to the room grain
-/// (docs/design.md, "Call graph"). Runs on the room grain's turns only: no lock.
+/// It sends once the silo's <see cref="DiffClock"/> finds the diff due, never while a caller waits, so no call chain
+/// comes back to the room grain (docs/design.md, "Call graph"). Runs on the room grain's scheduler only (the clock's
+/// <see cref="FlushDue"/> only queues work there): no lock.
 /// </remarks>
 internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock clock, long activatedAt, ILogger logger)
 {
@@ -209,7 +210,7 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
         _pendingBySocket[transition.SocketId] = transition.Join ? (left, true) : (true, joined);
     }
 
-    /// <summary>After a call's changes: the pending diff goes on the timer (or now, with no delay), and the room grain stays while this holds anything.</summary>
+    /// <summary>After a call's changes: the pending diff goes on the silo's diff clock (or now, with no delay), and the room grain stays while this holds anything.</summary>
     private void Settle()
     {
         if (_pending.Count > 0)

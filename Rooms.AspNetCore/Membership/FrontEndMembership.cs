@@ -757,6 +757,7 @@ internal sealed partial class FrontEndMembership : IAsyncDisposable
     /// The front end is detaching (<see cref="Lease.FrontEndLease"/>): its purge delists every room it is listed in,
     /// so no sweep runs from now on, and one under way is waited for (at most <paramref name="within"/>). A sweep
     /// that ran on would call into a cluster that may be stopping with it (the embedded shape), and fail loudly.
+    /// The sweep flag, once taken here, is never given back: a later <see cref="SweepAsync"/> returns at once.
     /// </summary>
     public async Task StopSweepingAsync(TimeSpan within)
     {
