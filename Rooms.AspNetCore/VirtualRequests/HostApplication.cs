@@ -16,7 +16,7 @@ namespace Orleans.Rooms.VirtualRequests;
 /// A request's features, and the host's context made for them, are pooled and reused as Kestrel reuses a
 /// connection's (<see cref="Rent"/>, <see cref="Return"/>): a socket request allocates little of its own.
 /// </summary>
-internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits)
+internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits, TimeProvider time)
 {
     private IRunner? _runner;
 
@@ -29,18 +29,17 @@ internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits)
     public void Return(VirtualRequestFeatures features) => Current.Return(features);
 
     /// <summary>
-    /// Runs one request: the pipeline, then <paramref name="complete"/> (the response is finished while the
-    /// context is alive), then <paramref name="completed"/> (the response's on-completed callbacks), and
-    /// disposes the context. An exception from the pipeline is rethrown once the context is disposed.
+    /// Runs one request: the pipeline, then the response is completed (while the context is alive), then its
+    /// on-completed callbacks run, and the context is disposed. An exception from the pipeline is rethrown once the
+    /// context is disposed.
     /// </summary>
-    public Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed)
-        => Current.RunAsync(features, complete, completed);
+    public Task RunAsync(VirtualRequestFeatures features) => Current.RunAsync(features);
 
     private IRunner Current => _runner ?? throw new InvalidOperationException("The web host has not started its server yet.");
 
     private void Set<TContext>(IHttpApplication<TContext> application)
         where TContext : notnull
-        => _runner = new Runner<TContext>(application, limits.Value.MaxResponseBytes);
+        => _runner = new Runner<TContext>(application, limits.Value.MaxResponseBytes, time);
 
     private interface IRunner
     {
@@ -48,27 +47,27 @@ internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits)
 
         void Return(VirtualRequestFeatures features);
 
-        Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed);
+        Task RunAsync(VirtualRequestFeatures features);
     }
 
-    private sealed class Runner<TContext>(IHttpApplication<TContext> application, int maxResponseBytes) : IRunner
+    private sealed class Runner<TContext>(IHttpApplication<TContext> application, int maxResponseBytes, TimeProvider time) : IRunner
         where TContext : notnull
     {
         // Enough for the requests in flight at once on a busy server; beyond it, features are made and dropped.
-        private readonly DefaultObjectPool<Features> _pool = new(new FeaturesPolicy(maxResponseBytes), Math.Max(64, Environment.ProcessorCount * 32));
+        private readonly DefaultObjectPool<Features> _pool = new(new FeaturesPolicy(maxResponseBytes, time), Math.Max(64, Environment.ProcessorCount * 32));
 
         public VirtualRequestFeatures Rent() => _pool.Get();
 
         public void Return(VirtualRequestFeatures features) => _pool.Return((Features)features);
 
-        public async Task RunAsync(VirtualRequestFeatures features, Func<Task> complete, Func<Task> completed)
+        public async Task RunAsync(VirtualRequestFeatures features)
         {
             var context = application.CreateContext(features);
             Exception? error = null;
             try
             {
                 await application.ProcessRequestAsync(context);
-                await complete();
+                await features.Response.CompleteAsync();
             }
             catch (Exception ex)
             {
@@ -78,20 +77,20 @@ internal sealed class HostApplication(IOptions<SocketLimitsOptions> limits)
             finally
             {
                 // As Kestrel does: on-completed callbacks, then the context (and its DI scope) is disposed.
-                await completed();
+                await features.Response.FireOnCompletedAsync();
                 application.DisposeContext(context, error);
             }
         }
 
         /// <summary>Features that also keep the host's context for the next request (hosting reuses it, and its <c>HttpContext</c>).</summary>
-        private sealed class Features(int maxResponseBytes) : VirtualRequestFeatures(maxResponseBytes), IHostContextContainer<TContext>
+        private sealed class Features(int maxResponseBytes, TimeProvider time) : VirtualRequestFeatures(maxResponseBytes, time), IHostContextContainer<TContext>
         {
             public TContext? HostContext { get; set; }
         }
 
-        private sealed class FeaturesPolicy(int maxResponseBytes) : IPooledObjectPolicy<Features>
+        private sealed class FeaturesPolicy(int maxResponseBytes, TimeProvider time) : IPooledObjectPolicy<Features>
         {
-            public Features Create() => new(maxResponseBytes);
+            public Features Create() => new(maxResponseBytes, time);
 
             public bool Return(Features features)
             {

@@ -27,7 +27,8 @@ public sealed class RequestParameters
             values[name] = Strings(value);
         }
 
-        if (request.HasFormContentType)
+        var json = IsJson(request.ContentType);
+        if (!json && request.HasFormContentType)
         {
             IFormCollection form;
             try
@@ -45,7 +46,7 @@ public sealed class RequestParameters
                 values[name.EndsWith("[]", StringComparison.Ordinal) ? name[..^2] : name] = Strings(value);
             }
         }
-        else if (request.HasJsonContentType())
+        else if (json || request.HasJsonContentType())
         {
             var body = context.Features.Get<ISocketRequestFeature>() is SocketRequestFeature { JsonBody: { } parsed }
                 ? parsed
@@ -77,6 +78,11 @@ public sealed class RequestParameters
 
         return new RequestParameters(values);
     }
+
+    // The content types of nearly every JSON body (a socket request's JSON body is sent as the first), known without
+    // parsing the header as HasFormContentType and HasJsonContentType do; anything else is left to them.
+    private static bool IsJson(string? contentType)
+        => contentType is "application/json; charset=utf-8" or "application/json";
 
     private static async Task<JsonElement> ReadJsonBodyAsync(HttpContext context)
     {

@@ -8,21 +8,32 @@ namespace Orleans.Rooms.VirtualRequests;
 /// partitioned rate limiter, which drops a socket's bucket once it is idle and full), refilled ten times a
 /// second, holding at most one second's worth.
 /// </summary>
-internal sealed class SocketRequestLimiter(IOptions<SocketLimitsOptions> options) : IDisposable
+internal sealed class SocketRequestLimiter : IDisposable
 {
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(100);
 
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(socketId =>
-        RateLimitPartition.GetTokenBucketLimiter(socketId, _ => new TokenBucketRateLimiterOptions
+    private readonly SocketLimitsOptions _options;
+    private readonly PartitionedRateLimiter<string> _limiter;
+
+    public SocketRequestLimiter(IOptions<SocketLimitsOptions> options)
+    {
+        _options = options.Value;
+        var bucket = new TokenBucketRateLimiterOptions
         {
-            TokenLimit = options.Value.RequestsPerSecondPerSocket,
-            TokensPerPeriod = Math.Max(1, options.Value.RequestsPerSecondPerSocket / 10),
+            TokenLimit = _options.RequestsPerSecondPerSocket,
+            TokensPerPeriod = Math.Max(1, _options.RequestsPerSecondPerSocket / 10),
             ReplenishmentPeriod = Period,
             QueueLimit = 0,
             AutoReplenishment = true,
-        }));
+        };
 
-    public int PerSecond => options.Value.RequestsPerSecondPerSocket;
+        // Both delegates made once: the partitioner runs on every request, and a partition's factory only for a
+        // socket that has no bucket yet.
+        Func<string, RateLimiter> newBucket = _ => new TokenBucketRateLimiter(bucket);
+        _limiter = PartitionedRateLimiter.Create<string, string>(socketId => RateLimitPartition.Get(socketId, newBucket));
+    }
+
+    public int PerSecond => _options.RequestsPerSecondPerSocket;
 
     /// <summary>True when the socket may send one more request now.</summary>
     public bool TryAcquire(string socketId)

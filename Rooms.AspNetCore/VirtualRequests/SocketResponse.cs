@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Orleans.Rooms.Delivery;
 
 namespace Orleans.Rooms.VirtualRequests;
@@ -8,6 +9,7 @@ namespace Orleans.Rooms.VirtualRequests;
 /// JSON when the action wrote JSON, else as text. A header's value is a string, or a list of strings when the
 /// action set it more than once (two <c>Set-Cookie</c>s, say), as Node's response headers have it.
 /// </summary>
+[JsonConverter(typeof(Converter))]
 public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, object> Headers, object? Body)
 {
     private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object> { ["content-type"] = "text/plain; charset=utf-8" };
@@ -76,6 +78,100 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
         catch (JsonException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes the envelope of docs/protocol.md (<c>{"statusCode":…,"headers":{…},"body":…}</c>, the same names on
+    /// any wire and whatever the hub's naming policy) by hand: the serializer's own object converter took a stack of
+    /// frames per answer for its nested dictionary and values.
+    /// </summary>
+    private sealed class Converter : JsonConverter<SocketResponse>
+    {
+        private static readonly JsonEncodedText StatusCodeName = JsonEncodedText.Encode("statusCode");
+        private static readonly JsonEncodedText HeadersName = JsonEncodedText.Encode("headers");
+        private static readonly JsonEncodedText BodyName = JsonEncodedText.Encode("body");
+
+        // Read as the serializer read the record before (the in-process socket of the warm-up reads its answers):
+        // headers and body as the serializer reads an object, unknown names skipped.
+        public override SocketResponse Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException("A socket response is a JSON object.");
+            }
+
+            var statusCode = 0;
+            IReadOnlyDictionary<string, object>? headers = null;
+            object? body = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (string.Equals(name, "statusCode", StringComparison.OrdinalIgnoreCase))
+                {
+                    statusCode = reader.GetInt32();
+                }
+                else if (string.Equals(name, "headers", StringComparison.OrdinalIgnoreCase))
+                {
+                    headers = JsonSerializer.Deserialize<Dictionary<string, object>>(ref reader, options);
+                }
+                else if (string.Equals(name, "body", StringComparison.OrdinalIgnoreCase))
+                {
+                    body = JsonSerializer.Deserialize<object>(ref reader, options);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return new SocketResponse(statusCode, headers ?? new Dictionary<string, object>(), body);
+        }
+
+        public override void Write(Utf8JsonWriter writer, SocketResponse value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber(StatusCodeName, value.StatusCode);
+            writer.WriteStartObject(HeadersName);
+            foreach (var (name, header) in value.Headers)
+            {
+                writer.WritePropertyName(name);
+                WriteValue(writer, header, options);
+            }
+
+            writer.WriteEndObject();
+            writer.WritePropertyName(BodyName);
+            WriteValue(writer, value.Body, options);
+            writer.WriteEndObject();
+        }
+
+        private static void WriteValue(Utf8JsonWriter writer, object? value, JsonSerializerOptions options)
+        {
+            switch (value)
+            {
+                case null:
+                    writer.WriteNullValue();
+                    break;
+                case string text:
+                    writer.WriteStringValue(text);
+                    break;
+                case RawJsonPayload json:
+                    writer.WriteRawValue(json.Utf8Json, skipInputValidation: true);
+                    break;
+                case string[] texts:
+                    writer.WriteStartArray();
+                    foreach (var text in texts)
+                    {
+                        writer.WriteStringValue(text);
+                    }
+
+                    writer.WriteEndArray();
+                    break;
+                default:
+                    JsonSerializer.Serialize(writer, value, value.GetType(), options);
+                    break;
+            }
         }
     }
 }

@@ -62,7 +62,8 @@ internal sealed partial class VirtualRequestBridge(
         reply.Answer(response);
     }
 
-    private async Task<SocketResponse> AnswerAsync(HubCallerContext caller, string socketId, JsonElement envelope)
+    // ValueTasks within: a request answered without waiting (most joins and leaves) allocates no task of its own.
+    private async ValueTask<SocketResponse> AnswerAsync(HubCallerContext caller, string socketId, JsonElement envelope)
     {
         if (!limiter.TryAcquire(socketId))
         {
@@ -93,11 +94,9 @@ internal sealed partial class VirtualRequestBridge(
         }
     }
 
-    private async Task<SocketResponse> RunAsync(HubCallerContext caller, string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier)
+    private async ValueTask<SocketResponse> RunAsync(HubCallerContext caller, string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier)
     {
         var socketHttp = caller.GetHttpContext();
-        using var timeout = new CancellationTokenSource(_limits.RequestTimeout, time);
-        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, caller.ConnectionAborted);
         var features = host.Rent();
         try
         {
@@ -106,11 +105,12 @@ internal sealed partial class VirtualRequestBridge(
                 socketHttp?.Request.Scheme ?? "http",
                 socketHttp?.Request.Host.Value ?? "localhost",
                 caller.User ?? new ClaimsPrincipal(new ClaimsIdentity()),
-                aborted.Token,
+                _limits.RequestTimeout,
+                caller.ConnectionAborted,
                 identifier,
                 new SocketRequestFeature(socketId, request.JsonBody, ConnectAuthentication.Of(socketHttp)),
                 socketHttp?.Features.Get<IHttpConnectionFeature>());
-            return await RunAsync(socketId, request, identifier, features, timeout);
+            return await RunAsync(socketId, request, identifier, features);
         }
         finally
         {
@@ -118,7 +118,7 @@ internal sealed partial class VirtualRequestBridge(
         }
     }
 
-    private async Task<SocketResponse> RunAsync(string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier, VirtualRequestFeatures features, CancellationTokenSource timeout)
+    private async ValueTask<SocketResponse> RunAsync(string socketId, VirtualRequest request, HttpRequestIdentifierFeature identifier, VirtualRequestFeatures features)
     {
         var response = features.Response;
         var started = time.GetTimestamp();
@@ -130,10 +130,10 @@ internal sealed partial class VirtualRequestBridge(
         {
             try
             {
-                await host.RunAsync(features, () => response.CompleteAsync(), response.FireOnCompletedAsync);
+                await host.RunAsync(features);
                 failed = false;
             }
-            catch (Exception) when (response.TooLarge || timeout.IsCancellationRequested)
+            catch (Exception) when (response.TooLarge || features.TimedOut)
             {
                 // Answered below, whether the app let the exception through or an exception handler answered it.
                 failed = false;
@@ -141,7 +141,7 @@ internal sealed partial class VirtualRequestBridge(
             finally
             {
                 var status = failed || response.TooLarge ? StatusCodes.Status500InternalServerError
-                    : timeout.IsCancellationRequested ? StatusCodes.Status504GatewayTimeout
+                    : features.TimedOut ? StatusCodes.Status504GatewayTimeout
                     : response.StatusCode;
                 var route = (features.Get<IEndpointFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
                 metrics.VirtualRequest(request.Method, route, status, time.GetElapsedTime(started));
@@ -158,7 +158,7 @@ internal sealed partial class VirtualRequestBridge(
             return SocketResponse.Failure(StatusCodes.Status500InternalServerError, $"The response is over {_limits.MaxResponseBytes} bytes (Rooms:Limits:MaxResponseBytes), more than a socket request may answer; ask for less.", identifier.TraceIdentifier);
         }
 
-        if (timeout.IsCancellationRequested)
+        if (features.TimedOut)
         {
             LogTimedOut(request.Method, request.Path, socketId, _limits.RequestTimeout, identifier.TraceIdentifier);
             return SocketResponse.Failure(StatusCodes.Status504GatewayTimeout, $"The request took longer than {_limits.RequestTimeout} (Rooms:Limits:RequestTimeout) and was cancelled.", identifier.TraceIdentifier);

@@ -22,11 +22,20 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
     // (the HttpContext caches what it reads).
     private readonly List<KeyValuePair<Type, object>> _features = new(16);
     private readonly IHeaderDictionary _headers = new HeaderDictionary();
+    private readonly TimeProvider _time;
     private VirtualRequest? _request;
     private Stream? _body;
 
-    public VirtualRequestFeatures(int maxResponseBytes)
+    // RequestAborted's source, kept from request to request as Kestrel keeps a connection's: its time-out is re-armed
+    // and its socket's end registered for each request, so a request makes no token source, timer or link of its own.
+    private CancellationTokenSource _aborted;
+    private CancellationTokenRegistration _onSocketGone;
+    private volatile bool _socketGone;
+
+    public VirtualRequestFeatures(int maxResponseBytes, TimeProvider time)
     {
+        _time = time;
+        _aborted = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         Response = new VirtualResponseFeature(maxResponseBytes);
         Reset();
     }
@@ -36,9 +45,10 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
 
     /// <summary>
     /// Sets up the next request: its request line, headers and body, who sent it, and the connection it came on
-    /// (a copy: the request must not change, or be changed through, the socket's own connection).
+    /// (a copy: the request must not change, or be changed through, the socket's own connection). Its
+    /// <see cref="RequestAborted"/> is cancelled after <paramref name="timeout"/> or when <paramref name="socketGone"/> is.
     /// </summary>
-    public void Start(VirtualRequest request, string scheme, string host, ClaimsPrincipal user, CancellationToken aborted, IHttpRequestIdentifierFeature identifier, ISocketRequestFeature socket, IHttpConnectionFeature? connection)
+    public void Start(VirtualRequest request, string scheme, string host, ClaimsPrincipal user, TimeSpan timeout, CancellationToken socketGone, IHttpRequestIdentifierFeature identifier, ISocketRequestFeature socket, IHttpConnectionFeature? connection)
     {
         Method = request.Method;
         Scheme = scheme;
@@ -60,7 +70,9 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
         }
 
         User = user;
-        RequestAborted = aborted;
+        _aborted.CancelAfter(timeout);
+        _onSocketGone = socketGone.UnsafeRegister(static state => ((VirtualRequestFeatures)state!).OnSocketGone(), this);
+        RequestAborted = _aborted.Token;
         Set(typeof(IHttpRequestIdentifierFeature), identifier);
         Set(typeof(ISocketRequestFeature), socket);
         if (connection is not null)
@@ -74,9 +86,29 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
         }
     }
 
+    /// <summary>True when the request's time-out cancelled it (rather than its socket's end).</summary>
+    public bool TimedOut => _aborted.IsCancellationRequested && !_socketGone;
+
+    private void OnSocketGone()
+    {
+        _socketGone = true;
+        _aborted.Cancel();
+    }
+
     /// <summary>Forgets the request: only this object's own features and an empty response are left.</summary>
     public void Reset()
     {
+        // Disposing the registration waits for an OnSocketGone under way; a source that was cancelled cannot be
+        // reset, and is replaced.
+        _onSocketGone.Dispose();
+        _onSocketGone = default;
+        _socketGone = false;
+        if (!_aborted.TryReset())
+        {
+            _aborted.Dispose();
+            _aborted = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        }
+
         Protocol = "HTTP/1.1";
         Scheme = "http";
         Method = "GET";

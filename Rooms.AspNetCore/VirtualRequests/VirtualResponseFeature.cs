@@ -6,21 +6,29 @@ namespace Orleans.Rooms.VirtualRequests;
 
 /// <summary>
 /// The response side of a virtual request: status, headers and a body kept in memory, at most
-/// <paramref name="maxBytes"/> of it (a write past that throws <see cref="ResponseTooLargeException"/>).
+/// a given number of bytes of it (a write past that throws <see cref="ResponseTooLargeException"/>).
 /// Reused from request to request (<see cref="Reset"/>), with its request's <see cref="VirtualRequestFeatures"/>.
 /// </summary>
-internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeature, IHttpResponseBodyFeature
+internal sealed class VirtualResponseFeature : IHttpResponseFeature, IHttpResponseBodyFeature
 {
     /// <summary>A body buffer up to this size is kept for the next response; a larger one is let go.</summary>
     private const int KeptBodyBytes = 16 * 1024;
 
     private readonly HeaderDictionary _headers = new();
-    private CappedStream _body = new(maxBytes);
+    private readonly int _maxBytes;
+    private CappedStream _body;
     private IHeaderDictionary? _replacedHeaders;
     private readonly List<(Func<object, Task> Callback, object State)> _onStarting = [];
     private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = [];
-    private PipeWriter? _writer;
+    private readonly BodyWriter _writer;
     private bool _started;
+
+    public VirtualResponseFeature(int maxBytes)
+    {
+        _maxBytes = maxBytes;
+        _body = new CappedStream(maxBytes);
+        _writer = new BodyWriter(this);
+    }
 
     public int StatusCode { get; set; } = StatusCodes.Status200OK;
 
@@ -42,7 +50,7 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
 
     public Stream Stream => _body;
 
-    public PipeWriter Writer => _writer ??= PipeWriter.Create(_body, new StreamPipeWriterOptions(leaveOpen: true));
+    public PipeWriter Writer => _writer;
 
     public void OnStarting(Func<object, Task> callback, object state) => _onStarting.Add((callback, state));
 
@@ -86,10 +94,6 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
     public async Task CompleteAsync()
     {
         await StartAsync();
-        if (_writer is not null)
-        {
-            await _writer.FlushAsync();
-        }
     }
 
     public async Task FireOnCompletedAsync()
@@ -111,7 +115,7 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
         _replacedHeaders = null;
         if (_body.Capacity > KeptBodyBytes)
         {
-            _body = new CappedStream(maxBytes);
+            _body = new CappedStream(_maxBytes);
         }
         else
         {
@@ -120,12 +124,69 @@ internal sealed class VirtualResponseFeature(int maxBytes) : IHttpResponseFeatur
 
         _onStarting.Clear();
         _onCompleted.Clear();
-        _writer = null;
+        _writer.Reset();
         _started = false;
     }
 
     /// <summary>True when the action tried to write more than the cap.</summary>
     public bool TooLarge => _body.Exceeded;
+
+    /// <summary>
+    /// The body as a <see cref="PipeWriter"/>, writing through to the body stream as each write is advanced (so a
+    /// write over the cap throws there, and writes through the stream and the writer keep their order). Kept with
+    /// the response from request to request, as are its scratch buffer up to <see cref="KeptBodyBytes"/>.
+    /// </summary>
+    private sealed class BodyWriter(VirtualResponseFeature response) : PipeWriter
+    {
+        private const int MinimumBuffer = 4096;
+
+        private byte[] _scratch = [];
+        private bool _completed;
+
+        public override bool CanGetUnflushedBytes => true;
+
+        public override long UnflushedBytes => 0;
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+        public override void Advance(int bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, _scratch.Length);
+            response._body.Write(_scratch, 0, bytes);
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+            => ValueTask.FromResult(new FlushResult(isCanceled: false, isCompleted: _completed));
+
+        public override void CancelPendingFlush()
+        {
+        }
+
+        public override void Complete(Exception? exception = null) => _completed = true;
+
+        public void Reset()
+        {
+            _completed = false;
+            if (_scratch.Length > KeptBodyBytes)
+            {
+                _scratch = [];
+            }
+        }
+
+        private byte[] Scratch(int sizeHint)
+        {
+            var size = Math.Max(sizeHint, MinimumBuffer);
+            if (_scratch.Length < size)
+            {
+                _scratch = new byte[size];
+            }
+
+            return _scratch;
+        }
+    }
 
     private sealed class CappedStream(int maxBytes) : MemoryStream
     {

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Orleans.Rooms.Client;
 using Orleans.Rooms.WebFrontend.Tests.Infrastructure;
 
 namespace Orleans.Rooms.WebFrontend.Tests;
@@ -16,6 +17,8 @@ namespace Orleans.Rooms.WebFrontend.Tests;
 public sealed class LimitTests : IAsyncLifetime
 {
     private readonly SlowEndpoint _slow = new();
+    private readonly TaskCompletionSource _waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _abortedBySocket = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FrontEndServer _server = null!;
 
     public async Task InitializeAsync()
@@ -40,6 +43,15 @@ public sealed class LimitTests : IAsyncLifetime
                 await aborted.Task;
             });
             app.MapGet("/slow", _slow.HandleAsync);
+            app.MapGet("/aborted", (HttpContext http) => Results.Json(new { canBeCanceled = http.RequestAborted.CanBeCanceled, cancelled = http.RequestAborted.IsCancellationRequested }));
+            app.MapGet("/until-socket-goes", async (HttpContext http) =>
+            {
+                var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await using var registration = http.RequestAborted.Register(() => aborted.TrySetResult());
+                _waiting.TrySetResult();
+                await aborted.Task;
+                _abortedBySocket.TrySetResult();
+            });
         });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -146,6 +158,44 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Equal(504, reply.StatusCode);
         Assert.Contains("Rooms:Limits:RequestTimeout", reply.Error);
         Assert.Equal(200, (await socket.RequestAsync("GET", "/socketId")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheRequestsAfterATimedOutOneRunUncancelledAndAreAnswered200()
+    {
+        // A request's cancellation is kept with its pooled features and reset for the next: one that fired must not
+        // reach the requests after it.
+        await using var socket = await _server.ConnectAsync();
+
+        var timedOut = await socket.RequestAsync("GET", "/forever");
+        var after = new List<RoomsResponse>();
+        for (var i = 0; i < 5; i++)
+        {
+            after.Add(await socket.RequestAsync("GET", "/aborted"));
+        }
+
+        Assert.Equal(504, timedOut.StatusCode);
+        Assert.All(after, reply =>
+        {
+            Assert.Equal(200, reply.StatusCode);
+            Assert.True(reply.Body.GetProperty("canBeCanceled").GetBoolean());
+            Assert.False(reply.Body.GetProperty("cancelled").GetBoolean());
+        });
+    }
+
+    [Fact]
+    public async Task ASocketThatGoesCancelsItsRequestInFlight()
+    {
+        var socket = await _server.ConnectAsync();
+        var pending = socket.RequestAsync("GET", "/until-socket-goes");
+        await _waiting.Task.WaitAsync(TestSocket.Timeout);
+
+        await socket.DisposeAsync();
+
+        await _abortedBySocket.Task.WaitAsync(TestSocket.Timeout);
+        await Assert.ThrowsAnyAsync<Exception>(() => pending);
+        await using var other = await _server.ConnectAsync();
+        Assert.False((await other.RequestAsync("GET", "/aborted")).Body.GetProperty("cancelled").GetBoolean());
     }
 
     [Fact]
