@@ -12,8 +12,8 @@ namespace Orleans.Rooms.VirtualRequests;
 [JsonConverter(typeof(Converter))]
 public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, object> Headers, object? Body)
 {
-    private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object> { ["content-type"] = "text/plain; charset=utf-8" };
-    private static readonly IReadOnlyDictionary<string, object> JsonHeaders = new Dictionary<string, object> { ["content-type"] = "application/json; charset=utf-8" };
+    private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = "text/plain; charset=utf-8" };
+    private static readonly IReadOnlyDictionary<string, object> JsonHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = "application/json; charset=utf-8" };
 
     /// <summary>An answer made without running the pipeline, for a request that could not be run.</summary>
     public static SocketResponse Error(int statusCode, string message) => new(statusCode, TextHeaders, message);
@@ -27,6 +27,20 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
 
     internal static IReadOnlyDictionary<string, object> HeadersOf(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
     {
+        // Most answers carry one header, a JSON or a text content type: the shared dictionary of that (never written to).
+        if (headers.Count == 1 && headers.ContentType is [var only])
+        {
+            if (only == (string)JsonHeaders["content-type"])
+            {
+                return JsonHeaders;
+            }
+
+            if (only == (string)TextHeaders["content-type"])
+            {
+                return TextHeaders;
+            }
+        }
+
         var result = new Dictionary<string, object>(headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in headers)
         {
@@ -134,10 +148,22 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
             writer.WriteStartObject();
             writer.WriteNumber(StatusCodeName, value.StatusCode);
             writer.WriteStartObject(HeadersName);
-            foreach (var (name, header) in value.Headers)
+            if (value.Headers is Dictionary<string, object> headers)
             {
-                writer.WritePropertyName(name);
-                WriteValue(writer, header, options);
+                // Its own enumerator, not the interface's boxed one.
+                foreach (var (name, header) in headers)
+                {
+                    writer.WritePropertyName(name);
+                    WriteValue(writer, header, options);
+                }
+            }
+            else
+            {
+                foreach (var (name, header) in value.Headers)
+                {
+                    writer.WritePropertyName(name);
+                    WriteValue(writer, header, options);
+                }
             }
 
             writer.WriteEndObject();
