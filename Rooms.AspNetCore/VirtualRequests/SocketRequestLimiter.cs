@@ -24,7 +24,10 @@ internal sealed class SocketRequestLimiter : IDisposable
             TokensPerPeriod = Math.Max(1, _options.RequestsPerSecondPerSocket / 10),
             ReplenishmentPeriod = Period,
             QueueLimit = 0,
-            AutoReplenishment = true,
+
+            // The partitioned limiter refills every bucket from its one timer; a bucket of its own replenishing would
+            // take a timer per socket (RateLimitPartition.GetTokenBucketLimiter turns it off the same way).
+            AutoReplenishment = false,
         };
 
         // Both delegates made once: the partitioner runs on every request, and a partition's factory only for a

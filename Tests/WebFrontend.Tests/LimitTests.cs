@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -71,6 +72,14 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.All(burst, r => Assert.Contains(r.StatusCode, new[] { 200, 429 }));
         Assert.Contains("Rooms:Limits:RequestsPerSecondPerSocket", limited[0].Text);
         Assert.Equal(200, other.StatusCode);
+
+        // The bucket refills (from the partitioned limiter's own timer): the noisy socket is served again.
+        var refilled = Stopwatch.StartNew();
+        while ((await noisy.RequestAsync("GET", "/socketId")).StatusCode == 429)
+        {
+            Assert.True(refilled.Elapsed < TimeSpan.FromSeconds(5), "The socket's bucket did not refill within 5 s.");
+            await Task.Delay(50);
+        }
         await Eventually.HoldsAsync(async () => (await noisy.RequestAsync("GET", "/socketId")).StatusCode == 200, "the noisy socket is served again once its bucket refills");
     }
 
