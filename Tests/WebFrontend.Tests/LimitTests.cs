@@ -32,7 +32,9 @@ public sealed class LimitTests : IAsyncLifetime
             ["Rooms:Limits:MaxBroadcastPayloadBytes"] = "1024",
             ["Rooms:Limits:MaxResponseBytes"] = "2048",
             ["Rooms:Limits:MaxRoomsPageSize"] = "5",
-            ["Rooms:Limits:RequestTimeout"] = "00:00:00.5",
+            // Long enough for a cold silo's first page of rooms on a loaded machine (16 directory shards activated), short
+            // enough for the tests that wait it out.
+            ["Rooms:Limits:RequestTimeout"] = "00:00:02",
         }, map: app =>
         {
             app.MapGet("/big/{bytes:int}", (int bytes) => Results.Text(new string('b', bytes)));
