@@ -21,9 +21,9 @@ one() { # port pid label
   python3 - "$3" "$before" "$after" "$2" "$TMPD/one.json" <<'PY'
 import json,sys
 d=json.load(open(sys.argv[5]))['result']
-ops=d.get('ops') or d.get('memberships') or 1
+ops=d.get('ops') or d.get('deliveries') or d.get('memberships') or 1
 rss=[l for l in open(f'/proc/{sys.argv[4]}/status') if l.startswith('VmRSS')][0].split()[1]
-print(sys.argv[1], d.get('ops_per_s'), d.get('server_cpu_us_per_op'), round((float(sys.argv[3])-float(sys.argv[2]))/ops), rss, flush=True)
+print(sys.argv[1], d.get('ops_per_s') or d.get('deliveries_per_s'), d.get('server_cpu_us_per_op') or d.get('server_cpu_us_per_delivery'), (round((float(sys.argv[3])-float(sys.argv[2]))/ops) if sys.argv[2] and sys.argv[3] else '-'), rss, flush=True)
 PY
 }
 for w in 1 2; do one $pa $ia warmA >/dev/null; one $pb $ib warmB >/dev/null; done
