@@ -82,7 +82,7 @@ public sealed class RequestParameters
     // The content types of nearly every JSON body (a socket request's JSON body is sent as the first), known without
     // parsing the header as HasFormContentType and HasJsonContentType do; anything else is left to them.
     private static bool IsJson(string? contentType)
-        => contentType is "application/json; charset=utf-8" or "application/json";
+        => contentType is VirtualRequest.JsonContentType or "application/json";
 
     private static async Task<JsonElement> ReadJsonBodyAsync(HttpContext context)
     {

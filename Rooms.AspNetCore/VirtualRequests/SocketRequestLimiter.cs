@@ -24,16 +24,10 @@ internal sealed class SocketRequestLimiter : IDisposable
             TokensPerPeriod = Math.Max(1, _options.RequestsPerSecondPerSocket / 10),
             ReplenishmentPeriod = Period,
             QueueLimit = 0,
-
-            // The partitioned limiter refills every bucket from its one timer; a bucket of its own replenishing would
-            // take a timer per socket (RateLimitPartition.GetTokenBucketLimiter turns it off the same way).
-            AutoReplenishment = false,
+            AutoReplenishment = true, // the helper below turns it off: the partitioned limiter refills every bucket from its one timer
         };
 
-        // Both delegates made once: the partitioner runs on every request, and a partition's factory only for a
-        // socket that has no bucket yet.
-        Func<string, RateLimiter> newBucket = _ => new TokenBucketRateLimiter(bucket);
-        _limiter = PartitionedRateLimiter.Create<string, string>(socketId => RateLimitPartition.Get(socketId, newBucket));
+        _limiter = PartitionedRateLimiter.Create<string, string>(socketId => RateLimitPartition.GetTokenBucketLimiter(socketId, _ => bucket));
     }
 
     public int PerSecond => _options.RequestsPerSecondPerSocket;

@@ -12,8 +12,9 @@ namespace Orleans.Rooms.VirtualRequests;
 [JsonConverter(typeof(Converter))]
 public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, object> Headers, object? Body)
 {
-    private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = "text/plain; charset=utf-8" };
-    private static readonly IReadOnlyDictionary<string, object> JsonHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = "application/json; charset=utf-8" };
+    private const string TextContentType = "text/plain; charset=utf-8";
+    private static readonly IReadOnlyDictionary<string, object> TextHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = TextContentType };
+    private static readonly IReadOnlyDictionary<string, object> JsonHeaders = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = VirtualRequest.JsonContentType };
 
     /// <summary>An answer made without running the pipeline, for a request that could not be run.</summary>
     public static SocketResponse Error(int statusCode, string message) => new(statusCode, TextHeaders, message);
@@ -30,14 +31,12 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
         // Most answers carry one header, a JSON or a text content type: the shared dictionary of that (never written to).
         if (headers.Count == 1 && headers.ContentType is [var only])
         {
-            if (only == (string)JsonHeaders["content-type"])
+            switch (only)
             {
-                return JsonHeaders;
-            }
-
-            if (only == (string)TextHeaders["content-type"])
-            {
-                return TextHeaders;
+                case VirtualRequest.JsonContentType:
+                    return JsonHeaders;
+                case TextContentType:
+                    return TextHeaders;
             }
         }
 
@@ -148,22 +147,10 @@ public sealed record SocketResponse(int StatusCode, IReadOnlyDictionary<string, 
             writer.WriteStartObject();
             writer.WriteNumber(StatusCodeName, value.StatusCode);
             writer.WriteStartObject(HeadersName);
-            if (value.Headers is Dictionary<string, object> headers)
+            foreach (var (name, header) in value.Headers)
             {
-                // Its own enumerator, not the interface's boxed one.
-                foreach (var (name, header) in headers)
-                {
-                    writer.WritePropertyName(name);
-                    WriteValue(writer, header, options);
-                }
-            }
-            else
-            {
-                foreach (var (name, header) in value.Headers)
-                {
-                    writer.WritePropertyName(name);
-                    WriteValue(writer, header, options);
-                }
+                writer.WritePropertyName(name);
+                WriteValue(writer, header, options);
             }
 
             writer.WriteEndObject();

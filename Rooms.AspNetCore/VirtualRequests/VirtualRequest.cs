@@ -24,6 +24,9 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
         : JsonBody is { } json ? new MemoryStream(JsonMarshal.GetRawUtf8Value(json).ToArray(), writable: false)
         : Stream.Null;
 
+    /// <summary>The content type of a JSON body whose request names none.</summary>
+    public const string JsonContentType = "application/json; charset=utf-8";
+
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
     private static readonly Dictionary<string, string> NoHeaders = new(StringComparer.OrdinalIgnoreCase);
 
@@ -80,7 +83,7 @@ internal sealed record VirtualRequest(string Method, string Path, string Query, 
             }
             else
             {
-                contentType ??= "application/json; charset=utf-8";
+                contentType ??= JsonContentType;
                 jsonBody = value;
             }
         }

@@ -30,7 +30,7 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
     // and its socket's end registered for each request, so a request makes no token source, timer or link of its own.
     private CancellationTokenSource _aborted;
     private CancellationTokenRegistration _onSocketGone;
-    private volatile bool _socketGone;
+    private CancellationToken _socketGone;
 
     public VirtualRequestFeatures(int maxResponseBytes, TimeProvider time)
     {
@@ -71,7 +71,8 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
 
         User = user;
         _aborted.CancelAfter(timeout);
-        _onSocketGone = socketGone.UnsafeRegister(static state => ((VirtualRequestFeatures)state!).OnSocketGone(), this);
+        _socketGone = socketGone;
+        _onSocketGone = socketGone.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), _aborted);
         RequestAborted = _aborted.Token;
         Set(typeof(IHttpRequestIdentifierFeature), identifier);
         Set(typeof(ISocketRequestFeature), socket);
@@ -87,22 +88,16 @@ internal class VirtualRequestFeatures : IFeatureCollection, IHttpRequestFeature,
     }
 
     /// <summary>True when the request's time-out cancelled it (rather than its socket's end).</summary>
-    public bool TimedOut => _aborted.IsCancellationRequested && !_socketGone;
-
-    private void OnSocketGone()
-    {
-        _socketGone = true;
-        _aborted.Cancel();
-    }
+    public bool TimedOut => _aborted.IsCancellationRequested && !_socketGone.IsCancellationRequested;
 
     /// <summary>Forgets the request: only this object's own features and an empty response are left.</summary>
     public void Reset()
     {
-        // Disposing the registration waits for an OnSocketGone under way; a source that was cancelled cannot be
-        // reset, and is replaced.
+        // Disposing the registration waits for a cancellation by the socket's end under way; a source that was
+        // cancelled cannot be reset, and is replaced.
         _onSocketGone.Dispose();
         _onSocketGone = default;
-        _socketGone = false;
+        _socketGone = default;
         if (!_aborted.TryReset())
         {
             _aborted.Dispose();
