@@ -12,6 +12,8 @@ namespace Orleans.Rooms.Presence;
 /// <param name="List">Also list the front end in the room, as <see cref="Membership.IFrontEndRoomsGrain.Register"/> does: a
 /// track joined a room new to its front end, and the listing rides with the entry instead of in a call of its own.</param>
 /// <param name="Listable">With <paramref name="List"/>: whether the room is listed in the directory.</param>
+/// <param name="StateTo">With <paramref name="WantState"/>: the sockets the answered state is sent to. The next diff is
+/// not sent to them when it holds nothing that state has not (their own join, when nothing changed since).</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceBatch")]
 internal sealed record PresenceBatch(
     [property: Id(0)] PresenceChange[] Changes,
@@ -19,7 +21,8 @@ internal sealed record PresenceBatch(
     [property: Id(2)] bool Relist,
     [property: Id(3)] TimeSpan DiffDelay,
     [property: Id(4)] bool List = false,
-    [property: Id(5)] bool Listable = false);
+    [property: Id(5)] bool Listable = false,
+    [property: Id(6)] string[]? StateTo = null);
 
 /// <summary>
 /// A socket tracked under <paramref name="Key"/> with <paramref name="Meta"/> (also a meta update), or, when

@@ -30,6 +30,7 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
     private readonly List<Transition> _pending = [];
     private readonly Dictionary<string, (bool Left, bool Joined)> _pendingBySocket = new(StringComparer.Ordinal);
     private readonly Queue<DeliveryBatch> _outbox = new();
+    private readonly List<string> _covered = [];
     private readonly string _epoch = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6));
     private long _seq;
     private PresenceState? _state;
@@ -98,8 +99,19 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
             }
         }
 
+        if (!batch.WantState)
+        {
+            Settle();
+            return null;
+        }
+
+        if (_pending.Count > 0 && batch.StateTo is { } stateTo)
+        {
+            _covered.AddRange(stateTo); // until a change comes after this state
+        }
+
         Settle();
-        return batch.WantState ? State() : null;
+        return State();
     }
 
     /// <summary>Every entry of a front end that is gone leaves (once).</summary>
@@ -206,6 +218,7 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
             (left, joined) = (false, false);
         }
 
+        _covered.Clear();
         _pending.Add(transition);
         _pendingBySocket[transition.SocketId] = transition.Join ? (left, true) : (true, joined);
     }
@@ -278,11 +291,14 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
             }
         }
 
+        // The sockets answered a state with every change of this diff in it would apply none of it: not sent to them.
+        string[]? except = _covered.Count > 0 ? [.. _covered] : null;
+        _covered.Clear();
         _pending.Clear();
         _pendingBySocket.Clear();
         _state = null;
         var payload = PresenceJson.DiffEvent(Name, joins, leaves, Version);
-        _outbox.Enqueue(new DeliveryBatch(PresenceEvents.Diff, payload, [Name], null, Guid.NewGuid()));
+        _outbox.Enqueue(new DeliveryBatch(PresenceEvents.Diff, payload, [Name], except, Guid.NewGuid()));
         if (!_sending)
         {
             _sending = true;

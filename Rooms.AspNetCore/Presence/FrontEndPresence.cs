@@ -340,27 +340,33 @@ internal sealed partial class FrontEndPresence
 
             try
             {
-                var changes = 0;
-                bool wantState = false, list = false, listable = false;
+                int changes = 0, trackers = 0;
+                bool list = false, listable = false;
                 foreach (var item in items)
                 {
                     changes += item.Change is null ? 0 : 1;
-                    wantState |= item.Purpose == Purpose.Track;
+                    trackers += item.Purpose == Purpose.Track ? 1 : 0;
                     list |= item.Listing is not null;
                     listable |= item.Listing?.Listable == true;
                 }
 
                 var batchChanges = new PresenceChange[changes];
-                changes = 0;
+                var stateTo = trackers == 0 ? null : new string[trackers];
+                (changes, trackers) = (0, 0);
                 foreach (var item in items)
                 {
                     if (item.Change is not null)
                     {
                         batchChanges[changes++] = item.Change;
                     }
+
+                    if (item.Purpose == Purpose.Track)
+                    {
+                        stateTo![trackers++] = item.Change!.SocketId;
+                    }
                 }
 
-                var batch = new PresenceBatch(batchChanges, wantState, Relist: items[0].Purpose == Purpose.Relist, _diffDelay, list, listable);
+                var batch = new PresenceBatch(batchChanges, WantState: stateTo is not null, Relist: items[0].Purpose == Purpose.Relist, _diffDelay, list, listable, stateTo);
                 var state = await _door.PresenceAsync(room, batch);
                 var message = state is null ? null : new OutgoingEvent(PresenceEvents.State, PresenceJson.StateEvent(room, state), Guid.NewGuid());
                 foreach (var item in items)

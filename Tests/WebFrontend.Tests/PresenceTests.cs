@@ -176,7 +176,8 @@ public sealed class PresenceTests(FrontEndFixture fixture)
     public async Task ATrackSentWithoutAnInvocationIdGetsItsStateAtOnceNotWithTheNextMessage()
     {
         // No answer follows a non-blocking invocation to carry the held state out: it is flushed by itself, not left
-        // for the next message the connection writes (here the diff of the track, a second later).
+        // for the next message the connection writes. There is none: the diff of its own join is not sent to it (its
+        // state has it), so a state left for the next message never comes.
         await using var server = await FrontEndServer.StartAsync("presence-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
         {
             ["Rooms:Presence:DiffDelay"] = "00:00:01",
@@ -196,8 +197,47 @@ public sealed class PresenceTests(FrontEndFixture fixture)
         Assert.DoesNotContain(sent, m => m.Contains("\"presence_diff\"", StringComparison.Ordinal));
         using var parsed = JsonDocument.Parse(state);
         Assert.Equal(room, parsed.RootElement.GetProperty("arguments")[0].GetProperty("room").GetString());
-        var diff = await raw.ReceiveMessageAsync();
-        Assert.Contains("\"presence_diff\"", diff, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATrackerIsNotSentTheDiffItsStateAlreadyHoldsButIsSentEveryChangeAfterIt()
+    {
+        // Two tracks inside one diff's delay (1 s): the first tracker's state lacks the second's join, so it gets the
+        // diff (whether the two joins share one or come in two); the second's state has everything pending, so the
+        // diff of its own join is not sent to it. A change after their states (an untrack) reaches both. A socket's
+        // diffs arrive in order, so once the last diff is in, no earlier one is still on its way.
+        await using var server = await FrontEndServer.StartAsync("presence-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
+        {
+            ["Rooms:Presence:DiffDelay"] = "00:00:01",
+        });
+        await using var watcher = await server.ConnectAsync();
+        await using var first = await server.ConnectAsync();
+        await using var second = await server.ConnectAsync();
+        var room = Unique.Room();
+        foreach (var socket in new[] { watcher, first, second })
+        {
+            socket.Listen("presence_diff");
+        }
+
+        await watcher.OkAsync("POST", "/joinFunRoom", new { roomName = room });
+        await first.OkAsync("POST", "/presence/track", new { roomName = room, key = "first" });
+        await second.OkAsync("POST", "/presence/track", new { roomName = room, key = "second" });
+        await watcher.WaitForAsync("presence_diff", p => p.GetProperty("joins").TryGetProperty("second", out _));
+        await first.OkAsync("POST", "/presence/untrack", new { roomName = room });
+
+        static bool LeftFirst(JsonElement diff) => diff.GetProperty("leaves").TryGetProperty("first", out _);
+        await watcher.WaitForAsync("presence_diff", LeftFirst);
+        await first.WaitForAsync("presence_diff", LeftFirst);
+        await second.WaitForAsync("presence_diff", LeftFirst);
+
+        Assert.True(LeftFirst(Assert.Single(second.ReceivedOf("presence_diff"))), "the second tracker is sent only the change after its state");
+        var firstDiffs = first.ReceivedOf("presence_diff");
+        Assert.Equal(2, firstDiffs.Count);
+        Assert.True(firstDiffs[0].GetProperty("joins").TryGetProperty("second", out _), "the first tracker is sent the join that came after its state");
+        Assert.True(LeftFirst(firstDiffs[1]));
+        var watched = watcher.ReceivedOf("presence_diff");
+        Assert.Single(watched, d => d.GetProperty("joins").TryGetProperty("first", out _));
+        Assert.Single(watched, d => d.GetProperty("joins").TryGetProperty("second", out _));
     }
 
     /// <summary>A hub invocation of <c>Request</c> that tracks the socket, as JSON text; without an id when <paramref name="invocationId"/> is null.</summary>

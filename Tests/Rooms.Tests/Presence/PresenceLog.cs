@@ -27,6 +27,22 @@ internal static class PresenceLog
         return transitions;
     }
 
+    /// <summary>The metas of the room's <c>presence_state</c>s the socket was sent, as joins.</summary>
+    public static List<Transition> StatesOf(TestFrontEnd.Inbox inbox, string room)
+    {
+        var transitions = new List<Transition>();
+        foreach (var (name, payload) in inbox.Received.Where(r => r.Event == PresenceEvents.State))
+        {
+            using var state = JsonDocument.Parse(payload);
+            if (state.RootElement.GetProperty("room").GetString() == room)
+            {
+                transitions.AddRange(Read(room, state.RootElement.GetProperty("state"), join: true));
+            }
+        }
+
+        return transitions;
+    }
+
     public static int DiffsOf(TestFrontEnd.Inbox inbox, string room)
         => inbox.Received.Count(r => r.Event == PresenceEvents.Diff && r.Payload.Contains($"\"room\":{JsonSerializer.Serialize(room)}", StringComparison.Ordinal));
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -147,7 +146,8 @@ public sealed class SailsWireTests(SailsWireTests.PairFixture fixture, ITestOutp
     public async Task ATrackSentWithoutAnAckGetsItsStateAtOnceNotWithTheNextPacket()
     {
         // sails.io.js sends a request with no callback without an ack id: no answer follows to carry the state out
-        // (SocketReply), so it is flushed by itself; here it must come well before the track's diff, a second later.
+        // (SocketReply), so it is flushed by itself. Nothing else is written to this socket after it (the diff of its
+        // own join is not sent to it: its state has it), so a state left for the next packet never comes.
         await using var server = await FrontEndServer.StartAsync("sails-presence-" + Guid.NewGuid().ToString("N")[..8], settings: new Dictionary<string, string?>
         {
             ["Rooms:Presence:DiffDelay"] = "00:00:01",
@@ -157,14 +157,9 @@ public sealed class SailsWireTests(SailsWireTests.PairFixture fixture, ITestOutp
 
         await connection.SendAsync(Encoding.UTF8.GetBytes($$$"""42["post",{"url":"/presence/track","data":{"roomName":"{{{room}}}","key":"gail"}}]"""));
 
-        var state = await connection.NextEventAsync();
-        var stateAt = Stopwatch.GetTimestamp();
+        var state = await connection.NextEventAsync(); // within 10 s: before the server's first ping (25 s) could carry it
         Assert.StartsWith("42[\"presence_state\"", state, StringComparison.Ordinal);
         Assert.Contains(room, state, StringComparison.Ordinal);
-        var diff = await connection.NextEventAsync();
-        Assert.StartsWith("42[\"presence_diff\"", diff, StringComparison.Ordinal);
-        var gap = Stopwatch.GetElapsedTime(stateAt);
-        Assert.True(gap > TimeSpan.FromMilliseconds(500), $"The state came {gap.TotalMilliseconds:F0} ms before the diff: it waited for the diff to be written.");
     }
 
     private static string Show(byte[] packet) => Convert.ToHexString(packet.AsSpan(0, Math.Min(packet.Length, 64)));
