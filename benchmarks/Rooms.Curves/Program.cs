@@ -110,8 +110,11 @@ namespace Orleans.Rooms.Curves
         private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
         private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
 
-        /// <summary>After the last answer, time for the diffs' delay (50 ms) and their sending, in a CPU window.</summary>
-        private static readonly TimeSpan DiffSettle = TimeSpan.FromMilliseconds(500);
+        /// <summary>After a phase's last answer, time for the diffs' delay (50 ms) and their sending, in its CPU window.</summary>
+        private static readonly TimeSpan DiffPad = TimeSpan.FromMilliseconds(150);
+
+        /// <summary>How long the server's idle CPU is read before a phase (taken off over <see cref="DiffPad"/>).</summary>
+        private static readonly TimeSpan IdleSample = TimeSpan.FromSeconds(1);
 
         /// <summary>The client method a resumable socket's events come as (docs/protocol.md, "Resuming").</summary>
         private const string OutgoingEventMethod = "rooms.event";
@@ -283,28 +286,37 @@ namespace Orleans.Rooms.Curves
             var ops = count * OwnRoomsPerSocket;
             var own = new List<(double Join, double Track, double TrackJoined)>();
 
-            // Server CPU per track, until its room's diff was sent: a tracker whose state has the diff's one change is not
-            // sent that diff (docs/presence.md), so the window is held open for the diff delay (50 ms) and more, as it
-            // is for the joins. A build that sends a tracker its own diff counts them (ownDiffs).
-            async Task<double> Tracks(Func<int, string> roomOf)
+            // Server CPU per operation of a phase, until what it left running is done: a tracker whose state has its
+            // room's diff is not sent that diff (docs/presence.md), so nothing tells when it was sent; each phase's
+            // window, joins and tracks alike, stays open DiffPad past its last answer (the diff's delay is 50 ms), and
+            // the server's idle CPU over that pad, read just before the phase, is taken off.
+            async Task<double> Phase(Func<int, Task> operation)
             {
                 await Task.Delay(Settle);
+                var (idleCpu, idleAt) = (ServerCpuSeconds(), Stopwatch.GetTimestamp());
+                await Task.Delay(IdleSample);
+                var idleRate = (ServerCpuSeconds() - idleCpu) / Stopwatch.GetElapsedTime(idleAt).TotalSeconds;
+                var (before, startedAt) = (ServerCpuSeconds(), Stopwatch.GetTimestamp());
+                await ForEach(Enumerable.Range(0, ops).ToArray(), operation);
+                var (answered, padAt) = (ServerCpuSeconds(), Stopwatch.GetTimestamp());
+                await Task.Delay(DiffPad);
+                var perOp = (ServerCpuSeconds() - before - (idleRate * Stopwatch.GetElapsedTime(padAt).TotalSeconds)) / ops;
+                Log($"  presence phase: {(answered - before) * 1e6 / ops:F0} µs CPU per op at the last answer ({Stopwatch.GetElapsedTime(startedAt, padAt).TotalMilliseconds:F0} ms), {perOp * 1e6:F0} µs with the pad; idle {idleRate * 1e3:F1} ms CPU/s");
+                return perOp;
+            }
+
+            // A build that sends a tracker its own diff: counted, not awaited.
+            async Task<double> Tracks(Func<int, string> roomOf)
+            {
                 Volatile.Write(ref ownDiffs, 0);
-                var before = ServerCpuSeconds();
-                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Request(sockets[i % count], "/presence/track", new { roomName = roomOf(i) }));
-                await Task.Delay(DiffSettle);
-                var cpuPerTrack = (ServerCpuSeconds() - before) / ops;
-                Log($"  presence, a room each: {Volatile.Read(ref ownDiffs)} of {ops} trackers were sent their own diff");
+                var cpuPerTrack = await Phase(i => Request(sockets[i % count], "/presence/track", new { roomName = roomOf(i) }));
+                Log($"  presence phase: {Volatile.Read(ref ownDiffs)} of {ops} trackers were sent their own diff by the pad's end");
                 return cpuPerTrack;
             }
 
             for (var round = -1; round < OwnRounds; round++)
             {
-                await Task.Delay(Settle);
-                cpu = ServerCpuSeconds();
-                await ForEach(Enumerable.Range(0, ops).ToArray(), i => Join(sockets[i % count], $"presence-own-track-{round}-joined-{i}"));
-                await Task.Delay(DiffSettle);
-                var ownJoinCpu = (ServerCpuSeconds() - cpu) / ops;
+                var ownJoinCpu = await Phase(i => Join(sockets[i % count], $"presence-own-track-{round}-joined-{i}"));
                 var ownTrackCpu = await Tracks(i => $"presence-own-track-{round}-new-{i}");
                 var joinedTrackCpu = await Tracks(i => $"presence-own-track-{round}-joined-{i}");
                 if (round < 0)

@@ -5,6 +5,8 @@
 // and its bytes allocated and GC pause per operation from its /metrics (System.Runtime's counters).
 // Only one server is driven at a time, so a drift of the machine's speed weighs on both builds alike. The pooled
 // lines leave out the first two blocks (warm-up).
+// With PAIRED_PAD_MS set (added at stop 43 for a build that does not send a tracker its own diff: results
+// 2026-12-06T2250Z-tracker-own-diff), no block waits for diffs: every block, J and T, ends that long after its last answer.
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -99,6 +101,12 @@ internal sealed class Server(string name, Uri url, int pid, HubConnection[] sock
                 }
             }
         }));
+        if (int.TryParse(Environment.GetEnvironmentVariable("PAIRED_PAD_MS"), out var pad))
+        {
+            await Task.Delay(pad);
+            expected = Interlocked.Read(ref _diffs);
+        }
+
         for (var w = 0; w < 500 && Interlocked.Read(ref _diffs) < expected; w++)
         {
             await Task.Delay(10);
