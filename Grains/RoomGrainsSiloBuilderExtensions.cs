@@ -21,6 +21,7 @@ public static class RoomGrainsSiloBuilderExtensions
         builder.Services.TryAddSingleton<IHealWindow>(services => services.GetRequiredService<Membership.ClusterHealing>());
         builder.Services.TryAddSingleton<FrontEndHoldings>();
         builder.Services.TryAddSingleton<Presence.DiffClock>();
+        builder.Services.TryAddSingleton<Presence.DiffSender>();
         if (!builder.Services.Any(d => d.ServiceType == typeof(SiloStopping)))
         {
             builder.Services.AddSingleton<SiloStopping>();

@@ -41,6 +41,10 @@ internal interface IFrontEndGrain : IGrainWithStringKey
     [Alias("Deliver")]
     Task Deliver(DeliveryBatch batch);
 
+    /// <summary><see cref="Deliver"/> of several batches in one call, in order (the presence diffs of a silo's rooms: <c>DiffSender</c>).</summary>
+    [Alias("DeliverAll")]
+    Task DeliverAll(DeliveryBatch[] batches);
+
     /// <summary>See <see cref="IFrontEndObserver.Change"/>; false too when the front end is gone.</summary>
     [Alias("Change")]
     Task<bool> Change(string socketId, MembershipChange change);

@@ -22,6 +22,10 @@ internal interface IFrontEndObserver : IGrainObserver
     [Alias("Deliver"), ResponseTimeout("00:00:02")]
     Task Deliver(DeliveryBatch batch);
 
+    /// <summary><see cref="Deliver"/> of several batches, in order.</summary>
+    [Alias("DeliverAll"), ResponseTimeout("00:00:02")]
+    Task DeliverAll(DeliveryBatch[] batches);
+
     /// <summary>Changes the rooms of <paramref name="socketId"/>; false when this front end does not hold it.</summary>
     [Alias("Change"), ResponseTimeout("00:00:10")]
     Task<bool> Change(string socketId, MembershipChange change);

@@ -138,6 +138,19 @@ internal sealed partial class FrontEndGrain(
         }
     }
 
+    public async Task DeliverAll(DeliveryBatch[] batches)
+    {
+        foreach (var batch in batches)
+        {
+            _kept.Keep(batch);
+        }
+
+        if (!await TryReach(observer => observer.DeliverAll(batches), $"{batches.Length} batches"))
+        {
+            LogDropped(Id, batches.Length == 0 ? "(none)" : batches[0].EventName);
+        }
+    }
+
     public async Task<bool> Change(string socketId, MembershipChange change)
         => await Attached() is { } observer && await observer.Change(socketId, change);
 

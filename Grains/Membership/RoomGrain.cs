@@ -24,7 +24,7 @@ namespace Orleans.Rooms.Membership;
 [CollectionAgeLimit(Minutes = 2)] // only empty rooms are collected: pinned by Add, released once empty a while
 [RandomPlacement] // called from a few grains (front-end and front-end rooms grains): spread over every silo, a new one too, not kept next to the caller
 [Immovable] // its state lives in memory only: a migration (rebalancer, repartitioner) would lose it
-internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock diffClock, SiloStopping silo, ILogger<PresenceSequencer> presenceLogger) : InMemoryGrain, IRoomGrain
+internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock diffClock, DiffSender diffSender, SiloStopping silo, ILogger<PresenceSequencer> presenceLogger) : InMemoryGrain, IRoomGrain
 {
     private readonly HashSet<string> _frontEnds = new(StringComparer.Ordinal);
     private RoomFrontEnds? _listing;
@@ -228,5 +228,5 @@ internal sealed class RoomGrain(TimeProvider time, ClusterHealing healing, Front
     }
 
     /// <summary>The room's presence, made on the first call about it: a room nobody tracks in costs nothing more.</summary>
-    private PresenceSequencer Presence() => _presence ??= new PresenceSequencer(this, GrainFactory, time, healing, holdings, inProcess, diffClock, _activatedAt, presenceLogger);
+    private PresenceSequencer Presence() => _presence ??= new PresenceSequencer(this, GrainFactory, time, healing, holdings, inProcess, diffClock, diffSender, _activatedAt, presenceLogger);
 }

@@ -21,7 +21,7 @@ namespace Orleans.Rooms.Presence;
 /// comes back to the room grain (docs/design.md, "Call graph"). Runs on the room grain's scheduler only (the clock's
 /// <see cref="FlushDue"/> only queues work there): no lock.
 /// </remarks>
-internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock clock, long activatedAt, ILogger logger)
+internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory grains, TimeProvider time, ClusterHealing healing, FrontEndHoldings holdings, LocalFrontEnds inProcess, DiffClock clock, DiffSender sender, long activatedAt, ILogger logger)
 {
     private static readonly TimeSpan MaxDiffDelay = TimeSpan.FromSeconds(1);
 
@@ -338,35 +338,12 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
     }
 
     /// <summary>
-    /// One diff to one front end, sent again while it was not handed over (a silo on the way stopping, a rejected
-    /// message: nothing reached the front end, so no member gets it twice), for as long as a front end's own calls
-    /// are retried (<see cref="GrainLimits.UndeliveredRetryFor"/>). A front end in this process (the embedded shape)
-    /// is handed it directly, as its own broadcasts are, without a call to its front-end grain.
+    /// One diff to one front end: with the diffs of this silo's other rooms to it, in few calls (<see cref="DiffSender"/>,
+    /// which sends again what was not handed over). A front end in this process (the embedded shape) is handed it
+    /// directly, as its own broadcasts are, without a call to its front-end grain.
     /// </summary>
-    private async Task DeliverAsync(string frontEndId, DeliveryBatch batch)
-    {
-        if (inProcess.InProcess(frontEndId) is { } here)
-        {
-            await here.DeliverFromThisProcess(batch);
-            return;
-        }
-
-        var started = time.GetTimestamp();
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                await grains.GetGrainByKey<IFrontEndGrain>(frontEndId).Deliver(batch);
-                return;
-            }
-            catch (Exception ex) when (ex is FrontEndNotReachedException or OrleansMessageRejectionException && time.GetElapsedTime(started) < GrainLimits.UndeliveredRetryFor)
-            {
-                await Task.Delay(delay, time);
-                delay = delay * 2 > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay * 2;
-            }
-        }
-    }
+    private Task DeliverAsync(string frontEndId, DeliveryBatch batch)
+        => inProcess.InProcess(frontEndId) is { } here ? here.DeliverFromThisProcess(batch) : sender.SendAsync(frontEndId, batch);
 
     /// <summary>Every acknowledged entry, with the number of the last diff sent (made once per change).</summary>
     public PresenceState State()

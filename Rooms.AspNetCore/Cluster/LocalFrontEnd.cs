@@ -31,6 +31,22 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
         return FollowMovedAsync(batch);
     }
 
+    /// <summary>Batches from the grains of a silo (rooms' presence diffs), in one call: each as <see cref="IFrontEndObserver.Deliver"/>.</summary>
+    Task IFrontEndObserver.DeliverAll(DeliveryBatch[] batches)
+    {
+        List<Task>? following = null;
+        foreach (var batch in batches)
+        {
+            DeliverHere(batch);
+            if (FollowMovedAsync(batch) is { IsCompletedSuccessfully: false } followed)
+            {
+                (following ??= []).Add(followed);
+            }
+        }
+
+        return following is null ? Task.CompletedTask : Task.WhenAll(following);
+    }
+
     /// <summary>A broadcast of this front end's own to its sockets: kept in the cluster when it reached a resumable one (docs/design.md, "Surviving a front end").</summary>
     Task IFrontEnd.Deliver(DeliveryBatch batch)
     {

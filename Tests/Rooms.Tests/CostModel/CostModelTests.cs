@@ -142,9 +142,9 @@ public sealed class CostModelTests(ITestOutputHelper output)
 
             // A track in a room listed here already: the change and its diff, sent to both front ends of the room
             // through their grains (the tracker's own too: a diff leaves the room grain, not a front end), read from the
-            // room grain's own memory.
+            // room grain's own memory; with the diffs of the silo's other rooms to the same front end, in one call (none here).
             await meter.Window("presence: a track in a room listed here and on 1 other front end", () => api.TrackAsync(sockets[0][0], one, "k0"),
-                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IRoomGrain.ApplyPresence"] = 1, ["IFrontEndGrain.Deliver"] = 2, ["observer:Deliver"] = 2 },
+                new() { ["IFrontEndRoomsGrain.Presence"] = 1, ["IRoomGrain.ApplyPresence"] = 1, ["IFrontEndGrain.DeliverAll"] = 2, ["observer:DeliverAll"] = 2 },
                 frontEndCalls: 1, asyncTail: true);
 
             // A track that joins a room new to the cluster: its front end's listing rides with the entry, in one call,
@@ -155,8 +155,8 @@ public sealed class CostModelTests(ITestOutputHelper output)
                     ["IFrontEndRoomsGrain.Presence"] = 1,
                     ["IRoomGrain.ApplyPresence"] = 1,
                     ["IRoomDirectoryGrain.Add"] = 1,
-                    ["IFrontEndGrain.Deliver"] = 1,
-                    ["observer:Deliver"] = 1,
+                    ["IFrontEndGrain.DeliverAll"] = 1,
+                    ["observer:DeliverAll"] = 1,
                 },
                 frontEndCalls: 1, asyncTail: true);
 

@@ -8,17 +8,27 @@ namespace Orleans.Rooms.Tests.Infrastructure;
 /// <summary>
 /// A front end's observer whose first deliveries fail as they do when the silo of its front-end grain stops: the
 /// runtime cancels the call before sending it (<see cref="OperationCanceledException"/>), so nothing reaches the
-/// front end. Every other call passes through.
+/// front end. Every other call passes through (each delivery held for <paramref name="hold"/> first, as a slow front
+/// end would), and the deliveries are counted.
 /// </summary>
-internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst) : IFrontEndObserver
+internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst, TimeSpan hold = default) : IFrontEndObserver
 {
     private int _deliveries;
+    private int _calls;
+    private int _batches;
 
     /// <summary>The deliveries cancelled so far.</summary>
     public int Cancelled => Math.Min(Volatile.Read(ref _deliveries), cancelFirst);
 
-    public Task Deliver(DeliveryBatch batch)
-        => Interlocked.Increment(ref _deliveries) <= cancelFirst ? Task.FromException(new OperationCanceledException("the silo is stopping (as the runtime cancels a call it has not sent)")) : inner.Deliver(batch);
+    /// <summary>The delivery calls passed through (<see cref="Deliver"/> and <see cref="DeliverAll"/>).</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>The batches those calls carried.</summary>
+    public int Batches => Volatile.Read(ref _batches);
+
+    public Task Deliver(DeliveryBatch batch) => Pass([batch], () => inner.Deliver(batch));
+
+    public Task DeliverAll(DeliveryBatch[] batches) => Pass(batches, () => inner.DeliverAll(batches));
 
     public Task<bool> Change(string socketId, MembershipChange change) => inner.Change(socketId, change);
 
@@ -41,4 +51,22 @@ internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFir
     public Task<SocketHandOver?> EndHandOver(string socketId, string toFrontEnd) => inner.EndHandOver(socketId, toFrontEnd);
 
     public Task AbortHandOver(string socketId, string toFrontEnd) => inner.AbortHandOver(socketId, toFrontEnd);
+
+    private Task Pass(DeliveryBatch[] batches, Func<Task> call)
+    {
+        if (Interlocked.Increment(ref _deliveries) <= cancelFirst)
+        {
+            return Task.FromException(new OperationCanceledException("the silo is stopping (as the runtime cancels a call it has not sent)"));
+        }
+
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _batches, batches.Length);
+        return hold > TimeSpan.Zero ? HeldAsync() : call();
+
+        async Task HeldAsync()
+        {
+            await Task.Delay(hold);
+            await call();
+        }
+    }
 }

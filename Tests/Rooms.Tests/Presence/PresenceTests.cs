@@ -76,6 +76,33 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task TheDiffsOfManyRoomsReachAFrontEndInFewCalls()
+    {
+        // 40 sockets of one front end track at once, each in a room of its own. The front end takes its time over each
+        // delivery (0.5 s, longer than the tracks take), so the rooms' diffs due meanwhile wait: one call in flight per
+        // silo and front end, and what waits goes together in the next. So 40 diffs from three silos come in a few
+        // calls, where each room sent its own. No socket is sent them (each tracker's state had its diff), so they
+        // are counted where they arrive.
+        const int Rooms = 40;
+        CancelledDeliveries? counting = null;
+        await using var frontEnd = await fixture.FrontEnd(observer: inner => counting = new CancelledDeliveries(inner, cancelFirst: 0, hold: TimeSpan.FromSeconds(0.5)));
+        var sockets = await Task.WhenAll(Enumerable.Range(0, Rooms).Select(_ => frontEnd.ConnectAsync()));
+        var rooms = sockets.Select(_ => Unique.Room()).ToArray();
+
+        await Task.WhenAll(sockets.Select((socket, i) => frontEnd.Api.TrackAsync(socket, rooms[i], "key" + i)));
+
+        var started = Stopwatch.GetTimestamp();
+        while (counting!.Batches < Rooms && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        output.WriteLine($"{counting.Batches} diffs in {counting.Calls} calls");
+        Assert.Equal(Rooms, counting.Batches);
+        Assert.InRange(counting.Calls, 1, 3 * fixture.Cluster.Silos.Count);
+    }
+
+    [Fact]
     public async Task ADiffAFrontEndsGrainCouldNotHandOverIsSentAgainOnce()
     {
         // The watcher's front end: the first delivery its grain makes is cancelled before it is sent (its silo
