@@ -49,7 +49,7 @@ internal interface IRoomGrain : IGrainWithStringKey
     Task<RoomFrontEnds> GetFrontEnds(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Applies one front end's presence changes, in order, and answers the state when <see cref="PresenceBatch.WantState"/>:
+    /// Applies one front end's presence changes, in order, and answers the state when <see cref="PresenceBatch.StateTo"/> names sockets:
     /// what a socket that just tracked is sent first. With <see cref="PresenceBatch.List"/>, <see cref="Add"/>s the front end first.
     /// </summary>
     [Alias("ApplyPresence")]

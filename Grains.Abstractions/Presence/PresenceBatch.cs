@@ -6,23 +6,21 @@ namespace Orleans.Rooms.Presence;
 /// and entries not there join silently too, as they were in the room's state before.
 /// </summary>
 /// <param name="Changes">The changes, in the order they were made.</param>
-/// <param name="WantState">Answer the state (a socket in this batch just tracked and is sent it).</param>
+/// <param name="StateTo">The sockets of this batch that just tracked and are sent the state: answer it (null: none). The
+/// next diff is not sent to them when it holds nothing that state has not (their own join, when nothing changed since).</param>
 /// <param name="Relist">The entries are listed again, not changed: no diff for them.</param>
 /// <param name="DiffDelay">How long changes wait to be sent together (the front end's <c>Rooms:Presence:DiffDelay</c>).</param>
 /// <param name="List">Also list the front end in the room, as <see cref="Membership.IFrontEndRoomsGrain.Register"/> does: a
 /// track joined a room new to its front end, and the listing rides with the entry instead of in a call of its own.</param>
 /// <param name="Listable">With <paramref name="List"/>: whether the room is listed in the directory.</param>
-/// <param name="StateTo">With <paramref name="WantState"/>: the sockets the answered state is sent to. The next diff is
-/// not sent to them when it holds nothing that state has not (their own join, when nothing changed since).</param>
 [GenerateSerializer, Immutable, Alias("rooms.PresenceBatch")]
 internal sealed record PresenceBatch(
     [property: Id(0)] PresenceChange[] Changes,
-    [property: Id(1)] bool WantState,
+    [property: Id(6)] string[]? StateTo,
     [property: Id(2)] bool Relist,
     [property: Id(3)] TimeSpan DiffDelay,
     [property: Id(4)] bool List = false,
-    [property: Id(5)] bool Listable = false,
-    [property: Id(6)] string[]? StateTo = null);
+    [property: Id(5)] bool Listable = false);
 
 /// <summary>
 /// A socket tracked under <paramref name="Key"/> with <paramref name="Meta"/> (also a meta update), or, when

@@ -99,13 +99,13 @@ internal sealed partial class PresenceSequencer(RoomGrain room, IGrainFactory gr
             }
         }
 
-        if (!batch.WantState)
+        if (batch.StateTo is not { } stateTo)
         {
             Settle();
             return null;
         }
 
-        if (_pending.Count > 0 && batch.StateTo is { } stateTo)
+        if (_pending.Count > 0)
         {
             _covered.AddRange(stateTo); // until a change comes after this state
         }

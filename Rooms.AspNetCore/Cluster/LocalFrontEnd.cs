@@ -37,8 +37,7 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
         List<Task>? following = null;
         foreach (var batch in batches)
         {
-            DeliverHere(batch);
-            if (FollowMovedAsync(batch) is { IsCompletedSuccessfully: false } followed)
+            if (((IFrontEndObserver)this).Deliver(batch) is { IsCompletedSuccessfully: false } followed)
             {
                 (following ??= []).Add(followed);
             }

@@ -366,7 +366,7 @@ internal sealed partial class FrontEndPresence
                     }
                 }
 
-                var batch = new PresenceBatch(batchChanges, WantState: stateTo is not null, Relist: items[0].Purpose == Purpose.Relist, _diffDelay, list, listable, stateTo);
+                var batch = new PresenceBatch(batchChanges, stateTo, Relist: items[0].Purpose == Purpose.Relist, _diffDelay, list, listable);
                 var state = await _door.PresenceAsync(room, batch);
                 var message = state is null ? null : new OutgoingEvent(PresenceEvents.State, PresenceJson.StateEvent(room, state), Guid.NewGuid());
                 foreach (var item in items)

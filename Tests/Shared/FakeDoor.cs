@@ -160,7 +160,7 @@ internal sealed class FakeDoor : IClusterDoor
         }
 
         await Task.Yield();
-        return batch.WantState ? new Orleans.Rooms.Presence.PresenceState("{}"u8.ToArray(), "1.1", Complete: true) : null;
+        return batch.StateTo is not null ? new Orleans.Rooms.Presence.PresenceState("{}"u8.ToArray(), "1.1", Complete: true) : null;
     }
 
     public Task<Orleans.Rooms.Presence.PresenceState> PresenceStateAsync(string room, CancellationToken cancellationToken) => throw NotHere();
