@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -75,14 +74,8 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Contains("Rooms:Limits:RequestsPerSecondPerSocket", limited[0].Text);
         Assert.Equal(200, other.StatusCode);
 
-        // The bucket refills (from the partitioned limiter's own timer): the noisy socket is served again.
-        var refilled = Stopwatch.StartNew();
-        while ((await noisy.RequestAsync("GET", "/socketId")).StatusCode == 429)
-        {
-            Assert.True(refilled.Elapsed < TimeSpan.FromSeconds(5), "The socket's bucket did not refill within 5 s.");
-            await Task.Delay(50);
-        }
-        await Eventually.HoldsAsync(async () => (await noisy.RequestAsync("GET", "/socketId")).StatusCode == 200, "the noisy socket is served again once its bucket refills");
+        // The bucket refills from the partitioned limiter's own timer, which tells nobody: the noisy socket is served again within 5 s.
+        await Eventually.HoldsAsync(async () => (await noisy.RequestAsync("GET", "/socketId")).StatusCode == 200, "the noisy socket is served again once its bucket refills", TimeSpan.FromSeconds(5));
     }
 
     [Fact]

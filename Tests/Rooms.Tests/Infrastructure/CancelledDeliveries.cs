@@ -8,14 +8,18 @@ namespace Orleans.Rooms.Tests.Infrastructure;
 /// <summary>
 /// A front end's observer whose first deliveries fail as they do when the silo of its front-end grain stops: the
 /// runtime cancels the call before sending it (<see cref="OperationCanceledException"/>), so nothing reaches the
-/// front end. Every other call passes through (each delivery held for <paramref name="hold"/> first, as a slow front
-/// end would), and the deliveries are counted.
+/// front end. Every other call passes through (each delivery held until <paramref name="holdUntil"/> completes, as
+/// a slow front end would), and the deliveries are counted.
 /// </summary>
-internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst, TimeSpan hold = default) : IFrontEndObserver
+internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst, Task? holdUntil = null) : IFrontEndObserver
 {
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _deliveries;
     private int _calls;
     private int _batches;
+
+    /// <summary>Completes once a delivery waits for <c>holdUntil</c>.</summary>
+    public Task Held => _held.Task;
 
     /// <summary>The deliveries cancelled so far.</summary>
     public int Cancelled => Math.Min(Volatile.Read(ref _deliveries), cancelFirst);
@@ -61,11 +65,12 @@ internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFir
 
         Interlocked.Increment(ref _calls);
         Interlocked.Add(ref _batches, batches.Length);
-        return hold > TimeSpan.Zero ? HeldAsync() : call();
+        return holdUntil is null || holdUntil.IsCompleted ? call() : HeldAsync(holdUntil);
 
-        async Task HeldAsync()
+        async Task HeldAsync(Task until)
         {
-            await Task.Delay(hold);
+            _held.TrySetResult();
+            await until;
             await call();
         }
     }
