@@ -29,7 +29,9 @@ internal sealed partial class FrontEndGrain(
     private readonly Dictionary<string, (string To, SocketHandOver HandOver)> _handedOverFromRecord = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _activatedAt;
+    private readonly HeldBatches _held = new();
     private bool _unreachable;
+    private bool _sendingHeld;
     private Guid _incarnation = Guid.NewGuid();
     private IFrontEndObserver? _observer;
     private IGrainTimer? _leaving;
@@ -58,7 +60,16 @@ internal sealed partial class FrontEndGrain(
         _leaving?.Dispose();
         _leaving = null;
         _leaseEnds = time.GetUtcNow() + lease;
-        _unreachable = false;
+        if (_held.Count == 0)
+        {
+            _unreachable = false;
+        }
+        else
+        {
+            // Not awaited: the front end's renewal must not wait on its own deliveries (nor time out on them).
+            _ = SendHeld();
+        }
+
         _purged = false;
         _firstRenewal.TrySetResult();
         KeepActive();
@@ -123,31 +134,131 @@ internal sealed partial class FrontEndGrain(
         _leaving = this.RegisterGrainTimer(() => { DeactivateOnIdle(); return Task.CompletedTask; }, new GrainTimerCreationOptions(FrontEndRenewal.MaxPeriod, Timeout.InfiniteTimeSpan));
     }
 
-    public async Task Deliver(DeliveryBatch batch)
+    public Task Deliver(DeliveryBatch batch)
     {
         // Kept first, whether the front end is there or not: a resumable socket of a front end that died gets it
         // when it resumes on another (KeptSockets).
         _kept.Keep(batch);
-
-        // A front end that is gone (or has not renewed) lost its sockets with it, and the purge takes it out of
-        // its rooms: dropping is the only sensible outcome, and the sender's other front ends must not see the
-        // broadcast fail because of it.
-        if (!await TryReach(observer => observer.Deliver(batch), $"a batch of event {batch.EventName}"))
-        {
-            LogDropped(Id, batch.EventName);
-        }
+        return Send([batch], observer => observer.Deliver(batch));
     }
 
-    public async Task DeliverAll(DeliveryBatch[] batches)
+    public Task DeliverAll(DeliveryBatch[] batches)
     {
         foreach (var batch in batches)
         {
             _kept.Keep(batch);
         }
 
-        if (!await TryReach(observer => observer.DeliverAll(batches), $"{batches.Length} batches"))
+        return Send(batches, observer => observer.DeliverAll(batches));
+    }
+
+    /// <summary>
+    /// Passes batches on to the front end. A front end that is gone (or has not renewed) lost its sockets with it,
+    /// and the purge takes it out of its rooms: its batches are dropped, and the sender's other front ends must not
+    /// see the broadcast fail because of it. One whose lease is current but that did not answer (its gateway silo
+    /// died, and its callbacks have no way in until it is connected to another) is alive: what it did not answer,
+    /// and what comes for it until it renews, is held, and sent in order once it has renewed (<see cref="HeldBatches"/>).
+    /// </summary>
+    private async Task Send(DeliveryBatch[] batches, Func<IFrontEndObserver, Task> call)
+    {
+        if (batches.Length == 0)
         {
-            LogDropped(Id, batches.Length == 0 ? "(none)" : batches[0].EventName);
+            return;
+        }
+
+        if (_unreachable)
+        {
+            if (await Attached() is null)
+            {
+                LogDropped(Id, batches.Length, batches[0].EventName);
+            }
+            else
+            {
+                Hold(batches);
+            }
+
+            return;
+        }
+
+        if (await Attached() is not { } observer)
+        {
+            LogDropped(Id, batches.Length, batches[0].EventName);
+            return;
+        }
+
+        try
+        {
+            await call(observer);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or OrleansMessageRejectionException)
+        {
+            // Not handed over: the observer's calls take no token, so a cancellation is this silo stopping (it cancels
+            // what it could not send yet); a rejection never reached the front end either. The front end may be fine:
+            // the caller sends again, to where this grain lives next (a dropped batch here was a lost broadcast).
+            LogNotHandedOver(ex, Id, $"{batches.Length} batches of event {batches[0].EventName}");
+            throw new FrontEndNotReachedException(Id, $"a batch of event {batches[0].EventName}", ex);
+        }
+        catch (Exception ex)
+        {
+            // Timed out, most likely: it may have arrived (the front end takes a batch once, see TakenBatches).
+            _unreachable = true;
+            LogUnreachable(ex, Id, $"{batches.Length} batches of event {batches[0].EventName}");
+            Hold(batches);
+        }
+    }
+
+    private void Hold(DeliveryBatch[] batches)
+    {
+        if (_held.Hold(batches) is var (lost, bytes) && lost > 0)
+        {
+            LogHeldOverflow(Id, lost, bytes);
+        }
+    }
+
+    /// <summary>
+    /// Sends what was held for the front end, in order, once it has renewed (so its callbacks have a way in again);
+    /// what comes meanwhile is held behind it. The front end counts as reachable again once nothing is held. A call
+    /// that fails leaves the rest held for the next renewal.
+    /// </summary>
+    private async Task SendHeld()
+    {
+        if (_sendingHeld)
+        {
+            return;
+        }
+
+        _sendingHeld = true;
+        try
+        {
+            var sent = 0;
+            while (_held.Count > 0)
+            {
+                if (await Attached() is not { } observer)
+                {
+                    return; // lapsed: the purge drops what is held with the front end's sockets
+                }
+
+                var next = _held.Peek();
+                try
+                {
+                    await observer.DeliverAll(next);
+                }
+                catch (Exception ex)
+                {
+                    LogUnreachable(ex, Id, $"{next.Length} held batches");
+                    return;
+                }
+
+                _held.Remove(next);
+                sent += next.Length;
+            }
+
+            _unreachable = false;
+            LogHeldSent(Id, sent);
+        }
+        finally
+        {
+            _sendingHeld = false;
         }
     }
 
@@ -157,20 +268,16 @@ internal sealed partial class FrontEndGrain(
     public async Task<MembersChangeOutcome> ChangeMembers(string room, MembershipChange change)
         => await Attached() is { } observer ? await observer.ChangeMembers(room, change) : MembersChangeOutcome.None;
 
-    public Task<string[]> GetMembers(string room) => Listing(observer => observer.GetMembers(room), "members of a room");
+    public Task<string[]> GetMembers(string room) => Read(observer => observer.GetMembers(room), [], "members of a room");
 
     public async Task<string[]?> GetSocketRooms(string socketId)
         => await Attached() is { } observer ? await observer.GetSocketRooms(socketId) : null;
 
-    public async Task<PresenceEntry[]> GetPresence(string room)
-    {
-        PresenceEntry[] answer = [];
-        return await TryReach(async observer => answer = await observer.GetPresence(room), "presence of a room") ? answer : [];
-    }
+    public Task<PresenceEntry[]> GetPresence(string room) => Read(observer => observer.GetPresence(room), [], "presence of a room");
 
-    public Task<string[]> Occupied(string[] rooms) => Listing(observer => observer.Occupied(rooms), "occupied rooms");
+    public Task<string[]> Occupied(string[] rooms) => Read(observer => observer.Occupied(rooms), [], "occupied rooms");
 
-    public Task<string[]> ListedRooms(int shard, string? after, int count) => Listing(observer => observer.ListedRooms(shard, after, count), "rooms of a directory shard");
+    public Task<string[]> ListedRooms(int shard, string? after, int count) => Read(observer => observer.ListedRooms(shard, after, count), [], "rooms of a directory shard");
 
     public async Task<string[]?> BeginHandOver(string socketId, byte[] secret, long seq, string toFrontEnd)
     {
@@ -260,36 +367,30 @@ internal sealed partial class FrontEndGrain(
         return _observer is { } observer && LeaseCurrent() ? inProcess.Resolve(Id, observer) : null;
     }
 
-    /// <summary>A read for a listing (see <see cref="TryReach"/>): nothing, when the front end cannot be reached.</summary>
-    private async Task<string[]> Listing(Func<IFrontEndObserver, Task<string[]>> read, string what)
-    {
-        string[] answer = [];
-        return await TryReach(async observer => answer = await read(observer), what) ? answer : [];
-    }
-
     /// <summary>
-    /// A delivery or a read for a listing: what a front end that does not answer holds, nobody can reach. False
-    /// when the front end is gone, or did not answer this call or an earlier one since it last renewed (those
-    /// are answered at once rather than each waiting for the time-out). Changes and a socket's own rooms are not
-    /// asked this way: they go to an attached front end whatever, and fail when it does not answer.
+    /// A read of what the front end holds, from the front end: <paramref name="gone"/> when it is gone (its lease
+    /// lapsed, and the purge takes its sockets out of every room). One whose lease is current but that did not answer
+    /// (this call, or one since it last renewed) fails the read as not reached, which its callers retry: answering
+    /// without a live front end's sockets would be a listing silently short (SPEC guarantee 9).
     /// </summary>
-    private async Task<bool> TryReach(Func<IFrontEndObserver, Task> call, string what)
+    private async Task<T> Read<T>(Func<IFrontEndObserver, Task<T>> read, T gone, string what)
     {
-        if (_unreachable || await Attached() is not { } observer)
+        if (await Attached() is not { } observer)
         {
-            return false;
+            return gone;
+        }
+
+        if (_unreachable)
+        {
+            throw new FrontEndNotReachedException(Id, what, "it has not answered since it last renewed");
         }
 
         try
         {
-            await call(observer);
-            return true;
+            return await read(observer);
         }
         catch (Exception ex) when (ex is OperationCanceledException or OrleansMessageRejectionException)
         {
-            // Not handed over: the observer's calls take no token, so a cancellation is this silo stopping (it cancels
-            // what it could not send yet); a rejection never reached the front end either. The front end may be fine:
-            // the caller sends again, to where this grain lives next (a dropped batch here was a lost broadcast).
             LogNotHandedOver(ex, Id, what);
             throw new FrontEndNotReachedException(Id, what, ex);
         }
@@ -297,7 +398,7 @@ internal sealed partial class FrontEndGrain(
         {
             _unreachable = true;
             LogUnreachable(ex, Id, what);
-            return false;
+            throw new FrontEndNotReachedException(Id, what, ex);
         }
     }
 
@@ -388,6 +489,7 @@ internal sealed partial class FrontEndGrain(
             _incarnation = Guid.NewGuid();
             _kept.Clear();
             _handedOverFromRecord.Clear();
+            _held.Clear();
             LogPurged(Id, reason, sockets.Length - failed, failed, failedRooms, time.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
@@ -412,10 +514,16 @@ internal sealed partial class FrontEndGrain(
 
     private ISocketGrain Socket(string id) => GrainFactory.GetGrainByKey<ISocketGrain>(id);
 
-    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone or did not answer; dropped a batch of event {EventName}.")]
-    private partial void LogDropped(string frontEndId, string eventName);
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontEndId} is gone (its lease lapsed or it left); dropped {Count} batches of event {EventName}.")]
+    private partial void LogDropped(string frontEndId, int count, string eventName);
 
-    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} could not be reached ({What}); it counts as gone until it renews.")]
+    [LoggerMessage(8, LogLevel.Error, "Front end {FrontEndId} has not been reachable for long: {Lost} held batches ({Bytes} bytes) were dropped, oldest first, to keep what is held within its bound.")]
+    private partial void LogHeldOverflow(string frontEndId, int lost, long bytes);
+
+    [LoggerMessage(9, LogLevel.Information, "Front end {FrontEndId} renewed: the {Count} batches held while it did not answer were sent to it.")]
+    private partial void LogHeldSent(string frontEndId, int count);
+
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} did not answer ({What}); deliveries to it are held, and reads of it fail as retryable, until it renews.")]
     private partial void LogUnreachable(Exception exception, string frontEndId, string what);
 
     [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} was not reached ({What}): the call was not handed over (this silo stopping, or the message rejected); its caller sends it again.")]

@@ -24,9 +24,20 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
 
     public FrontEndPresence Presence => presence;
 
-    /// <summary>A batch from another front end, passed on by this front end's grain (which kept it already, for resumable sockets).</summary>
+    private readonly TakenBatches _taken = new();
+
+    /// <summary>
+    /// A batch from another front end, passed on by this front end's grain (which kept it already, for resumable
+    /// sockets); one taken already (the grain sends again what a timed-out call carried) is not delivered twice.
+    /// </summary>
     Task IFrontEndObserver.Deliver(DeliveryBatch batch)
     {
+        if (!_taken.TryTake(batch))
+        {
+            LogTakenAlready(batch.EventName, batch.Id);
+            return Task.CompletedTask;
+        }
+
         DeliverHere(batch);
         return FollowMovedAsync(batch);
     }
@@ -248,4 +259,7 @@ internal sealed partial class LocalFrontEnd(string id, FrontEndMembership member
 
     [LoggerMessage(1, LogLevel.Warning, "A batch for {Count} sockets that moved to front end {FrontEndId} a moment ago could not follow them there.")]
     private partial void LogNotFollowed(Exception exception, int count, string frontEndId);
+
+    [LoggerMessage(2, LogLevel.Information, "A batch of event {EventName} (broadcast {BroadcastId}) came again from this front end's grain after a call that timed out; it was delivered the first time.")]
+    private partial void LogTakenAlready(string eventName, Guid broadcastId);
 }

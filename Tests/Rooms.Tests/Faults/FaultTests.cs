@@ -23,15 +23,15 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
         // The member's front end: the first delivery its grain makes is cancelled before it is sent, as when the
         // grain's silo stops (a SIGTERM'd silo did this to a randomized fault run: the broadcast was answered, the
         // batch dropped, and the front end counted as gone until it renewed).
-        CancelledDeliveries? cancelling = null;
-        await using var member = await fixture.FrontEnd(observer: inner => cancelling = new CancelledDeliveries(inner, cancelFirst: 1));
+        FailingDeliveries? cancelling = null;
+        await using var member = await fixture.FrontEnd(observer: inner => cancelling = new FailingDeliveries(inner, failFirst: 1));
         await using var sender = await fixture.FrontEnd();
         var room = Unique.Room();
         var socket = await member.ConnectAsync();
         await member.Api.JoinAsync(socket, room);
 
         await sender.Api.BroadcastAsync([room], "handed", 1);
-        Assert.Equal(1, cancelling!.Cancelled);
+        Assert.Equal(1, cancelling!.Failed);
         var inbox = member.InboxOf(socket);
         await inbox.WaitForAsync("handed", "1");
 
@@ -42,12 +42,60 @@ public sealed class FaultTests(ClusterFixture fixture, ITestOutputHelper output)
 
         // Asked of the grain itself: the call fails as not handed over (a sender retries it), rather than answering
         // as if the front end were gone.
-        await using var direct = await fixture.FrontEnd(observer: inner => new CancelledDeliveries(inner, cancelFirst: 1));
+        await using var direct = await fixture.FrontEnd(observer: inner => new FailingDeliveries(inner, failFirst: 1));
         var grain = fixture.Cluster.Client.GetGrain<IFrontEndGrain>(direct.Id);
         var batch = new DeliveryBatch("direct", "1"u8.ToArray(), [room], null, Guid.NewGuid());
         var notReached = await Assert.ThrowsAsync<FrontEndNotReachedException>(() => grain.Deliver(batch));
         Assert.Equal(direct.Id, notReached.FrontEndId);
         await grain.Deliver(batch);
+    }
+
+    [Theory]
+    [InlineData(DeliveryFailure.TimedOutOnTheWay)]
+    [InlineData(DeliveryFailure.TimedOutAfterArriving)]
+    public async Task BroadcastsToALiveFrontEndThatDidNotAnswerAreHeldAndReachItOnceInOrderWhenItRenews(DeliveryFailure how)
+    {
+        // A randomized fault run (seed 654464848) killed the gateway silo of a front end: its grain's delivery timed
+        // out, and the grain dropped every batch for it until it renewed 6 s later; 4 sockets missed a broadcast that
+        // was answered as sent. The front end's lease was current: it was alive, only out of reach for a moment.
+        FailingDeliveries? failing = null;
+        await using var member = await fixture.FrontEnd(observer: inner => failing = new FailingDeliveries(inner, failFirst: 1, how));
+        await using var sender = await fixture.FrontEnd();
+        var room = Unique.Room();
+        var socket = await member.ConnectAsync();
+        await member.Api.JoinAsync(socket, room);
+        var inbox = member.InboxOf(socket);
+        string[] Received() => [.. inbox.Received.Where(e => e.Event == "held").Select(e => e.Payload)];
+
+        // Each answered (the front end is alive); the first call timed out, the next two were not even tried.
+        for (var i = 1; i <= 3; i++)
+        {
+            await sender.Api.BroadcastAsync([room], "held", i);
+        }
+
+        Assert.Equal(1, failing!.Failed);
+        Assert.Equal(0, failing.Calls);
+        Assert.Equal(how == DeliveryFailure.TimedOutAfterArriving ? ["1"] : [], Received());
+
+        // A read of the room meanwhile does not answer without the front end's socket: its grain fails it as not
+        // reached, and the reader's door asks again until the front end answers.
+        var grain = fixture.Cluster.Client.GetGrain<IFrontEndGrain>(member.Id);
+        await Assert.ThrowsAsync<FrontEndNotReachedException>(() => grain.GetMembers(room));
+        var reading = sender.Api.SubscribersAsync(room);
+
+        // Its next renewal says it can be reached again: what was held goes to it in one call, the batch that may
+        // have arrived included, and it takes each batch once.
+        await member.RenewAsync(TimeSpan.FromMinutes(5));
+        await inbox.WaitForAsync("held", "3");
+        Assert.Equal(1, failing.Calls);
+        Assert.Equal(["1", "2", "3"], Received());
+        Assert.Equal([socket], await reading.WaitAsync(TestFrontEnd.Timeout));
+
+        // Reachable again: the next broadcast goes straight through.
+        await sender.Api.BroadcastAsync([room], "held", 4);
+        await inbox.WaitForAsync("held", "4");
+        Assert.Equal(2, failing.Calls);
+        Assert.Equal(["1", "2", "3", "4"], Received());
     }
 
     [Fact]

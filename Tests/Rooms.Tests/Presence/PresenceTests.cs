@@ -86,8 +86,8 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
         // sent its own before.
         const int Diffs = 40;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        CancelledDeliveries? counting = null;
-        await using var frontEnd = await fixture.FrontEnd(observer: inner => counting = new CancelledDeliveries(inner, cancelFirst: 0, holdUntil: release.Task));
+        FailingDeliveries? counting = null;
+        await using var frontEnd = await fixture.FrontEnd(observer: inner => counting = new FailingDeliveries(inner, failFirst: 0, holdUntil: release.Task));
         var sender = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).SiloHost.Services.GetRequiredService<DiffSender>();
         var diffs = Enumerable.Range(0, Diffs).Select(i => new DeliveryBatch(PresenceEvents.Diff, "{}"u8.ToArray(), [Unique.Room()], null, Guid.NewGuid())).ToArray();
 
@@ -107,8 +107,8 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
     {
         // The watcher's front end: the first delivery its grain makes is cancelled before it is sent (its silo
         // stopping); the room grain sends that diff again, and the watcher gets each transition once.
-        CancelledDeliveries? cancelling = null;
-        await using var watching = await fixture.FrontEnd(observer: inner => cancelling = new CancelledDeliveries(inner, cancelFirst: 1));
+        FailingDeliveries? cancelling = null;
+        await using var watching = await fixture.FrontEnd(observer: inner => cancelling = new FailingDeliveries(inner, failFirst: 1));
         await using var tracking = await fixture.FrontEnd();
         var room = Unique.Room();
         var watcher = await watching.ConnectAsync();
@@ -118,7 +118,7 @@ public sealed class PresenceTests(ClusterFixture fixture, ITestOutputHelper outp
         await tracking.Api.TrackAsync(alice, room, "alice");
         var inbox = watching.InboxOf(watcher);
         await PresenceLog.WaitForAsync(inbox, room, t => t.Join && t.Ref == alice, "alice's join, sent again");
-        Assert.Equal(1, cancelling!.Cancelled);
+        Assert.Equal(1, cancelling!.Failed);
 
         await tracking.Api.UntrackAsync(alice, room);
         await PresenceLog.WaitForAsync(inbox, room, t => !t.Join && t.Ref == alice, "alice's leave");

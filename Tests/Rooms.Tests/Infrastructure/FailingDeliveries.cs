@@ -5,13 +5,25 @@ using Orleans.Rooms.Presence;
 
 namespace Orleans.Rooms.Tests.Infrastructure;
 
+/// <summary>How a <see cref="FailingDeliveries"/> delivery fails.</summary>
+public enum DeliveryFailure
+{
+    /// <summary>As when the silo of the front end's grain stops: the runtime cancels the call before sending it, so nothing reaches the front end.</summary>
+    CancelledBeforeSending,
+
+    /// <summary>As when the front end's gateway silo dies with the call on its way in: it times out, and nothing reached the front end.</summary>
+    TimedOutOnTheWay,
+
+    /// <summary>As when that gateway dies with the answer on its way out: it times out, and the front end took the batches.</summary>
+    TimedOutAfterArriving,
+}
+
 /// <summary>
-/// A front end's observer whose first deliveries fail as they do when the silo of its front-end grain stops: the
-/// runtime cancels the call before sending it (<see cref="OperationCanceledException"/>), so nothing reaches the
-/// front end. Every other call passes through (each delivery held until <paramref name="holdUntil"/> completes, as
-/// a slow front end would), and the deliveries are counted.
+/// A front end's observer whose first <paramref name="failFirst"/> deliveries fail as <paramref name="how"/> says.
+/// Every other call passes through (each delivery held until <paramref name="holdUntil"/> completes, as a slow front
+/// end would), and the deliveries are counted.
 /// </summary>
-internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFirst, Task? holdUntil = null) : IFrontEndObserver
+internal sealed class FailingDeliveries(IFrontEndObserver inner, int failFirst, DeliveryFailure how = DeliveryFailure.CancelledBeforeSending, Task? holdUntil = null) : IFrontEndObserver
 {
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _deliveries;
@@ -21,8 +33,8 @@ internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFir
     /// <summary>Completes once a delivery waits for <c>holdUntil</c>.</summary>
     public Task Held => _held.Task;
 
-    /// <summary>The deliveries cancelled so far.</summary>
-    public int Cancelled => Math.Min(Volatile.Read(ref _deliveries), cancelFirst);
+    /// <summary>The deliveries failed so far.</summary>
+    public int Failed => Math.Min(Volatile.Read(ref _deliveries), failFirst);
 
     /// <summary>The delivery calls passed through (<see cref="Deliver"/> and <see cref="DeliverAll"/>).</summary>
     public int Calls => Volatile.Read(ref _calls);
@@ -58,9 +70,14 @@ internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFir
 
     private Task Pass(DeliveryBatch[] batches, Func<Task> call)
     {
-        if (Interlocked.Increment(ref _deliveries) <= cancelFirst)
+        if (Interlocked.Increment(ref _deliveries) <= failFirst)
         {
-            return Task.FromException(new OperationCanceledException("the silo is stopping (as the runtime cancels a call it has not sent)"));
+            return how switch
+            {
+                DeliveryFailure.CancelledBeforeSending => Task.FromException(new OperationCanceledException("the silo is stopping (as the runtime cancels a call it has not sent)")),
+                DeliveryFailure.TimedOutOnTheWay => Task.FromException(new TimeoutException("no answer (as when the front end's gateway died with the call on its way in)")),
+                _ => TimedOutAfterArrivingAsync(),
+            };
         }
 
         Interlocked.Increment(ref _calls);
@@ -72,6 +89,12 @@ internal sealed class CancelledDeliveries(IFrontEndObserver inner, int cancelFir
             _held.TrySetResult();
             await until;
             await call();
+        }
+
+        async Task TimedOutAfterArrivingAsync()
+        {
+            await call();
+            throw new TimeoutException("no answer (as when the front end's gateway died with the answer on its way out)");
         }
     }
 }
