@@ -369,20 +369,16 @@ internal sealed partial class FrontEndGrain(
 
     /// <summary>
     /// A read of what the front end holds, from the front end: <paramref name="gone"/> when it is gone (its lease
-    /// lapsed, and the purge takes its sockets out of every room). One whose lease is current but that did not answer
-    /// (this call, or one since it last renewed) fails the read as not reached, which its callers retry: answering
-    /// without a live front end's sockets would be a listing silently short (SPEC guarantee 9).
+    /// lapsed), or did not answer this call or one since it last renewed (those are answered at once rather than
+    /// each waiting for the time-out). A front end that does not answer is most often dead, its lease running out:
+    /// failing every read that involves it until then (20 s) would cost more than a listing without its sockets
+    /// (docs/design.md, "A front end its grain cannot reach"). A call not handed over fails as not reached (retried).
     /// </summary>
     private async Task<T> Read<T>(Func<IFrontEndObserver, Task<T>> read, T gone, string what)
     {
-        if (await Attached() is not { } observer)
+        if (_unreachable || await Attached() is not { } observer)
         {
             return gone;
-        }
-
-        if (_unreachable)
-        {
-            throw new FrontEndNotReachedException(Id, what, "it has not answered since it last renewed");
         }
 
         try
@@ -398,7 +394,7 @@ internal sealed partial class FrontEndGrain(
         {
             _unreachable = true;
             LogUnreachable(ex, Id, what);
-            throw new FrontEndNotReachedException(Id, what, ex);
+            return gone;
         }
     }
 
@@ -523,7 +519,7 @@ internal sealed partial class FrontEndGrain(
     [LoggerMessage(9, LogLevel.Information, "Front end {FrontEndId} renewed: the {Count} batches held while it did not answer were sent to it.")]
     private partial void LogHeldSent(string frontEndId, int count);
 
-    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} did not answer ({What}); deliveries to it are held, and reads of it fail as retryable, until it renews.")]
+    [LoggerMessage(2, LogLevel.Warning, "Front end {FrontEndId} did not answer ({What}); deliveries to it are held, and reads answer without it, until it renews.")]
     private partial void LogUnreachable(Exception exception, string frontEndId, string what);
 
     [LoggerMessage(7, LogLevel.Information, "Front end {FrontEndId} was not reached ({What}): the call was not handed over (this silo stopping, or the message rejected); its caller sends it again.")]
