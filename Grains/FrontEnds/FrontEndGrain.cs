@@ -28,8 +28,8 @@ internal sealed partial class FrontEndGrain(
     private readonly KeptSockets _kept = new(time);
     private readonly Dictionary<string, (string To, SocketHandOver HandOver)> _handedOverFromRecord = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstRenewal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _activatedAt;
     private readonly HeldBatches _held = new();
+    private long _activatedAt;
     private bool _unreachable;
     private bool _sendingHeld;
     private Guid _incarnation = Guid.NewGuid();
@@ -166,23 +166,15 @@ internal sealed partial class FrontEndGrain(
             return;
         }
 
-        if (_unreachable)
-        {
-            if (await Attached() is null)
-            {
-                LogDropped(Id, batches.Length, batches[0].EventName);
-            }
-            else
-            {
-                Hold(batches);
-            }
-
-            return;
-        }
-
         if (await Attached() is not { } observer)
         {
             LogDropped(Id, batches.Length, batches[0].EventName);
+            return;
+        }
+
+        if (_unreachable)
+        {
+            Hold(batches);
             return;
         }
 

@@ -16,7 +16,7 @@ internal sealed class HeldBatches
 
     public const int CallBatches = 1024;
 
-    private readonly LinkedList<DeliveryBatch> _batches = new();
+    private readonly Queue<DeliveryBatch> _batches = new();
     private long _bytes;
 
     public int Count => _batches.Count;
@@ -28,17 +28,16 @@ internal sealed class HeldBatches
     {
         foreach (var batch in batches)
         {
-            _batches.AddLast(batch);
+            _batches.Enqueue(batch);
             _bytes += batch.Payload.Length;
         }
 
         var (lost, lostBytes) = (0, 0L);
-        while (_bytes > MaxBytes && _batches.First is { } oldest)
+        while (_bytes > MaxBytes && _batches.TryDequeue(out var oldest))
         {
-            _batches.RemoveFirst();
-            _bytes -= oldest.Value.Payload.Length;
+            _bytes -= oldest.Payload.Length;
             lost++;
-            lostBytes += oldest.Value.Payload.Length;
+            lostBytes += oldest.Payload.Length;
         }
 
         return (lost, lostBytes);
@@ -49,10 +48,15 @@ internal sealed class HeldBatches
     {
         var next = new List<DeliveryBatch>();
         var bytes = 0L;
-        for (var node = _batches.First; node is not null && next.Count < CallBatches && (next.Count == 0 || bytes + node.Value.Payload.Length <= CallBytes); node = node.Next)
+        foreach (var batch in _batches)
         {
-            next.Add(node.Value);
-            bytes += node.Value.Payload.Length;
+            if (next.Count == CallBatches || (next.Count > 0 && bytes + batch.Payload.Length > CallBytes))
+            {
+                break;
+            }
+
+            next.Add(batch);
+            bytes += batch.Payload.Length;
         }
 
         return [.. next];
@@ -63,9 +67,9 @@ internal sealed class HeldBatches
     {
         foreach (var batch in sent)
         {
-            if (_batches.First is { } oldest && ReferenceEquals(oldest.Value, batch))
+            if (_batches.TryPeek(out var oldest) && ReferenceEquals(oldest, batch))
             {
-                _batches.RemoveFirst();
+                _batches.Dequeue();
                 _bytes -= batch.Payload.Length;
             }
         }
